@@ -1,0 +1,29 @@
+"""`mka`: the command line. Each command lives in assistant/commands/<name>.py and registers itself here.
+
+Command modules import their heavy dependencies inside the command functions, so `mka --help` is quick.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from assistant.commands import doctor, ingest, setup
+
+app = typer.Typer(
+    name="mka",
+    help="The marketing assistant: true numbers about your customers, products and reviews, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (ingest, setup, doctor):
+    module.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module per `mka` command; each exposes `register(app)`."""

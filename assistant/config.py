@@ -1,0 +1,79 @@
+"""Settings: one pydantic-settings object read from the environment and `.env`.
+
+Nothing here opens a file, a client or a model; it only says where things are and which to use.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LLMProvider = Literal["local", "openai", "openai-compatible", "scripted"]
+LocalModel = Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"]
+
+
+def _default_data_dir() -> Path | None:
+    """`../shared/data` beside the project when it exists (the team's real data), else none."""
+    for candidate in (
+        Path(__file__).resolve().parent.parent.parent / "shared" / "data",
+        Path.cwd().parent / "shared" / "data",
+    ):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+class Settings(BaseSettings):
+    """Every setting, with its environment variable (prefix `MKA_` unless noted)."""
+
+    model_config = SettingsConfigDict(env_prefix="MKA_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    home: Path = Field(default=Path(".mka"), description="Workspace directory (MKA_HOME).")
+    data_dir: Path | None = Field(
+        default_factory=_default_data_dir,
+        description="Where `mka ingest` looks for raw data (MKA_DATA_DIR); default ../shared/data if present.",
+    )
+    llm: LLMProvider = Field(default="local", description="LLM provider (MKA_LLM).")
+    local_model: LocalModel = Field(
+        default="qwen2.5-coder-1.5b", description="Embedded GGUF model to use with MKA_LLM=local."
+    )
+    gguf_path: Path | None = Field(
+        default=None, description="Use this GGUF file instead of the embedded one (MKA_GGUF_PATH)."
+    )
+    llm_threads: int = Field(default=2, ge=1, le=64, description="CPU threads for the local LLM.")
+    llm_context: int = Field(default=4096, ge=512, le=131072, description="Context window of the local LLM.")
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name for openai / openai-compatible.")
+    llm_base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")
+    llm_api_key: str | None = Field(default=None, description="API key for an OpenAI-compatible server.")
+    openai_api_key: str | None = Field(
+        default=None, validation_alias="OPENAI_API_KEY", description="OpenAI key (OPENAI_API_KEY)."
+    )
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    log_prompts: Path | None = Field(
+        default=None, description="Append every LLM call's final prompt to this JSONL file."
+    )
+    chroma_url: str | None = Field(default=None, description="Use a Chroma server (MKA_CHROMA_URL).")
+    embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    ui_host: str = Field(default="127.0.0.1")
+    ui_port: int = Field(default=7860, ge=1, le=65535)
+    memory_tokens: int = Field(default=1500, ge=200, description="Conversation memory budget (tokens).")
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("data_dir", "gguf_path", "log_prompts", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once on first use (never at import)."""
+    return Settings()

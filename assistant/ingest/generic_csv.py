@@ -1,0 +1,161 @@
+"""Adapter for a user's own exports, driven by a small YAML column-mapping file.
+
+Example (paths are relative to the mapping file)::
+
+    orders:
+      file: orders.csv
+      delimiter: ","                 # optional, default ","
+      date_format: "%d/%m/%Y %H:%M"  # optional, default: parsed flexibly
+      columns:                       # canonical field: your column
+        order_id: Invoice
+        customer_id: Customer        # optional: empty = guest order
+        ordered_at: Date
+        product_id: SKU
+        quantity: Qty
+        unit_price: Price
+        product_name: Product        # optional
+        country: Country             # optional
+        category: Category           # optional
+        status: Status               # optional; see cancelled_values
+      cancelled_values: [cancelled, refunded]
+    reviews:
+      file: reviews.csv
+      columns:
+        review_id: Id
+        product_id: SKU
+        rating: Stars
+        body: Text
+        title: Headline              # optional; also created_at, recommended, reviewer_age,
+                                     # helpful_votes, product_name, category
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rich.progress import Progress
+
+from assistant.ingest.errors import IngestError
+from assistant.ingest.orders import OrderTables, RawOrderLines, build_order_tables
+from assistant.ingest.readers import read_delimited, read_header
+from assistant.ingest.report import AdapterReport
+from assistant.ingest.reviews import REVIEW_FIELDS, ReviewTables, build_review_tables
+
+NAME = "generic-csv"
+ORDER_REQUIRED = ["order_id", "ordered_at", "product_id", "quantity", "unit_price"]
+ORDER_OPTIONAL = ["customer_id", "product_name", "country", "category", "status"]
+REVIEW_REQUIRED = ["review_id", "product_id", "rating"]
+REVIEW_OPTIONAL = [f for f in REVIEW_FIELDS if f not in REVIEW_REQUIRED]
+
+
+class FileMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file: Path
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    date_format: str | None = None
+    columns: dict[str, str]
+    cancelled_values: list[str] = Field(default_factory=lambda: ["cancelled", "canceled"])
+
+
+class Mapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    orders: FileMapping | None = None
+    reviews: FileMapping | None = None
+
+
+def load_mapping(path: Path) -> Mapping:
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IngestError(path, "mapping file not found") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise IngestError(path, f"cannot read mapping file ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(data, dict) or not data:
+        raise IngestError(path, "mapping file is empty; it needs an 'orders' and/or 'reviews' section")
+    try:
+        mapping = Mapping.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise IngestError(path, f"field '{field}': {err['msg']}") from exc
+    for section, m, required, optional in (
+        ("orders", mapping.orders, ORDER_REQUIRED, ORDER_OPTIONAL),
+        ("reviews", mapping.reviews, REVIEW_REQUIRED, REVIEW_OPTIONAL),
+    ):
+        if m is None:
+            continue
+        unknown = [k for k in m.columns if k not in required + optional]
+        if unknown:
+            raise IngestError(
+                path,
+                f"field '{section}.columns.{unknown[0]}' is not a known field "
+                f"(known: {', '.join(required + optional)})",
+            )
+        absent = [k for k in required if k not in m.columns]
+        if absent:
+            raise IngestError(path, f"field '{section}.columns.{absent[0]}' is required")
+        if not m.file.is_absolute():
+            m.file = (path.parent / m.file).resolve()
+    return mapping
+
+
+def _check_columns(mapping_path: Path, section: str, m: FileMapping) -> None:
+    """A mapping that names a column the file lacks is the mapping's error: name both."""
+    import csv
+
+    header = read_header(m.file)
+    if not header.strip():
+        raise IngestError(m.file, "file is empty (no header line)")
+    fields = [f.strip() for f in next(csv.reader([header], delimiter=m.delimiter))]
+    if len(fields) == 1 and len(m.columns) > 1:
+        return  # a delimiter problem: read_delimited explains it in terms of the data file
+    for field, column in m.columns.items():
+        if column not in fields:
+            raise IngestError(
+                mapping_path,
+                f"field '{section}.columns.{field}' names a column that {m.file.name} does not have "
+                f"(header has: {', '.join(fields)})",
+                column=column,
+            )
+
+
+def _select(raw: pd.DataFrame, columns: dict[str, str], fields: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({f: raw[columns[f]] if f in columns else "" for f in fields}, index=raw.index)
+
+
+def load_orders(mapping_path: Path, m: FileMapping, progress: Progress | None) -> tuple[OrderTables, AdapterReport]:
+    _check_columns(mapping_path, "orders", m)
+    raw = read_delimited(m.file, list(m.columns.values()), sep=m.delimiter, progress=progress)
+    report = AdapterReport(adapter=NAME, source=str(m.file))
+    frame = _select(raw, m.columns, ORDER_REQUIRED + ORDER_OPTIONAL)
+    cancelled_values = {v.strip().lower() for v in m.cancelled_values}
+    cancelled = frame["status"].str.strip().str.lower().isin(cancelled_values)
+    # Exports usually sign cancelled quantities negative; a positive one means "units cancelled".
+    quantity = pd.to_numeric(frame["quantity"], errors="coerce")
+    frame.loc[cancelled & (quantity > 0), "quantity"] = (-quantity[cancelled & (quantity > 0)]).astype(str)
+    lines = RawOrderLines(
+        frame=frame,
+        cancelled=cancelled,
+        source_columns={f: c for f, c in m.columns.items()},
+        duplicates=raw.duplicated(keep="first"),
+        date_format=m.date_format,
+    )
+    tables = build_order_tables(lines, m.file, report, source=NAME)
+    return tables, report
+
+
+def load_reviews(mapping_path: Path, m: FileMapping, progress: Progress | None) -> tuple[ReviewTables, AdapterReport]:
+    _check_columns(mapping_path, "reviews", m)
+    raw = read_delimited(m.file, list(m.columns.values()), sep=m.delimiter, progress=progress)
+    report = AdapterReport(adapter=NAME, source=str(m.file))
+    frame = _select(raw, m.columns, REVIEW_FIELDS)
+    tables = build_review_tables(
+        frame, m.file, report, source_columns=dict(m.columns), source=NAME, date_format=m.date_format
+    )
+    return tables, report

@@ -1,0 +1,127 @@
+"""Shared fixtures: an isolated workspace per test, the real data, a guard against outside connections."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.config import get_settings
+from assistant.workspace import Workspace
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("MKA_TEST_DATA_DIR", REPO.parent / "shared" / "data")).resolve()
+RETAIL_CSV = SHARED_DATA / "online_retail" / "online_retail.csv.gz"
+REVIEWS_CSV = SHARED_DATA / "clothing_reviews" / "womens_clothing_reviews.csv.gz"
+
+
+def require_real_data() -> None:
+    # Integration tests need ../shared/data; CI has it. A missing dataset is a failure, not a skip.
+    assert RETAIL_CSV.is_file() and REVIEWS_CSV.is_file(), f"real data not found under {SHARED_DATA}"
+
+
+@pytest.fixture
+def mka_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh MKA_HOME for one test; settings re-read from the environment."""
+    home = tmp_path / "mka-home"
+    monkeypatch.setenv("MKA_HOME", str(home))
+    monkeypatch.setenv("MKA_LLM", "scripted")
+    monkeypatch.setenv("MKA_DATA_DIR", str(SHARED_DATA))
+    get_settings.cache_clear()
+    yield home
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli() -> CliRunner:
+    return CliRunner()
+
+
+def _is_loopback(address: object) -> bool:
+    if isinstance(address, str | bytes):
+        return True  # AF_UNIX path
+    if not (isinstance(address, tuple) and address):
+        return False
+    host = str(address[0])
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class OutsideConnectionError(AssertionError):
+    pass
+
+
+@pytest.fixture
+def no_outside_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Fail on any connection or name lookup that is not loopback; yields the attempts seen."""
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def guarded_connect(self: socket.socket, address: object) -> object:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+            attempts.append(address)
+            raise OutsideConnectionError(f"outside connection attempted: {address!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    def guarded_connect_ex(self: socket.socket, address: object) -> object:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+            attempts.append(address)
+            raise OutsideConnectionError(f"outside connection attempted: {address!r}")
+        return real_connect_ex(self, address)  # type: ignore[arg-type]
+
+    def guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host not in (None, "localhost") and not _is_loopback((host,)):
+            attempts.append(host)
+            raise OutsideConnectionError(f"outside name lookup attempted: {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    yield attempts
+
+
+@pytest.fixture(scope="session")
+def real_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The real datasets ingested once per test session, with every build step (shared, read-only)."""
+    from rich.progress import Progress
+
+    from assistant.config import Settings
+    from assistant.ingest.pipeline import Sources, run_ingest
+    from assistant.offline import apply_offline_env
+
+    require_real_data()
+    home = tmp_path_factory.mktemp("real-workspace")
+    settings = Settings(home=home, llm="scripted", data_dir=SHARED_DATA)
+    apply_offline_env()
+    with Progress(disable=True) as progress:
+        run_ingest(Sources(data_dir=SHARED_DATA), settings, progress)
+    return Workspace(settings.home)
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The synthetic demo shop, with every build step (shared, read-only)."""
+    from rich.progress import Progress
+
+    from assistant.config import Settings
+    from assistant.ingest.pipeline import Sources, run_ingest
+    from assistant.offline import apply_offline_env
+
+    home = tmp_path_factory.mktemp("demo-workspace")
+    settings = Settings(home=home, llm="scripted", data_dir=None)
+    apply_offline_env()
+    with Progress(disable=True) as progress:
+        run_ingest(Sources(demo=True), settings, progress)
+    return Workspace(settings.home)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from assistant.commands import bench, doctor, ingest, setup
+from assistant.commands import ask, bench, doctor, ingest, setup
 
 app = typer.Typer(
     name="mka",
@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, setup, doctor, bench):
+for module in (ingest, setup, doctor, ask, bench):
     module.register(app)
 
 

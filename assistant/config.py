@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     log_prompts: Path | None = Field(
         default=None, description="Append every LLM call's final prompt to this JSONL file."
     )
+    brand_voice: Path | None = Field(default=None, description="Brand voice YAML for copy (MKA_BRAND_VOICE).")
+    script_file: Path | None = Field(default=None, description="Rules for MKA_LLM=scripted (tests only).")
     chroma_url: str | None = Field(default=None, description="Use a Chroma server (MKA_CHROMA_URL).")
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     ui_host: str = Field(default="127.0.0.1")
@@ -67,7 +69,7 @@ class Settings(BaseSettings):
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator("data_dir", "gguf_path", "log_prompts", mode="after")
+    @field_validator("data_dir", "gguf_path", "log_prompts", "brand_voice", "script_file", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None

@@ -1,0 +1,270 @@
+"""The LangGraph graph: route -> act -> (route again for a planned next step) -> respond.
+
+Nodes write events (tool steps, answer tokens) to LangGraph's custom stream as they happen, so front doors
+show a tool's table the moment it finishes and the narration token by token.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage, SystemMessage
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.types import Checkpointer
+from pydantic import BaseModel
+
+import prompts
+from assistant.agent.decision import ANSWER, CLARIFY, ArgsError, decision_schema, parse_decision
+from assistant.agent.events import StepFinished, StepStarted, Token
+from assistant.agent.grounding import check_answer, remove_unsupported
+from assistant.agent.memory import history_text
+from assistant.agent.pii import mask_pii
+from assistant.agent.registry import ToolSpec
+from assistant.llm.client import LLMClient, StructuredOutputError
+from tools.context import ToolContext
+
+MAX_STEPS = 4
+MAX_STORED_MESSAGES = 40
+RESULT_CHARS = 1800
+SELF_EXPLAINING = {"write_copy"}  # results that need no narration
+REFUSAL = (
+    "I can't share customers' personal details such as email addresses, phone numbers or names — they never "
+    "leave the warehouse through this assistant. I can give you customer ids, segment sizes and a CSV export of "
+    "ids for your email tool to match, or write the campaign copy itself."
+)
+
+
+class AgentState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]  # conversation memory, persisted per thread
+    question: str
+    steps: list[dict[str, Any]]
+    plan: list[str]
+    next_tool: str | None
+    pending: dict[str, Any] | None
+    feedback: str | None
+    retried: bool
+    outcome: str
+    clarify: str | None
+    answer: str
+    flags: list[str]
+
+
+@dataclass
+class AgentDeps:
+    llm: LLMClient
+    tools: dict[str, ToolSpec]
+    ctx: ToolContext
+    memory_tokens: int = 1500
+    examples: list[dict[str, Any]] | None = None
+
+
+def _args_hint(model: type[BaseModel]) -> str:
+    """A compact one-line description of a tool's arguments for the routing prompt."""
+    schema = model.model_json_schema()
+    parts = []
+    for name, prop in schema.get("properties", {}).items():
+        kind = prop.get("type") or "/".join(
+            str(p.get("type", "")) for p in prop.get("anyOf", []) if p.get("type") != "null"
+        )
+        enum = prop.get("enum") or next((p.get("enum") for p in prop.get("anyOf", []) if p.get("enum")), None)
+        if not enum and "items" in prop and isinstance(prop["items"], dict):
+            enum = prop["items"].get("enum")
+        desc = prop.get("description", "")
+        hint = f"{name} ({kind}{': ' + '|'.join(map(str, enum)) if enum else ''})"
+        parts.append(f"{hint} {desc}".strip())
+    return "; ".join(parts) or "none"
+
+
+def route_system_prompt(deps: AgentDeps) -> str:
+    tools = [
+        {"name": n, "description": s.description, "args": _args_hint(s.input_model)} for n, s in deps.tools.items()
+    ]
+    examples = [e for e in (deps.examples or []) if e["decision"]["tool"] in (*deps.tools, ANSWER, CLARIFY)]
+    return prompts.render("route_system.j2", tools=tools, examples=examples)
+
+
+def results_text(steps: list[dict[str, Any]]) -> str:
+    parts = []
+    for step in steps:
+        if step["ok"]:
+            body = step["markdown"][:RESULT_CHARS]
+            parts.append(f"[{step['tool']} {json.dumps(step['args'], ensure_ascii=False)}]\n{body}")
+        else:
+            parts.append(f"[{step['tool']}] error: {step['error']}")
+    return mask_pii("\n\n".join(parts))
+
+
+def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> Any:
+    route_system = route_system_prompt(deps)
+    full_schema = decision_schema(deps.tools)
+
+    def route(state: AgentState) -> dict[str, Any]:
+        steps = state.get("steps", [])
+        if len(steps) >= MAX_STEPS:
+            return {"outcome": "respond"}
+        next_tool = state.get("next_tool")
+        schema = decision_schema({next_tool: deps.tools[next_tool]}) if next_tool else full_schema
+        user = prompts.render(
+            "route_user.j2",
+            history=history_text(state.get("messages", [])[:-1], deps.memory_tokens),
+            results=results_text(steps),
+            next_tool=next_tool,
+            feedback=state.get("feedback"),
+            question=state["question"],
+        )
+        try:
+            raw = deps.llm.json("route", [SystemMessage(route_system), HumanMessage(user)], schema, "decision")
+            decision, args = parse_decision(raw, deps.tools)
+        except (ArgsError, StructuredOutputError) as exc:
+            if state.get("retried"):
+                flags = [*state.get("flags", []), f"routing failed twice: {exc}"]
+                return {"outcome": "respond" if steps else "answer", "flags": flags, "feedback": None}
+            return {"outcome": "route", "feedback": str(exc), "retried": True}
+        if decision.tool == ANSWER:
+            return {"outcome": "respond" if steps else "answer", "feedback": None}
+        if decision.tool == CLARIFY:
+            return {"outcome": "clarify", "clarify": decision.question, "feedback": None}
+        assert args is not None
+        plan = state.get("plan", []) if next_tool else [t for t in decision.next if t != decision.tool]
+        return {
+            "pending": {"tool": decision.tool, "args": args.model_dump(mode="json", exclude_defaults=True)},
+            "plan": plan,
+            "next_tool": None,
+            "feedback": None,
+            "outcome": "act",
+        }
+
+    def act(state: AgentState) -> dict[str, Any]:
+        write = get_stream_writer()
+        pending = state["pending"] or {}
+        spec = deps.tools[pending["tool"]]
+        steps = list(state.get("steps", []))
+        args_dict = carry_over(spec, dict(pending["args"]), steps)
+        args = spec.input_model.model_validate(args_dict)
+        shown_args = args.model_dump(mode="json", exclude_defaults=True)
+        write(StepStarted(tool=spec.name, args=shown_args))
+        started = time.perf_counter()
+        try:
+            result = spec.run(args, deps.ctx)
+        except (ValueError, LookupError) as exc:  # caused by the model's arguments: tell it once
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            error = str(exc).splitlines()[0][:300]
+            steps.append({"tool": spec.name, "args": shown_args, "ok": False, "error": error, "ms": ms,
+                          "result": None, "markdown": ""})  # fmt: skip
+            write(StepFinished(tool=spec.name, args=shown_args, ok=False, ms=ms, error=error))
+            if not state.get("retried"):
+                return {"steps": steps, "feedback": f"{spec.name} failed: {error}", "retried": True,
+                        "outcome": "route", "next_tool": spec.name}  # fmt: skip
+            return {"steps": steps, "outcome": "respond"}
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        markdown = mask_pii(result.to_markdown()) if hasattr(result, "to_markdown") else ""
+        charts = result.charts() if hasattr(result, "charts") else []
+        dumped = result.model_dump(mode="json")
+        steps.append({"tool": spec.name, "args": shown_args, "ok": True, "error": None, "ms": ms,
+                      "result": dumped, "markdown": markdown,
+                      "charts": [c.model_dump(mode="json") for c in charts]})  # fmt: skip
+        write(StepFinished(tool=spec.name, args=shown_args, ok=True, ms=ms, markdown=markdown, charts=charts,
+                           result=dumped))  # fmt: skip
+        plan = state.get("plan", [])
+        if plan:
+            return {"steps": steps, "next_tool": plan[0], "plan": plan[1:], "outcome": "route", "retried": False}
+        return {"steps": steps, "outcome": "respond"}
+
+    def narrate(state: AgentState, system: str, user_template: str) -> dict[str, Any]:
+        write = get_stream_writer()
+        steps = state.get("steps", [])
+        history = history_text(state.get("messages", [])[:-1], deps.memory_tokens)
+        results = results_text(steps)
+        user = prompts.render(user_template, history=history, results=results, question=state["question"])
+        pieces = []
+        for piece in deps.llm.stream("respond", [SystemMessage(system), HumanMessage(user)], max_tokens=220):
+            pieces.append(piece)
+            write(Token(text=piece))
+        narration = "".join(pieces).strip()
+        evidence = [s["result"] for s in steps if s["ok"]] + [s["markdown"] for s in steps] + [history]
+        report = check_answer(narration, evidence, question=state["question"])
+        flags = list(state.get("flags", []))
+        if not report.ok:
+            narration = remove_unsupported(narration, report)
+            flags.append(f"grounding: removed unsupported {report.unsupported_numbers + report.unsupported_quotes}")
+        shown = [s["markdown"] for s in steps if s["ok"] and s["markdown"]]
+        shown += [f"**{s['tool']} failed:** {s['error']}" for s in steps if not s["ok"]]
+        answer = "\n\n".join([*shown, narration]).strip()
+        return {"answer": answer, "flags": flags}
+
+    def respond(state: AgentState) -> dict[str, Any]:
+        steps = state.get("steps", [])
+        if steps and all(s["ok"] and s["tool"] in SELF_EXPLAINING for s in steps):
+            answer = "\n\n".join(s["markdown"] for s in steps)  # the draft is the answer; nothing to narrate
+            return {"answer": answer}
+        return narrate(state, prompts.render("respond_system.j2"), "respond_user.j2")
+
+    def answer(state: AgentState) -> dict[str, Any]:
+        return narrate(state, prompts.render("answer_system.j2"), "answer_user.j2")
+
+    def clarify(state: AgentState) -> dict[str, Any]:
+        text = mask_pii(state.get("clarify") or "Could you say a bit more about what you need?")
+        get_stream_writer()(Token(text=text))
+        return {"answer": text}
+
+    def refuse(state: AgentState) -> dict[str, Any]:
+        get_stream_writer()(Token(text=REFUSAL))
+        return {"answer": REFUSAL, "flags": [*state.get("flags", []), "refused: request for personal data"]}
+
+    def remember(state: AgentState) -> dict[str, Any]:
+        """Store the turn's answer (tables cut short) and which tools it used; drop the oldest beyond the cap."""
+        used = [f"{s['tool']} {json.dumps(s['args'], ensure_ascii=False)}" for s in state.get("steps", [])]
+        messages = state.get("messages", [])
+        removals = [RemoveMessage(id=m.id) for m in messages[: max(0, len(messages) + 1 - MAX_STORED_MESSAGES)] if m.id]
+        reply = AIMessage(content=state.get("answer", "")[:1200], additional_kwargs={"tools_used": used})
+        return {"messages": [*removals, reply]}
+
+    def after(state: AgentState) -> str:
+        return state.get("outcome", "respond")
+
+    graph = StateGraph(AgentState)
+    for name, node in (
+        ("guard", _guard),
+        ("route", route),
+        ("act", act),
+        ("respond", respond),
+        ("answer", answer),
+        ("clarify", clarify),
+        ("refuse", refuse),
+        ("remember", remember),
+    ):
+        graph.add_node(name, node)
+    graph.add_edge(START, "guard")
+    graph.add_conditional_edges("guard", after, {"route": "route", "refuse": "refuse"})
+    graph.add_conditional_edges(
+        "route", after, {"route": "route", "act": "act", "respond": "respond", "answer": "answer", "clarify": "clarify"}
+    )
+    graph.add_conditional_edges("act", after, {"route": "route", "respond": "respond"})
+    for name in ("respond", "answer", "clarify", "refuse"):
+        graph.add_edge(name, "remember")
+    graph.add_edge("remember", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def _guard(state: AgentState) -> dict[str, Any]:
+    from assistant.agent.pii import asks_for_pii
+
+    return {"outcome": "refuse" if asks_for_pii(state["question"]) else "route"}
+
+
+# Carry-over: fill a later tool's missing arguments from earlier steps of the same request (segment ->
+# recommend -> copy), so a small model need not copy long ids between steps. Tools opt in with a
+# classmethod `carry_over(args: dict, steps: list[dict]) -> dict` on their input model.
+CarryOver = Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]
+
+
+def carry_over(spec: ToolSpec, args: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    hook: CarryOver | None = getattr(spec.input_model, "carry_over", None)
+    previous = [s for s in steps if s["ok"]]
+    return hook(args, previous) if hook and previous else args

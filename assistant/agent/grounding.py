@@ -1,0 +1,115 @@
+"""Grounding: every number the answer states must appear in a tool result (or the question); every quote
+must be a span of retrieved data; every product id must exist. Violations are removed and flagged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?%)?")
+QUOTE = re.compile(r"[\"“]([^\"”]{20,400})[\"”]")
+
+
+@dataclass
+class GroundingReport:
+    unsupported_numbers: list[str] = field(default_factory=list)
+    unsupported_quotes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.unsupported_numbers or self.unsupported_quotes)
+
+
+def _to_float(token: str) -> tuple[float, int, bool]:
+    """(value, decimals shown, is percent)."""
+    percent = token.strip().endswith("%")
+    core = token.replace("%", "").replace(",", "").strip()
+    decimals = len(core.split(".")[1]) if "." in core else 0
+    return float(core), decimals, percent
+
+
+def collect_numbers(values: Iterable[Any]) -> set[float]:
+    """Every number inside nested results (dicts, lists, strings with numbers in them)."""
+    found: set[float] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, bool) or v is None:
+            return
+        if isinstance(v, int | float):
+            if math.isfinite(float(v)):
+                found.add(float(v))
+        elif isinstance(v, str):
+            for token in NUMBER.findall(v):
+                found.add(_to_float(token)[0])
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list | tuple | set):
+            for x in v:
+                walk(x)
+        else:
+            walk(str(v))
+
+    for value in values:
+        walk(value)
+    return found
+
+
+def _supported(token: str, allowed: set[float]) -> bool:
+    value, decimals, percent = _to_float(token)
+    if not percent and decimals == 0 and abs(value) <= 10:
+        return True  # counting words ("3 products", "top 5") carry no claim about the data
+    # Rounding to the decimals shown is fine; rounding to "about 4,400" for 4,372 is not.
+    tolerance = 0.5 * 10 ** (-decimals) + 1e-9
+    return any(abs(a - value) <= tolerance or (percent and abs(a * 100 - value) <= tolerance) for a in allowed)
+
+
+def check_answer(text: str, results: Iterable[Any], question: str = "") -> GroundingReport:
+    allowed = collect_numbers([*results, question])
+    data_text = json.dumps(list(results), default=str, ensure_ascii=False).lower()
+    report = GroundingReport()
+    for token in NUMBER.findall(text):
+        if not _supported(token, allowed):
+            report.unsupported_numbers.append(token.strip())
+    for quote in QUOTE.findall(text):
+        if _normalise(quote) not in _normalise(data_text):
+            report.unsupported_quotes.append(quote)
+    return report
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences, split after . ! ? followed by space (so 87.5% and 1,234.50 stay whole); lines kept."""
+    out: list[str] = []
+    for line in text.splitlines(keepends=True):
+        parts = re.split(r"(?<=[.!?])(\s+)", line)
+        # re.split with a group keeps the separators: glue each back onto its sentence.
+        for i in range(0, len(parts), 2):
+            out.append(parts[i] + (parts[i + 1] if i + 1 < len(parts) else ""))
+    return out
+
+
+def remove_unsupported(text: str, report: GroundingReport) -> str:
+    """Drop the sentences that carry an unsupported number or quote, and say so."""
+    if report.ok:
+        return text
+    bad_numbers = set(report.unsupported_numbers)
+    kept, removed = [], 0
+    for sentence in _sentences(text):
+        tokens = {t.strip() for t in NUMBER.findall(sentence)}
+        quotes = QUOTE.findall(sentence)
+        if tokens & bad_numbers or any(q in report.unsupported_quotes for q in quotes):
+            removed += 1
+            continue
+        kept.append(sentence)
+    cleaned = "".join(kept).strip()
+    note = f"_(Removed {removed} statement{'s' if removed != 1 else ''} that did not match the data.)_"
+    return f"{cleaned}\n\n{note}" if cleaned else note

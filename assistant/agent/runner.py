@@ -1,0 +1,145 @@
+"""The Agent: one object the CLI, Gradio, Slack and evals share. `stream()` yields events; `ask()` one result."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage
+
+import prompts
+from assistant.agent.events import (
+    AgentEvent,
+    AgentResult,
+    Final,
+    Step,
+    StepFinished,
+    Timings,
+    Token,
+    TokenUsage,
+)
+from assistant.agent.graph import AgentDeps, build_graph
+from assistant.agent.pii import mask_pii
+from assistant.agent.registry import ToolSpec, load_tools
+from assistant.config import Settings
+from assistant.llm.client import LLMClient
+from assistant.llm.factory import build_chat_model
+from assistant.offline import apply_offline_env, install_tiktoken_cache
+from assistant.workspace import Workspace
+from tools.base import ChartSpec
+from tools.context import ToolContext
+
+MAX_QUESTION_CHARS = 4000
+
+
+class QuestionError(ValueError):
+    """The question itself is unusable (empty, too long)."""
+
+
+class Agent:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        chat_model: BaseChatModel | None = None,
+        tools: dict[str, ToolSpec] | None = None,
+        checkpointer: Any | None = None,
+        ctx: ToolContext | None = None,
+    ) -> None:
+        workspace = Workspace(settings.home)
+        install_tiktoken_cache(workspace.tiktoken_dir)
+        apply_offline_env(workspace.tiktoken_dir)
+        self.settings = settings
+        self.ctx = ctx or ToolContext.from_settings(settings)
+        self.chat_model = chat_model or build_chat_model(settings)
+        self.llm = LLMClient(self.chat_model, log_path=settings.log_prompts)
+        self.ctx.resource("llm_client", lambda: self.llm)  # the copywriter tool writes through the same client
+        self.tools = tools if tools is not None else load_tools()
+        if checkpointer is None:
+            from assistant.agent.memory import sqlite_checkpointer
+
+            checkpointer = sqlite_checkpointer(workspace.conversations_path)
+        self.deps = AgentDeps(
+            llm=self.llm,
+            tools=self.tools,
+            ctx=self.ctx,
+            memory_tokens=settings.memory_tokens,
+            examples=prompts.load_yaml("route_examples.yaml"),
+        )
+        self.graph = build_graph(self.deps, checkpointer)
+        self._turn_lock = threading.Lock()  # usage counters are per turn; turns run one at a time
+
+    @property
+    def model_name(self) -> str:
+        return self.llm.model_name
+
+    def stream(self, question: str, thread_id: str | None = None) -> Iterator[AgentEvent]:
+        """Run one turn, yielding tool steps and answer tokens as they happen, then a Final result."""
+        question = (question or "").strip()
+        if not question:
+            raise QuestionError("question: empty; ask something about your customers, products or reviews")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise QuestionError(f"question: {len(question):,} characters, the limit is {MAX_QUESTION_CHARS:,}")
+        thread_id = thread_id or uuid.uuid4().hex
+        masked = mask_pii(question)
+        config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 40}
+        turn = {
+            "messages": [HumanMessage(content=masked)],
+            "question": masked,
+            "steps": [],
+            "plan": [],
+            "next_tool": None,
+            "pending": None,
+            "feedback": None,
+            "retried": False,
+            "clarify": None,
+            "answer": "",
+            "flags": [],
+        }
+        with self._turn_lock:
+            self.llm.reset_usage()
+            started = time.perf_counter()
+            timings = Timings()
+            final_state: dict[str, Any] = {}
+            for mode, payload in self.graph.stream(turn, config, stream_mode=["custom", "values"]):
+                if mode == "values":
+                    final_state = payload
+                    continue
+                elapsed = round((time.perf_counter() - started) * 1000, 1)
+                if isinstance(payload, Token):
+                    timings.first_token_ms = timings.first_token_ms or elapsed
+                    timings.first_content_ms = timings.first_content_ms or elapsed
+                elif isinstance(payload, StepFinished) and payload.ok and payload.markdown:
+                    timings.first_content_ms = timings.first_content_ms or elapsed
+                yield payload
+            timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
+            steps = final_state.get("steps", [])
+            result = AgentResult(
+                question=question,
+                answer=mask_pii(final_state.get("answer", "")),
+                steps=[_step(s) for s in steps],
+                model=self.model_name,
+                timings=timings,
+                tokens=TokenUsage(prompt=self.llm.prompt_tokens, completion=self.llm.completion_tokens),
+                charts=[ChartSpec.model_validate(c) for s in steps if s["ok"] for c in s.get("charts", [])],
+                flags=final_state.get("flags", []),
+                thread_id=thread_id,
+            )
+        yield Final(result=result)
+
+    def ask(self, question: str, thread_id: str | None = None) -> AgentResult:
+        for event in self.stream(question, thread_id):
+            if isinstance(event, Final):
+                return event.result
+        raise RuntimeError("the agent finished without a result")
+
+
+def _step(state_step: dict[str, Any]) -> Step:
+    result = state_step["result"] if state_step["ok"] else {"error": state_step["error"]}
+    return Step(
+        tool=state_step["tool"], args=state_step["args"], ok=state_step["ok"], ms=state_step["ms"], result=result
+    )

@@ -1,0 +1,134 @@
+"""The one place every LLM call goes through: JSON-schema-constrained output, streaming, usage, prompt log.
+
+Structured output must work on every provider:
+- in-process llama.cpp and llama.cpp's server: `{"type": "json_object", "schema": ...}` (a grammar);
+- OpenAI and vLLM: `{"type": "json_schema", "json_schema": {...}}`;
+- `auto` (default for OpenAI-compatible servers) tries json_schema and falls back to the llama.cpp form once.
+Whatever comes back is parsed and validated by the caller; a model that ignores the schema gets a
+StructuredOutputError, never a half-parsed dict.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+SchemaMode = Literal["auto", "json_schema", "json_object", "none"]
+
+
+class StructuredOutputError(ValueError):
+    """The model's output was not the JSON asked for."""
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    cleaned = text.strip()
+    fence = re.match(r"^```(?:json)?\s*(.*?)\s*```$", cleaned, re.S)
+    if fence:
+        cleaned = fence.group(1)
+    start, end = cleaned.find("{"), cleaned.rfind("}")
+    if start < 0 or end < start:
+        raise StructuredOutputError(f"no JSON object in model output: {text[:200]!r}")
+    try:
+        value = json.loads(cleaned[start : end + 1])
+    except json.JSONDecodeError as exc:
+        raise StructuredOutputError(f"invalid JSON from model ({exc.msg}): {text[:200]!r}") from exc
+    if not isinstance(value, dict):
+        raise StructuredOutputError("model output is not a JSON object")
+    return value
+
+
+class LLMClient:
+    def __init__(self, model: BaseChatModel, schema_mode: SchemaMode = "auto", log_path: Path | None = None) -> None:
+        self.model = model
+        self.log_path = log_path
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self._mode = schema_mode if schema_mode != "auto" else self._default_mode()
+        self._auto = schema_mode == "auto" and self._mode == "json_schema"
+        self._log_lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return str(getattr(self.model, "model_name", None) or getattr(self.model, "_llm_type", "llm"))
+
+    def _default_mode(self) -> SchemaMode:
+        kind = getattr(self.model, "_llm_type", "")
+        if kind == "llama-cpp":
+            return "json_object"
+        if kind == "scripted":
+            return "none"
+        return "json_schema"
+
+    def reset_usage(self) -> None:
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    def _record(self, purpose: str, messages: list[BaseMessage], output: str, usage: dict[str, Any] | None) -> None:
+        if usage:
+            self.prompt_tokens += int(usage.get("input_tokens", 0))
+            self.completion_tokens += int(usage.get("output_tokens", 0))
+        if self.log_path is None:
+            return
+        entry = {
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "purpose": purpose,
+            "model": self.model_name,
+            "messages": [{"role": m.type, "content": str(m.content)} for m in messages],
+            "output": output,
+        }
+        with self._log_lock:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log_path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def _response_format(self, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+        if self._mode == "json_object":
+            return {"type": "json_object", "schema": schema}
+        if self._mode == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
+        return None
+
+    def json(
+        self, purpose: str, messages: list[BaseMessage], schema: dict[str, Any], name: str, max_tokens: int = 256
+    ) -> dict[str, Any]:
+        """One schema-constrained completion, parsed to a dict (validation is the caller's)."""
+        try:
+            message = self.model.invoke(
+                messages, response_format=self._response_format(schema, name), max_tokens=max_tokens
+            )
+        except Exception as exc:
+            # An OpenAI-compatible server that rejects json_schema (llama.cpp's) gets the other form, once.
+            if self._auto and ("response_format" in str(exc) or "422" in str(exc)):
+                self._mode, self._auto = "json_object", False
+                message = self.model.invoke(
+                    messages, response_format=self._response_format(schema, name), max_tokens=max_tokens
+                )
+            else:
+                raise
+        text = str(message.content)
+        self._record(purpose, messages, text, getattr(message, "usage_metadata", None))
+        return parse_json_object(text)
+
+    def stream(self, purpose: str, messages: list[BaseMessage], max_tokens: int = 400) -> Iterator[str]:
+        """Stream text pieces; usage and the prompt are recorded when the stream ends."""
+        pieces: list[str] = []
+        usage: dict[str, Any] | None = None
+        for chunk in self.model.stream(messages, max_tokens=max_tokens):
+            if getattr(chunk, "usage_metadata", None):
+                usage = dict(chunk.usage_metadata)  # type: ignore[arg-type]
+            text = str(chunk.content) if chunk.content else ""
+            if text:
+                pieces.append(text)
+                yield text
+        self._record(purpose, messages, "".join(pieces), usage)
+
+    def text(self, purpose: str, messages: list[BaseMessage], max_tokens: int = 400) -> str:
+        return "".join(self.stream(purpose, messages, max_tokens=max_tokens))

@@ -1,0 +1,67 @@
+"""One factory for every provider. Nothing is constructed until `build_chat_model` is called."""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+
+from assistant.config import Settings
+from assistant.offline import EMBEDDED_MODELS
+from assistant.workspace import Workspace
+
+
+class LLMUnavailableError(RuntimeError):
+    """The configured LLM cannot be used (missing weights, key or URL); the message says what to do."""
+
+
+def local_model_path(settings: Settings) -> str:
+    if settings.gguf_path is not None:
+        if not settings.gguf_path.is_file():
+            raise LLMUnavailableError(f"MKA_GGUF_PATH {settings.gguf_path} does not exist")
+        return str(settings.gguf_path)
+    model = EMBEDDED_MODELS[settings.local_model]
+    path = Workspace(settings.home).llm_dir / model.file_name
+    if not path.is_file():
+        raise LLMUnavailableError(f"the embedded model {model.file_name} is not assembled: run `mka setup`")
+    return str(path)
+
+
+def build_chat_model(settings: Settings) -> BaseChatModel:
+    if settings.llm == "local":
+        from assistant.llm.llamacpp_chat import LlamaCppChatModel
+
+        return LlamaCppChatModel(
+            model_path=local_model_path(settings),
+            n_ctx=settings.llm_context,
+            n_threads=settings.llm_threads,
+            temperature=settings.llm_temperature,
+        )
+    if settings.llm in ("openai", "openai-compatible"):
+        from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
+
+        if settings.llm == "openai":
+            if not settings.openai_api_key:
+                raise LLMUnavailableError("MKA_LLM=openai needs OPENAI_API_KEY")
+            return ChatOpenAI(
+                model=settings.llm_model,
+                api_key=SecretStr(settings.openai_api_key),
+                temperature=settings.llm_temperature,
+                stream_usage=True,
+                timeout=120,
+                max_retries=1,
+            )
+        if not settings.llm_base_url:
+            raise LLMUnavailableError("MKA_LLM=openai-compatible needs MKA_LLM_BASE_URL")
+        return ChatOpenAI(
+            model=settings.llm_model,
+            base_url=settings.llm_base_url,
+            api_key=SecretStr(settings.llm_api_key or settings.openai_api_key or "not-needed"),
+            temperature=settings.llm_temperature,
+            stream_usage=True,
+            timeout=120,
+            max_retries=1,
+        )
+    from assistant.llm.scripted import ScriptedChatModel
+
+    # Scripted is for tests and demos of the front doors: rules from MKA_SCRIPT_FILE, if given.
+    return ScriptedChatModel.from_file(settings.script_file) if settings.script_file else ScriptedChatModel()

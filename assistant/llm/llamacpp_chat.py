@@ -1,0 +1,137 @@
+"""A LangChain chat model over an in-process llama.cpp model (llama-cpp-python).
+
+Why our own and not langchain-community's: that package is being sunset, defaults to a 512-token context,
+and has no way to pass llama.cpp's JSON-schema grammar. This one:
+- loads the GGUF lazily on first use (never at import or construction);
+- passes `response_format={"type": "json_object", "schema": ...}` through, which llama.cpp turns into a
+  grammar, so a small model's output always parses;
+- keeps a RAM cache of KV states so the fixed system-prompt prefixes are processed once;
+- serialises calls with a lock: one llama.cpp context is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+
+
+def to_openai_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+
+
+def _usage(prompt: int, completion: int) -> UsageMetadata:
+    return UsageMetadata(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion)
+
+
+class LlamaCppChatModel(BaseChatModel):
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int = 2
+    n_batch: int = 512
+    temperature: float = 0.0
+    max_tokens: int = 512
+    cache_bytes: int = 1 << 30
+    seed: int = 7
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    _llama: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    @property
+    def model_name(self) -> str:
+        return self.model_path.rsplit("/", 1)[-1]
+
+    def _load(self) -> Any:
+        if self._llama is None:
+            from llama_cpp import Llama, LlamaRAMCache
+
+            llama = Llama(
+                model_path=self.model_path,
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                n_batch=self.n_batch,
+                seed=self.seed,
+                verbose=False,
+            )
+            llama.set_cache(LlamaRAMCache(capacity_bytes=self.cache_bytes))
+            self._llama = llama
+        return self._llama
+
+    def _params(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "temperature": kwargs.get("temperature", self.temperature),
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "stop": stop,
+        }
+        if kwargs.get("response_format") is not None:
+            params["response_format"] = kwargs["response_format"]
+        return params
+
+    def count_tokens(self, text: str) -> int:
+        with self._lock:
+            return len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        with self._lock:
+            out = self._load().create_chat_completion(
+                messages=to_openai_messages(messages), stream=False, **self._params(stop, kwargs)
+            )
+        text = out["choices"][0]["message"].get("content") or ""
+        usage = out.get("usage") or {}
+        message = AIMessage(
+            content=text,
+            usage_metadata=_usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))),
+            response_metadata={"model_name": self.model_name, "finish_reason": out["choices"][0].get("finish_reason")},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        with self._lock:
+            llama = self._load()
+            openai_messages = to_openai_messages(messages)
+            completion = 0
+            for chunk in llama.create_chat_completion(
+                messages=openai_messages, stream=True, **self._params(stop, kwargs)
+            ):
+                delta = chunk["choices"][0].get("delta", {}).get("content")
+                if not delta:
+                    continue
+                completion += 1
+                piece = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                if run_manager:
+                    run_manager.on_llm_new_token(delta, chunk=piece)
+                yield piece
+            # llama.cpp reports no usage when streaming: the prompt length is what the model last evaluated.
+            prompt = max(int(llama.n_tokens) - completion, 0)
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="", usage_metadata=_usage(prompt, completion), response_metadata={"model_name": self.model_name}
+            )
+        )

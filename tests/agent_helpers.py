@@ -1,0 +1,77 @@
+"""Shared pieces for agent tests: a small deterministic tool over the demo warehouse, and an agent builder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.checkpoint.memory import InMemorySaver
+from pydantic import BaseModel, Field
+
+from assistant.agent.registry import ToolSpec, load_tools
+from assistant.agent.runner import Agent
+from assistant.config import Settings
+from assistant.llm.scripted import ScriptedChatModel
+from assistant.workspace import Workspace
+from tools.base import ChartSpec, Series, Table
+from tools.context import ToolContext
+
+
+class CountryInput(BaseModel):
+    """Customers and revenue in one country."""
+
+    country: str = Field(min_length=2, max_length=60, description="Country name")
+
+
+class CountryResult(BaseModel):
+    country: str
+    customers: int
+    revenue: float
+
+    def to_markdown(self) -> str:
+        return Table(
+            columns=["country", "customers", "revenue"], rows=[[self.country, self.customers, self.revenue]]
+        ).to_markdown()
+
+    def charts(self) -> list[ChartSpec]:
+        return [ChartSpec(title="Customers", x=[self.country], series=[Series(name="customers", values=[self.customers])])]
+
+
+def country_stats(args: CountryInput, ctx: ToolContext) -> CountryResult:
+    con = ctx.warehouse()
+    row = con.execute(
+        """SELECT count(DISTINCT o.customer_id), round(sum(l.quantity * l.unit_price), 2)
+           FROM orders o JOIN order_lines l USING (order_id)
+           WHERE o.status = 'completed' AND o.customer_id IS NOT NULL AND o.country = ?""",
+        [args.country],
+    ).fetchone()
+    if row is None or not row[0]:
+        raise ValueError(f"country: no customers in {args.country!r}")
+    return CountryResult(country=args.country, customers=int(row[0]), revenue=float(row[1]))
+
+
+def test_tools() -> dict[str, ToolSpec]:
+    tools = {"country_stats": ToolSpec("country_stats", CountryInput, country_stats, "Customers and revenue by country")}
+    tools.update(load_tools(["tools.copywriter"]))
+    return tools
+
+
+def make_agent(
+    workspace: Workspace, *outputs: Any, tools: dict[str, ToolSpec] | None = None, memory_tokens: int = 1500
+) -> tuple[Agent, ScriptedChatModel]:
+    model = ScriptedChatModel(outputs=list(outputs))
+    settings = Settings(home=workspace.home, llm="scripted", memory_tokens=memory_tokens)
+    agent = Agent(settings, chat_model=model, tools=tools or test_tools(), checkpointer=InMemorySaver())
+    return agent, model
+
+
+def expected_country(workspace: Workspace, country: str) -> tuple[int, float]:
+    con = workspace.connect()
+    row = con.execute(
+        """SELECT count(DISTINCT o.customer_id), round(sum(l.quantity * l.unit_price), 2)
+           FROM orders o JOIN order_lines l USING (order_id)
+           WHERE o.status = 'completed' AND o.customer_id IS NOT NULL AND o.country = ?""",
+        [country],
+    ).fetchone()
+    con.close()
+    assert row is not None
+    return int(row[0]), float(row[1])

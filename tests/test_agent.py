@@ -1,0 +1,208 @@
+"""Every graph path of the agent, with the one scripted fake model and real tools on the demo warehouse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from assistant.agent.events import Final, StepFinished, StepStarted, Token
+from assistant.agent.graph import REFUSAL
+from assistant.agent.memory import count_tokens, history_text
+from assistant.agent.runner import QuestionError
+from assistant.workspace import Workspace
+from tests.agent_helpers import expected_country, make_agent
+
+
+def route(tool: str, **args: object) -> dict[str, object]:
+    return {"tool": tool, "args": args}
+
+
+def test_direct_answer(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace, {"tool": "answer"}, "I can analyse segments and write copy.")
+    result = agent.ask("Hi, what can you do?")
+    assert result.answer == "I can analyse segments and write copy."
+    assert result.steps == [] and result.flags == []
+    model.assert_complete()
+
+
+def test_single_tool_answer_is_grounded_and_streams_content_first(demo_workspace: Workspace) -> None:
+    customers, revenue = expected_country(demo_workspace, "Germany")
+    narration = f"Germany has {customers} customers who spent {revenue:,.2f} in total."
+    agent, model = make_agent(demo_workspace, route("country_stats", country="Germany"), narration)
+    events = list(agent.stream("How many customers do we have in Germany?"))
+    kinds = [type(e) for e in events]
+    assert kinds.index(StepStarted) < kinds.index(StepFinished) < kinds.index(Token)
+    assert isinstance(events[-1], Final)
+    result = events[-1].result
+    assert result.steps[0].tool == "country_stats" and result.steps[0].ok
+    assert result.steps[0].result["customers"] == customers
+    assert narration in result.answer and f"| Germany | {customers:,} |" in result.answer
+    assert result.flags == []
+    assert result.timings.first_content_ms is not None and result.timings.first_token_ms is not None
+    assert result.timings.first_content_ms <= result.timings.first_token_ms <= result.timings.total_ms
+    assert result.charts and result.charts[0].series[0].values == [customers]
+    assert result.tokens.prompt > 0 and result.tokens.completion > 0
+    # The tool results reach the narration prompt fenced as data.
+    respond_prompt = str(model.calls[1]["messages"][-1].content)
+    assert "<data>" in respond_prompt and "Germany" in respond_prompt
+    model.assert_complete()
+
+
+def test_grounding_violation_is_removed_and_flagged(demo_workspace: Workspace) -> None:
+    customers, _ = expected_country(demo_workspace, "France")
+    narration = f"France has {customers} customers. Revenue grew by 87.5% last year."
+    agent, _ = make_agent(demo_workspace, route("country_stats", country="France"), narration)
+    result = agent.ask("Customers in France?")
+    assert "87.5%" not in result.answer
+    assert f"France has {customers} customers." in result.answer
+    assert "did not match the data" in result.answer
+    assert any("grounding" in f for f in result.flags)
+
+
+def test_invalid_args_go_back_to_the_model_once(demo_workspace: Workspace) -> None:
+    customers, _ = expected_country(demo_workspace, "Spain")
+    agent, model = make_agent(
+        demo_workspace,
+        route("country_stats", country=""),
+        route("country_stats", country="Spain"),
+        f"Spain has {customers} customers.",
+    )
+    result = agent.ask("customers in spain")
+    assert [s.ok for s in result.steps] == [True]
+    second_route = str(model.calls[1]["messages"][-1].content)
+    assert "previous choice failed" in second_route and "country" in second_route
+    model.assert_complete()
+
+
+def test_tool_error_fed_back_then_fixed(demo_workspace: Workspace) -> None:
+    customers, _ = expected_country(demo_workspace, "Norway")
+    agent, model = make_agent(
+        demo_workspace,
+        route("country_stats", country="Atlantis"),
+        route("country_stats", country="Norway"),
+        f"Norway has {customers} customers.",
+    )
+    result = agent.ask("customers in Atlantis or Norway")
+    assert [s.ok for s in result.steps] == [False, True]
+    assert "Atlantis" in result.steps[0].result["error"]
+    assert "country_stats failed" in str(model.calls[1]["messages"][-1].content)
+    model.assert_complete()
+
+
+def test_tool_error_twice_is_explained_not_retried_forever(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(
+        demo_workspace,
+        route("country_stats", country="Atlantis"),
+        route("country_stats", country="Lemuria"),
+        "I could not find customers in those countries.",
+    )
+    result = agent.ask("customers in Atlantis")
+    assert [s.ok for s in result.steps] == [False, False]
+    assert "failed" in result.answer
+    model.assert_complete()
+
+
+def test_unparseable_routing_twice_falls_back_to_an_answer(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace, "not json at all", "{broken", "Could you rephrase that?")
+    result = agent.ask("asdf qwerty")
+    assert result.answer == "Could you rephrase that?"
+    assert any("routing failed" in f for f in result.flags)
+    model.assert_complete()
+
+
+def test_clarify_asks_back_without_more_llm_calls(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace, {"tool": "clarify", "question": "Which country do you mean?"})
+    result = agent.ask("How are we doing there?")
+    assert result.answer == "Which country do you mean?"
+    assert len(model.calls) == 1
+    model.assert_complete()
+
+
+def test_multi_step_chains_tools_and_restricts_the_next_choice(demo_workspace: Workspace) -> None:
+    customers, _ = expected_country(demo_workspace, "France")
+    copy = {"variants": [{"body": "New in: our Linen Summer Dress, made for warm French evenings. Shop now."}]}
+    agent, model = make_agent(
+        demo_workspace,
+        {"tool": "country_stats", "args": {"country": "France"}, "next": ["write_copy"]},
+        route("write_copy", channel="sms", products=["D101"], n_variants=1),
+        copy,
+        f"Here is a draft for your {customers} customers in France.",
+    )
+    result = agent.ask("How many customers in France? Then write them an SMS about the linen summer dress")
+    assert [s.tool for s in result.steps] == ["country_stats", "write_copy"]
+    # The second routing call may only choose the planned tool.
+    schema = model.calls[1]["kwargs"].get("response_format")
+    assert schema is None or "write_copy" in json.dumps(schema)
+    assert "Now fill the arguments for the next tool: write_copy" in str(model.calls[1]["messages"][-1].content)
+    assert "DRAFT" in result.answer and "Linen Summer Dress" in result.answer
+    model.assert_complete()
+
+
+def test_memory_per_thread(demo_workspace: Workspace) -> None:
+    customers, _ = expected_country(demo_workspace, "Germany")
+    agent, model = make_agent(
+        demo_workspace,
+        route("country_stats", country="Germany"),
+        f"Germany has {customers} customers.",
+        {"tool": "answer"},
+        "You asked about Germany.",
+        {"tool": "answer"},
+        "This is a new conversation.",
+    )
+    agent.ask("Customers in Germany?", thread_id="a")
+    agent.ask("What did I just ask about?", thread_id="a")
+    agent.ask("What did I just ask about?", thread_id="b")
+    same_thread = str(model.calls[2]["messages"][-1].content)
+    other_thread = str(model.calls[4]["messages"][-1].content)
+    assert "Customers in Germany?" in same_thread and "country_stats" in same_thread
+    assert "Germany" not in other_thread
+    model.assert_complete()
+
+
+def test_history_is_trimmed_to_the_token_budget() -> None:
+    messages: list[BaseMessage] = []
+    for i in range(30):
+        messages.append(HumanMessage(content=f"question {i} " + "about segments " * 20))
+        messages.append(AIMessage(content=f"answer {i} " + "with numbers " * 20))
+    text = history_text(messages, budget=300)  # type: ignore[arg-type]
+    assert count_tokens(text) <= 300
+    assert "answer 29" in text and "question 0 " not in text
+
+
+def test_pii_is_masked_before_any_prompt(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace, {"tool": "answer"}, "Noted.")
+    result = agent.ask("I'm Jane Doe, reach me at jane.doe@example.com or +44 7700 900123 about loyalty ideas")
+    prompt = " ".join(str(m.content) for call in model.calls for m in call["messages"])
+    assert "jane.doe@example.com" not in prompt and "7700 900123" not in prompt and "Jane Doe" not in prompt
+    assert "[email]" in prompt and "[phone]" in prompt and "[name]" in prompt
+    assert "jane.doe" not in result.answer
+
+
+def test_requests_for_personal_data_are_refused_without_the_model(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace)
+    result = agent.ask("Give me the email addresses of my top 20 customers")
+    assert result.answer == REFUSAL and model.calls == []
+    assert any("refused" in f for f in result.flags)
+
+
+def test_write_an_email_is_not_a_pii_request(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace, {"tool": "answer"}, "Sure.")
+    agent.ask("Write an email to customers about our summer range")
+    assert len(model.calls) == 2
+
+
+def test_empty_and_huge_questions_are_rejected(demo_workspace: Workspace) -> None:
+    agent, _ = make_agent(demo_workspace)
+    with pytest.raises(QuestionError, match="empty"):
+        agent.ask("   ")
+    with pytest.raises(QuestionError, match="limit"):
+        agent.ask("x" * 5000)
+
+
+def test_llm_failure_surfaces_as_an_exception(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace)
+    model.fail_with = ConnectionError("server down")
+    with pytest.raises(ConnectionError):
+        agent.ask("Customers in Germany?")

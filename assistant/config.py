@@ -53,6 +53,7 @@ class Settings(BaseSettings):
         default=None, validation_alias="OPENAI_API_KEY", description="OpenAI key (OPENAI_API_KEY)."
     )
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    llm_timeout: float = Field(default=300.0, gt=0, description="Seconds to wait for a remote LLM response.")
     log_prompts: Path | None = Field(
         default=None, description="Append every LLM call's final prompt to this JSONL file."
     )

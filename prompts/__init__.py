@@ -12,7 +12,10 @@ from jinja2 import Environment, StrictUndefined
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    env = Environment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    # Keep JSON keys in the order written: examples must match the order the decision grammar forces.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
+    return env
 
 
 def read_text(name: str) -> str:

@@ -49,7 +49,7 @@ def country_stats(args: CountryInput, ctx: ToolContext) -> CountryResult:
     return CountryResult(country=args.country, customers=int(row[0]), revenue=float(row[1]))
 
 
-def test_tools() -> dict[str, ToolSpec]:
+def sample_tools() -> dict[str, ToolSpec]:
     tools = {"country_stats": ToolSpec("country_stats", CountryInput, country_stats, "Customers and revenue by country")}
     tools.update(load_tools(["tools.copywriter"]))
     return tools
@@ -60,7 +60,7 @@ def make_agent(
 ) -> tuple[Agent, ScriptedChatModel]:
     model = ScriptedChatModel(outputs=list(outputs))
     settings = Settings(home=workspace.home, llm="scripted", memory_tokens=memory_tokens)
-    agent = Agent(settings, chat_model=model, tools=tools or test_tools(), checkpointer=InMemorySaver())
+    agent = Agent(settings, chat_model=model, tools=tools or sample_tools(), checkpointer=InMemorySaver())
     return agent, model
 
 

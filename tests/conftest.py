@@ -125,3 +125,11 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     with Progress(disable=True) as progress:
         run_ingest(Sources(demo=True), settings, progress)
     return Workspace(settings.home)
+
+
+@pytest.fixture(scope="session")
+def embedded_gguf() -> Path:
+    """The embedded 1.5B GGUF, assembled (once, sha256-checked) into the project's default workspace."""
+    from assistant.offline import EMBEDDED_MODELS, assemble_gguf
+
+    return assemble_gguf(EMBEDDED_MODELS["qwen2.5-coder-1.5b"], REPO / ".mka" / "llm")

@@ -47,7 +47,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
                 api_key=SecretStr(settings.openai_api_key),
                 temperature=settings.llm_temperature,
                 stream_usage=True,
-                timeout=120,
+                timeout=settings.llm_timeout,
                 max_retries=1,
             )
         if not settings.llm_base_url:
@@ -58,7 +58,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
             api_key=SecretStr(settings.llm_api_key or settings.openai_api_key or "not-needed"),
             temperature=settings.llm_temperature,
             stream_usage=True,
-            timeout=120,
+            timeout=settings.llm_timeout,
             max_retries=1,
         )
     from assistant.llm.scripted import ScriptedChatModel

@@ -1,0 +1,86 @@
+"""The real embedded model: in-process, and behind llama.cpp's OpenAI-compatible server over real HTTP."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from assistant.agent.grounding import check_answer
+from assistant.agent.runner import Agent
+from assistant.config import Settings
+from assistant.workspace import Workspace
+from tests.agent_helpers import expected_country, sample_tools
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server(embedded_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    # llama.cpp logs a lot while loading: to a file, not a pipe nobody drains (that would block the server).
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "4096", "--n_threads", "2", "--model_alias", "qwen-local", "--cache", "true"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log_path.read_text(errors="replace")[-2000:]
+            try:
+                with urllib.request.urlopen(f"{base}/models", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("llama.cpp server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def _assert_grounded_country_answer(agent: Agent, workspace: Workspace) -> None:
+    customers, _ = expected_country(workspace, "Germany")
+    result = agent.ask("How many customers do we have in Germany?")
+    assert [s.tool for s in result.steps] == ["country_stats"], result.model_dump_json()[:2000]
+    assert result.steps[0].args["country"] == "Germany"
+    assert result.steps[0].result["customers"] == customers
+    # Whatever the model wrote, the numbers left in the answer are the tool's.
+    report = check_answer(result.answer, [s.result for s in result.steps], question=result.question)
+    assert report.unsupported_numbers == [], result.answer
+    assert result.tokens.prompt > 0 and result.tokens.completion > 0
+
+
+def test_openai_compatible_provider_over_real_http(llama_server: str, demo_workspace: Workspace) -> None:
+    settings = Settings(
+        home=demo_workspace.home, llm="openai-compatible", llm_base_url=llama_server, llm_model="qwen-local"
+    )
+    agent = Agent(settings, tools=sample_tools(), checkpointer=InMemorySaver())
+    assert type(agent.chat_model).__name__ == "ChatOpenAI"
+    _assert_grounded_country_answer(agent, demo_workspace)
+
+
+def test_embedded_model_in_process(embedded_gguf: Path, demo_workspace: Workspace) -> None:
+    settings = Settings(home=demo_workspace.home, llm="local", gguf_path=embedded_gguf)
+    agent = Agent(settings, tools=sample_tools(), checkpointer=InMemorySaver())
+    _assert_grounded_country_answer(agent, demo_workspace)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from assistant.commands import ask, bench, doctor, ingest, setup
+from assistant.commands import ask, bench, doctor, evaluate, ingest, setup
 
 app = typer.Typer(
     name="mka",
@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, setup, doctor, ask, bench):
+for module in (ingest, setup, doctor, ask, evaluate, bench):
     module.register(app)
 
 

@@ -122,10 +122,12 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             raw = deps.llm.json("route", [SystemMessage(route_system), HumanMessage(user)], schema, "decision")
             decision, args = parse_decision(raw, deps.tools)
         except (ArgsError, StructuredOutputError) as exc:
+            kind = "invalid args" if isinstance(exc, ArgsError) else "unparseable decision"
+            flags = [*state.get("flags", []), f"{kind}: {exc}"]
             if state.get("retried"):
-                flags = [*state.get("flags", []), f"routing failed twice: {exc}"]
+                flags.append(f"routing failed twice: {exc}")
                 return {"outcome": "respond" if steps else "answer", "flags": flags, "feedback": None}
-            return {"outcome": "route", "feedback": str(exc), "retried": True}
+            return {"outcome": "route", "feedback": str(exc), "retried": True, "flags": flags}
         if decision.tool == ANSWER:
             return {"outcome": "respond" if steps else "answer", "feedback": None}
         if decision.tool == CLARIFY:

@@ -206,3 +206,18 @@ def test_llm_failure_surfaces_as_an_exception(demo_workspace: Workspace) -> None
     model.fail_with = ConnectionError("server down")
     with pytest.raises(ConnectionError):
         agent.ask("Customers in Germany?")
+
+
+def test_routing_examples_match_the_real_tools() -> None:
+    """Every example in the routing prompt validates against the tool it names (they cannot drift)."""
+    import prompts
+    from assistant.agent.decision import ANSWER, CLARIFY, parse_decision
+    from assistant.agent.registry import load_tools
+
+    tools = load_tools()
+    examples = prompts.load_yaml("route_examples.yaml")
+    named = {e["decision"]["tool"] for e in examples}
+    assert named >= set(tools) | {ANSWER, CLARIFY}, f"tools without an example: {set(tools) - named}"
+    for example in examples:
+        decision, _ = parse_decision(example["decision"], tools)
+        assert decision.tool in (*tools, ANSWER, CLARIFY)

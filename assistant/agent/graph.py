@@ -7,6 +7,7 @@ show a tool's table the moment it finishes and the narration token by token.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from langgraph.types import Checkpointer
 from pydantic import BaseModel
 
 import prompts
-from assistant.agent.decision import ANSWER, CLARIFY, ArgsError, decision_schema, parse_decision
+from assistant.agent.decision import ANSWER, CLARIFY, ArgsError, decision_schema, inline_refs, parse_decision
 from assistant.agent.events import StepFinished, StepStarted, Token
 from assistant.agent.grounding import check_answer, remove_unsupported
 from assistant.agent.memory import history_text
@@ -64,20 +65,20 @@ class AgentDeps:
     examples: list[dict[str, Any]] | None = None
 
 
-def _args_hint(model: type[BaseModel]) -> str:
-    """A compact one-line description of a tool's arguments for the routing prompt."""
-    schema = model.model_json_schema()
+def _args_hint(model: type[BaseModel], max_description: int = 70) -> str:
+    """A compact one-line description of a tool's arguments for the routing prompt (it is read every call)."""
+    schema = inline_refs(model.model_json_schema())
     parts = []
     for name, prop in schema.get("properties", {}).items():
-        kind = prop.get("type") or "/".join(
-            str(p.get("type", "")) for p in prop.get("anyOf", []) if p.get("type") != "null"
-        )
-        enum = prop.get("enum") or next((p.get("enum") for p in prop.get("anyOf", []) if p.get("enum")), None)
-        if not enum and "items" in prop and isinstance(prop["items"], dict):
-            enum = prop["items"].get("enum")
-        desc = prop.get("description", "")
-        hint = f"{name} ({kind}{': ' + '|'.join(map(str, enum)) if enum else ''})"
-        parts.append(f"{hint} {desc}".strip())
+        options = [p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"]
+        first = options[0] if options else prop
+        enum = first.get("enum") or (first.get("items") or {}).get("enum")
+        kind = "list" if first.get("type") == "array" else first.get("type", "")
+        desc = re.split(r"(?<!e\.g)(?<!i\.e)\.\s+", str(prop.get("description", "")))[0].rstrip(".")
+        if len(desc) > max_description:
+            desc = desc[: max_description - 1].rsplit(" ", 1)[0] + "…"
+        spec = "|".join(map(str, enum)) if enum and len(enum) <= 12 else kind
+        parts.append(f"{name} ({spec}): {desc}" if desc else f"{name} ({spec})")
     return "; ".join(parts) or "none"
 
 

@@ -12,7 +12,14 @@ from pydantic import BaseModel
 from tools.context import ToolContext
 
 # Each module exports TOOLS = [(name, InputModel, function, description), ...].
-TOOL_MODULES = ["tools.segments", "tools.recommender", "tools.sentiment", "tools.search", "tools.copywriter"]
+TOOL_MODULES = [
+    "tools.segments",
+    "tools.recommender",
+    "tools.sentiment",
+    "tools.search",
+    "tools.predict",
+    "tools.copywriter",
+]
 
 
 @dataclass(frozen=True)

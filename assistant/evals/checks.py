@@ -29,6 +29,12 @@ class CheckResult:
 class CheckContext:
     con: duckdb.DuckDBPyConnection
     judge: Callable[[str, str, str], tuple[bool, str]] | None = None
+    sql_snippets: dict[str, str] | None = None
+
+    def expand(self, sql: str) -> str:
+        for name, snippet in (self.sql_snippets or {}).items():
+            sql = sql.replace("{{" + name + "}}", snippet)
+        return sql
 
 
 def _args_match(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
@@ -69,7 +75,7 @@ def _numbers(text: str) -> list[tuple[float, bool]]:
 
 def check_number(expect: NumberExpectation, result: AgentResult, ctx: CheckContext) -> CheckResult:
     try:
-        row = ctx.con.execute(expect.sql).fetchone()
+        row = ctx.con.execute(ctx.expand(expect.sql)).fetchone()
     except duckdb.Error as exc:
         return CheckResult("number", False, f"ground-truth SQL failed: {exc}")
     if row is None or row[0] is None:

@@ -106,7 +106,7 @@ def run_suite(
 ) -> EvalReport:
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     con = agent.ctx.workspace.connect(read_only=True)
-    ctx = CheckContext(con=con, judge=judge)
+    ctx = CheckContext(con=con, judge=judge, sql_snippets=suite.sql_snippets)
     outcomes: list[CaseOutcome] = []
     task = progress.add_task(f"Eval {suite.name}", total=len(suite.cases))
     try:

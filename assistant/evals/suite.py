@@ -88,6 +88,9 @@ class Suite(BaseModel):
     name: str
     threshold: float = Field(ge=0, le=1, description="Minimum pass rate; below it `mka eval` exits non-zero.")
     description: str = ""
+    sql_snippets: dict[str, str] = Field(
+        default_factory=dict, description="Reusable SQL, referenced in a case's SQL as {{name}}."
+    )
     cases: list[Case]
 
     @model_validator(mode="after")

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import typer
 
-from assistant.commands import ask, bench, doctor, evaluate, ingest, setup
+from assistant.commands import (
+    ask,
+    bench,
+    doctor,
+    evaluate,
+    ingest,
+    setup,
+    slack,
+)
 
 app = typer.Typer(
     name="mka",
@@ -17,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, setup, doctor, ask, evaluate, bench):
+for module in (ingest, setup, doctor, ask, evaluate, bench, slack):
     module.register(app)
 
 

@@ -10,7 +10,7 @@ import re
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 # International or local phone numbers: 9+ digits with optional +, spaces, dots, dashes, parentheses.
-PHONE = re.compile(r"(?<![\w.])(?:\+|00)?\d[\d\s().-]{7,}\d(?![\w.])")
+PHONE = re.compile(r"(?<![\w.])(?:\+|00)?\d[\d\s().-]{7,}\d(?!\w|\.\d)")
 CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 _NAME = r"[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
 NAME_CUES = re.compile(

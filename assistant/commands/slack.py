@@ -1,0 +1,78 @@
+"""`mka slack`: the Slack bot, in Socket Mode (default) or HTTP mode (`--http --port`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from assistant.commands.common import err_console, fail, load_settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("slack")(slack)
+
+
+def slack(
+    http: Annotated[
+        bool,
+        typer.Option("--http", help="Serve POST /slack/events (needs SLACK_SIGNING_SECRET) instead of Socket Mode."),
+    ] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="HTTP mode port.")] = 3000,
+    host: Annotated[
+        str, typer.Option("--host", help="HTTP mode address; 0.0.0.0 to accept outside connections.")
+    ] = "127.0.0.1",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request and Slack call.")] = False,
+) -> None:
+    """Answer @mentions and direct messages in Slack threads with the same agent as `mka ask`.
+
+    Tokens come from SLACK_BOT_TOKEN plus SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode);
+    see assistant/slack/manifest.yaml for the app's scopes and events.
+    """
+    from pydantic import ValidationError
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+
+    from assistant.llm.factory import LLMUnavailableError
+    from assistant.slack.app import build_app
+    from assistant.slack.responder import AgentProvider, Responder
+    from assistant.slack.server import serve_http, serve_socket_mode
+    from assistant.slack.settings import SlackSettings, SlackSettingsError
+    from assistant.workspace import WorkspaceMissingError
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    settings = load_settings()
+    try:
+        slack_settings = SlackSettings()
+        slack_settings.require(http=http)
+    except (ValidationError, SlackSettingsError) as exc:
+        fail(str(exc).splitlines()[0] if isinstance(exc, SlackSettingsError) else str(exc))
+
+    agents = AgentProvider(settings)
+    try:
+        agent = agents.get()  # load the model now, so the first question is not the slow one
+        err_console.print(f"agent ready: model {agent.model_name}, workspace {settings.home}", highlight=False)
+    except (WorkspaceMissingError, LLMUnavailableError) as exc:
+        # Keep serving: the bot says so in Slack, and picks the fix up without a restart.
+        err_console.print(f"[yellow]warning:[/yellow] {exc}; the bot will say so when asked", highlight=False)
+
+    try:
+        app = build_app(slack_settings, Responder(agents), http=http)
+    except (BoltError, SlackApiError) as exc:
+        fail(f"Slack refused the bot token (SLACK_BOT_TOKEN): {exc}")
+    except OSError as exc:
+        fail(f"cannot reach Slack at {slack_settings.api_url}: {exc}")
+
+    try:
+        if http:
+            serve_http(app, host, port, on_ready=lambda url: err_console.print(f"listening on {url}", highlight=False))
+        else:
+            err_console.print("connecting to Slack in Socket Mode…", highlight=False)
+            serve_socket_mode(app, slack_settings.secret("app_token"))
+    except KeyboardInterrupt:
+        err_console.print("stopped", highlight=False)
+    except OSError as exc:
+        fail(f"cannot serve on {host}:{port}: {exc}" if http else f"Socket Mode connection failed: {exc}")

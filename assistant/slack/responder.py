@@ -1,0 +1,176 @@
+"""Answering one Slack question: a placeholder at once, the agent's answer in its place, charts in the thread.
+
+Runs in Bolt's listener thread, after the event was acknowledged. Every failure ends as a friendly message in
+the thread (no data yet, LLM not available, LLM down); only our own bugs are logged with a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web import WebClient
+
+from assistant.agent.events import Final, StepFinished, StepStarted
+from assistant.config import Settings
+from assistant.slack.charts import chart_filename, render_png
+from assistant.slack.dedupe import SeenEvents
+from assistant.slack.formatting import COPY_TOOL, CopyStep, SlackMessage, answer_messages, escape, notice
+from assistant.slack.incoming import SlackQuestion
+from assistant.workspace import Workspace
+from tools.base import ChartSpec
+
+if TYPE_CHECKING:
+    from assistant.agent.runner import Agent
+
+log = logging.getLogger("assistant.slack")
+
+PLACEHOLDER = ":hourglass_flowing_sand: Looking at your segments…"
+HELP = (
+    "Ask me about your customers, products or reviews, for example: _which customers are at risk of churning?_, "
+    "_what do reviews say about sizing?_, or _write an email for our loyal customers_."
+)
+NO_DATA = (
+    ":warning: I have no data to look at yet. Whoever runs me can load it with `mka ingest` "
+    "(or `mka ingest --demo` to try me on a sample shop), then ask again."
+)
+LLM_UNAVAILABLE = ":warning: My language model is not set up: {reason}. Whoever runs me can fix this; then ask again."
+LLM_DOWN = (
+    ":warning: Sorry, I couldn't finish this answer: the language model did not respond. Please try again in a minute."
+)
+MAX_CHARTS = 4
+
+
+class AgentProvider:
+    """The process's one Agent, built on first use. A failed build is retried on the next question, so running
+    `mka ingest` or fixing the LLM settings takes effect without restarting the bot."""
+
+    def __init__(self, settings: Settings, factory: Callable[[], Agent] | None = None) -> None:
+        self.settings = settings
+        self.workspace = Workspace(settings.home)
+        self._factory = factory or self._default_factory
+        self._agent: Agent | None = None
+        self._lock = threading.Lock()
+
+    def _default_factory(self) -> Agent:
+        from assistant.agent.runner import Agent
+
+        return Agent(self.settings)
+
+    def get(self) -> Agent:
+        """The agent; raises WorkspaceMissingError (no data) or LLMUnavailableError (LLM not configured)."""
+        self.workspace.require_built()
+        with self._lock:
+            if self._agent is None:
+                self._agent = self._factory()
+            return self._agent
+
+    def synthetic(self) -> bool:
+        try:
+            return bool(self.workspace.manifest().get("synthetic"))
+        except Exception:  # a footer note is not worth failing an answer for
+            return False
+
+
+class Responder:
+    """Turns one SlackQuestion into a threaded reply. Shared by every listener thread."""
+
+    def __init__(self, agents: AgentProvider, max_charts: int = MAX_CHARTS) -> None:
+        self.agents = agents
+        self.max_charts = max_charts
+        self.answered = SeenEvents()  # message keys: one answer per Slack message, whichever event brought it
+
+    def handle(self, question: SlackQuestion, client: WebClient) -> None:
+        if not self.answered.first_time(question.message_key):
+            log.info("slack: %s already answered, ignoring the duplicate event", question.message_key)
+            return
+        if not question.text:
+            self._post(client, question, notice(HELP))
+            return
+        placeholder_ts = self._post(client, question, notice(PLACEHOLDER))
+        if placeholder_ts is None:
+            return
+        started = time.perf_counter()
+        messages, charts = self._answer(question, client, placeholder_ts)
+        self._update(client, question.channel, placeholder_ts, messages[0])
+        for extra in messages[1:]:
+            self._post(client, question, extra)
+        self._upload_charts(client, question, charts)
+        log.info("slack: answered %s in %.0f ms", question.conversation_id, (time.perf_counter() - started) * 1000)
+
+    def _answer(
+        self, question: SlackQuestion, client: WebClient, placeholder_ts: str
+    ) -> tuple[list[SlackMessage], list[ChartSpec]]:
+        """The reply messages and the charts to upload; errors become a friendly message and no charts."""
+        from assistant.agent.runner import QuestionError
+        from assistant.llm.factory import LLMUnavailableError
+        from assistant.workspace import WorkspaceMissingError
+
+        try:
+            agent = self.agents.get()
+            copy_steps: list[CopyStep] = []
+            for event in agent.stream(question.text, thread_id=question.conversation_id):
+                if isinstance(event, StepStarted):
+                    progress = f"{PLACEHOLDER} running `{escape(event.tool)}`"
+                    self._update(client, question.channel, placeholder_ts, notice(progress))
+                elif isinstance(event, StepFinished) and event.ok and event.tool == COPY_TOOL and event.result:
+                    copy_steps.append(CopyStep(markdown=event.markdown, result=event.result))
+                elif isinstance(event, Final):
+                    result = event.result
+                    footer = self._footer([s.tool for s in result.steps], result.model, result.timings.total_ms)
+                    return answer_messages(result.answer, copy_steps, footer), result.charts
+            raise RuntimeError("the agent finished without a result")
+        except WorkspaceMissingError:
+            return [notice(NO_DATA)], []
+        except LLMUnavailableError as exc:
+            return [notice(LLM_UNAVAILABLE.format(reason=escape(str(exc))))], []
+        except QuestionError as exc:
+            return [notice(f":information_source: {escape(str(exc))}")], []
+        except Exception:  # LLM server down, timeouts, or our own bug: the thread gets a message, the log the trace
+            log.exception("slack: answering %s failed", question.conversation_id)
+            return [notice(LLM_DOWN)], []
+
+    def _footer(self, tools: list[str], model: str, total_ms: float) -> str:
+        parts = ["synthetic demo data"] if self.agents.synthetic() else []
+        if tools:
+            parts.append("tools: " + ", ".join(dict.fromkeys(tools)))
+        parts.append(f"model: {model}")
+        parts.append(f"{total_ms / 1000:.1f} s")
+        return " · ".join(parts)
+
+    def _upload_charts(self, client: WebClient, question: SlackQuestion, charts: list[ChartSpec]) -> None:
+        uploads = []
+        for index, spec in enumerate(charts[: self.max_charts], start=1):
+            try:
+                png = render_png(spec)
+            except ValueError as exc:  # a malformed chart spec: the answer's table still has the numbers
+                log.warning("slack: chart %r not drawn: %s", spec.title, exc)
+                continue
+            uploads.append({"file": png, "filename": chart_filename(spec, index), "title": spec.title})
+        if not uploads:
+            return
+        try:
+            client.files_upload_v2(channel=question.channel, thread_ts=question.thread_ts, file_uploads=uploads)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.warning("slack: chart upload to %s failed: %s", question.channel, exc)
+
+    def _post(self, client: WebClient, question: SlackQuestion, message: SlackMessage) -> str | None:
+        try:
+            response = client.chat_postMessage(
+                channel=question.channel, thread_ts=question.thread_ts, text=message.text, blocks=message.blocks
+            )
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.error("slack: could not post in %s: %s", question.channel, exc)
+            return None
+        ts = response.get("ts")
+        return str(ts) if ts else None
+
+    def _update(self, client: WebClient, channel: str, ts: str, message: SlackMessage) -> None:
+        try:
+            client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.error("slack: could not update %s/%s: %s", channel, ts, exc)

@@ -121,6 +121,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         )
         try:
             raw = deps.llm.json("route", [SystemMessage(route_system), HumanMessage(user)], schema, "decision")
+            if raw.get("tool") in deps.tools and steps:
+                raw["args"] = carry_over(deps.tools[raw["tool"]], dict(raw.get("args") or {}), steps)
             decision, args = parse_decision(raw, deps.tools)
         except (ArgsError, StructuredOutputError) as exc:
             kind = "invalid args" if isinstance(exc, ArgsError) else "unparseable decision"
@@ -262,12 +264,31 @@ def _guard(state: AgentState) -> dict[str, Any]:
 
 
 # Carry-over: fill a later tool's missing arguments from earlier steps of the same request (segment ->
-# recommend -> copy), so a small model need not copy long ids between steps. Tools opt in with a
-# classmethod `carry_over(args: dict, steps: list[dict]) -> dict` on their input model.
+# recommend -> copy), so a small model need not copy long ids between steps. A tool opts in with a classmethod
+# `carry_over(args: dict, steps: list[dict]) -> dict` on its input model, or with an entry below.
 CarryOver = Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]
+_TARGETS = ("customer_id", "product_ids", "segment", "country", "interest")
+
+
+def _recommend_for_segment(args: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """Recommend for the segment an earlier step found, when the model named no target."""
+    if any(args.get(k) for k in _TARGETS):
+        return args
+    for step in reversed(steps):
+        if step["tool"] == "segment_query":
+            segments, countries = step["args"].get("segments") or [], step["args"].get("countries") or []
+            if segments:
+                args["segment"] = segments[0]
+            if countries:
+                args["country"] = countries[0]
+            break
+    return args
+
+
+CARRY_OVERS: dict[str, CarryOver] = {"recommend_products": _recommend_for_segment}
 
 
 def carry_over(spec: ToolSpec, args: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
-    hook: CarryOver | None = getattr(spec.input_model, "carry_over", None)
+    hook: CarryOver | None = getattr(spec.input_model, "carry_over", None) or CARRY_OVERS.get(spec.name)
     previous = [s for s in steps if s["ok"]]
     return hook(args, previous) if hook and previous else args

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from rich.progress import Progress
 
 from assistant.agent.events import AgentResult
+from assistant.agent.grounding import check_answer
 from assistant.agent.runner import Agent
 from assistant.evals.checks import CheckContext, CheckResult, run_check
 from assistant.evals.suite import Case, Suite
@@ -31,6 +32,9 @@ class CaseOutcome(BaseModel):
     answer: str
     timings: dict[str, float | None]
     tokens: dict[str, int]
+    ungrounded_numbers: list[str] = Field(
+        default_factory=list, description="Numbers in the answer found in no tool result (should be none)."
+    )
     error: str | None = None
 
 
@@ -95,6 +99,8 @@ def run_case(case: Case, agent: Agent, ctx: CheckContext) -> CaseOutcome:
         answer=result.answer,
         timings=result.timings.model_dump(),
         tokens=result.tokens.model_dump(),
+        ungrounded_numbers=check_answer(result.answer, [s.result for s in result.steps], result.question)
+        .unsupported_numbers,
     )
 
 
@@ -136,10 +142,14 @@ def build_report(suite: Suite, agent: Agent, outcomes: list[CaseOutcome], starte
                 continue
             kinds[c["kind"]] += 1
             kinds_passed[c["kind"]] += int(bool(c["passed"]))
-    truth = {
+    truth: dict[str, float | None] = {
         k: round(kinds_passed[k] / kinds[k], 3) if kinds[k] else None
         for k in ("number", "products_exist", "quotes_exist", "no_pii")
     }
+    answered = [o for o in outcomes if o.error is None]
+    truth["answers_grounded"] = (
+        round(sum(not o.ungrounded_numbers for o in answered) / len(answered), 3) if answered else None
+    )
     pass_rate = round(sum(o.passed for o in outcomes) / len(outcomes), 3) if outcomes else 0.0
     timing = {
         key: _percentiles([v for o in outcomes if (v := o.timings.get(key)) is not None])

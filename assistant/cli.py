@@ -13,6 +13,7 @@ from assistant.commands import (
     doctor,
     evaluate,
     ingest,
+    sentiment,
     setup,
     slack,
 )
@@ -25,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, setup, doctor, ask, evaluate, bench, slack):
+for module in (ingest, setup, doctor, ask, evaluate, bench, sentiment, slack):
     module.register(app)
 
 

@@ -31,7 +31,9 @@ SCHEMA_VERSION = 1
 
 # Build steps run on every fresh build, in order, after the warehouse is written: "module:function",
 # each `function(ctx: BuildContext) -> dict` (a JSON-able summary for the manifest). Imported lazily.
-BUILD_STEPS: list[str] = []
+BUILD_STEPS: list[str] = [
+    "tools.sentiment:build_step",
+]
 
 
 class Sources(BaseModel):

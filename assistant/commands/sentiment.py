@@ -1,0 +1,129 @@
+"""`mka sentiment`: classify a text, score a labelled file, or analyse the reviews in a scope.
+
+- `mka sentiment "some text"` classifies one text.
+- `mka sentiment --file F.tsv --json` classifies a `sentence<TAB>label` file (header `sentence	label`,
+  label 1 = positive, 0 = negative) and prints `{"n", "accuracy", "predictions": [0/1 …]}`.
+- `mka sentiment [--product ID …] [--category C] [--topic T] [--since D] [--until D]` analyses reviews.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sentiment")(sentiment)
+
+
+def read_labelled_file(path: Path) -> tuple[list[str], list[int | None]]:
+    """Sentences and labels from a `sentence<TAB>label` file; a label column is optional."""
+    if not path.is_file():
+        raise ValueError(f"--file {path}: file not found")
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    if not lines or lines[0].strip().split("\t")[0].lower() != "sentence":
+        raise ValueError(f"--file {path}: the first line must be the header 'sentence<TAB>label'")
+    has_label = len(lines[0].strip().split("\t")) > 1
+    sentences: list[str] = []
+    labels: list[int | None] = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        text, _, raw = line.rpartition("\t") if has_label else (line, "", "")
+        if has_label and raw.strip() not in ("0", "1"):
+            raise ValueError(f"--file {path}, line {number}: label must be 0 or 1, got {raw.strip()!r}")
+        sentences.append(text)
+        labels.append(int(raw) if has_label else None)
+    return sentences, labels
+
+
+def _classify_file(path: Path, ctx: Any) -> dict[str, Any]:
+    from tools.sentiment import classify_texts, sentiment_model
+
+    sentences, labels = read_labelled_file(path)
+    predictions: list[int] = []
+    if sentences:
+        scores, _ = classify_texts(sentiment_model(ctx), sentences)
+        predictions = [1 if s >= 0 else 0 for s in scores]
+    known = [(p, y) for p, y in zip(predictions, labels, strict=True) if y is not None]
+    accuracy = round(sum(p == y for p, y in known) / len(known), 4) if known else None
+    return {"n": len(sentences), "accuracy": accuracy, "predictions": predictions}
+
+
+def _validation_message(exc: Any) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    )
+
+
+def sentiment(
+    text: Annotated[str | None, typer.Argument(help="A text to classify (omit to analyse reviews).")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Classify a 'sentence<TAB>label' TSV file; prints accuracy.")
+    ] = None,
+    product: Annotated[list[str] | None, typer.Option("--product", help="Product id (repeatable).")] = None,
+    category: Annotated[str | None, typer.Option(help="Department, category or class, e.g. Dresses.")] = None,
+    topic: Annotated[str | None, typer.Option(help="An aspect (fit, size, fabric…) or words reviews mention.")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Reviews from this date.")] = None,
+    until: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Reviews until this date.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Classify a text or a labelled file, or analyse how customers feel in reviews."""
+    from pydantic import ValidationError
+
+    from assistant.commands.common import fail, load_settings, print_json
+    from assistant.workspace import WorkspaceMissingError
+    from tools.context import ToolContext
+    from tools.sentiment import (
+        AnalyzeSentimentInput,
+        ClassifySentimentInput,
+        analyze_sentiment,
+        classify_sentiment,
+    )
+    from tools.sentiment_model import ModelMissingError
+
+    if text is not None and file is not None:
+        fail("give either a TEXT or --file, not both")
+    ctx = ToolContext.from_settings(load_settings())
+    try:
+        if file is not None:
+            scored = _classify_file(file, ctx)
+            if as_json:
+                print_json(scored)
+            else:
+                typer.echo(_file_summary(scored))
+            return
+        result: Any
+        if text is not None:
+            result = classify_sentiment(ClassifySentimentInput(text=text), ctx)
+        else:
+            result = analyze_sentiment(
+                AnalyzeSentimentInput(
+                    product_ids=product or [],
+                    category=category,
+                    topic=topic,
+                    since=since.date() if since else None,
+                    until=until.date() if until else None,
+                ),
+                ctx,
+            )
+    except ValidationError as exc:
+        fail(_validation_message(exc))
+    except (ValueError, WorkspaceMissingError, ModelMissingError, RuntimeError) as exc:
+        fail(str(exc))
+    finally:
+        ctx.close()
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+    else:
+        typer.echo(result.to_markdown())
+
+
+def _file_summary(result: dict[str, Any]) -> str:
+    positive = sum(result["predictions"])
+    accuracy = f", accuracy {result['accuracy']:.1%}" if result["accuracy"] is not None else ""
+    return f"{result['n']} sentences: {positive} positive, {result['n'] - positive} negative{accuracy}"

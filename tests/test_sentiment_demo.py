@@ -1,0 +1,181 @@
+"""analyze_sentiment / classify_sentiment on the synthetic demo shop: every number checked against SQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.config import Settings
+from assistant.workspace import Workspace
+from tools.context import ToolContext
+from tools.sentiment import (
+    TOOLS,
+    AnalyzeSentimentInput,
+    AnalyzeSentimentResult,
+    ClassifySentimentInput,
+    analyze_sentiment,
+    classify_sentiment,
+)
+
+
+@pytest.fixture(scope="module")
+def ctx(demo_workspace: Workspace) -> Iterator[ToolContext]:
+    context = ToolContext.from_settings(Settings(home=demo_workspace.home, llm="scripted"))
+    yield context
+    context.close()
+
+
+def one(ctx: ToolContext, sql: str, params: list[object] | None = None) -> object:
+    row = ctx.warehouse().execute(sql, params or []).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def check_against_sql(
+    ctx: ToolContext, result: AnalyzeSentimentResult, review_ids_sql: str, params: list[object]
+) -> None:
+    """Every count of the result equals a direct SQL count over the same reviews."""
+    scope = f"review_id IN ({review_ids_sql})"
+    assert result.review_count == one(ctx, f"SELECT count(*) FROM reviews WHERE {scope}", params)
+    for label in ("positive", "neutral", "negative"):
+        expected = one(ctx, f"SELECT count(*) FROM review_sentiment WHERE label = ? AND {scope}", [label, *params])
+        assert getattr(result.split, label) == expected
+    avg = one(ctx, f"SELECT round(avg(rating), 2) FROM reviews WHERE {scope}", params)
+    assert result.average_rating == pytest.approx(float(avg))  # type: ignore[arg-type]
+    for aspect in result.aspects:
+        counts = (
+            ctx.warehouse()
+            .execute(
+                "SELECT count(*), count(*) FILTER (WHERE label = 'positive'), "
+                f"count(*) FILTER (WHERE label = 'negative') "
+                f"FROM review_aspects WHERE aspect = ? AND {scope}",
+                [aspect.aspect, *params],
+            )
+            .fetchone()
+        )
+        assert (aspect.mentions, aspect.positive, aspect.negative) == counts
+        for quote in aspect.quotes:
+            body = one(ctx, "SELECT body FROM reviews WHERE review_id = ?", [quote.review_id])
+            assert quote.text in str(body)
+            assert one(ctx, f"SELECT count(*) FROM reviews WHERE review_id = ? AND {scope}", [quote.review_id, *params])
+
+
+def test_build_step_scored_every_review_with_text(ctx: ToolContext) -> None:
+    with_text = one(ctx, "SELECT count(*) FROM reviews WHERE trim(coalesce(title, '') || coalesce(body, '')) <> ''")
+    assert one(ctx, "SELECT count(*) FROM review_sentiment") == with_text
+    assert one(ctx, "SELECT count(*) FROM review_sentiment WHERE score < -1 OR score > 1") == 0
+    # Aspect sentences are exact substrings of the review body at the stored offset.
+    mismatched = one(
+        ctx,
+        "SELECT count(*) FROM review_aspects a JOIN reviews r USING (review_id) "
+        "WHERE substr(r.body, a.start_at + 1, length(a.sentence)) <> a.sentence",
+    )
+    assert mismatched == 0
+    assert (ctx.workspace.models_dir / "sentiment" / "sentiment.pkl").is_file()
+
+
+def test_whole_shop_counts_match_sql(ctx: ToolContext) -> None:
+    result = analyze_sentiment(AnalyzeSentimentInput(), ctx)
+    check_against_sql(ctx, result, "SELECT review_id FROM reviews", [])
+    assert result.aspects and result.positive_terms and result.negative_terms
+    assert sum(p.reviews for p in result.trend) == result.review_count - result.split.unscored
+    recommend = one(ctx, "SELECT avg(recommended::INT) FROM reviews WHERE recommended IS NOT NULL")
+    assert result.recommend_rate == pytest.approx(round(float(recommend), 4))  # type: ignore[arg-type]
+    markdown = result.to_markdown()
+    assert f"{result.review_count:,} reviews" in markdown and "Aspects" in markdown
+    assert {c.kind for c in result.charts()} == {"pie", "barh", "line"}
+
+
+def test_category_singular_matches_department(ctx: ToolContext) -> None:
+    result = analyze_sentiment(AnalyzeSentimentInput(category="dress"), ctx)
+    ids = "SELECT r.review_id FROM reviews r JOIN products p USING (product_id) WHERE p.category = 'Dresses'"
+    check_against_sql(ctx, result, ids, [])
+    assert result.review_count > 0
+    worst = result.most_criticised[0]
+    share = one(
+        ctx,
+        "SELECT round(avg((label = 'negative')::INT), 4) FROM review_sentiment JOIN reviews USING (review_id) "
+        "WHERE product_id = ?",
+        [worst.product_id],
+    )
+    assert worst.negative_share == pytest.approx(float(share))  # type: ignore[arg-type]
+
+
+def test_topic_aspect_and_words(ctx: ToolContext) -> None:
+    by_aspect = analyze_sentiment(AnalyzeSentimentInput(topic="Color"), ctx)
+    check_against_sql(ctx, by_aspect, "SELECT review_id FROM review_aspects WHERE aspect = 'colour'", [])
+    by_words = analyze_sentiment(AnalyzeSentimentInput(topic="the stitching"), ctx)
+    check_against_sql(
+        ctx, by_words, "SELECT review_id FROM reviews WHERE regexp_matches(lower(body), '\\bstitching\\b')", []
+    )
+    assert 0 < by_words.review_count < by_aspect.review_count + 2000
+
+
+def test_product_and_date_scope(ctx: ToolContext) -> None:
+    product = str(one(ctx, "SELECT product_id FROM reviews GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"))
+    result = analyze_sentiment(
+        AnalyzeSentimentInput(product_ids=[product.lower()], since="2024-03-01", until="2024-06-30"), ctx
+    )
+    ids = (
+        "SELECT review_id FROM reviews WHERE product_id = ? "
+        "AND created_at >= DATE '2024-03-01' AND created_at < DATE '2024-07-01'"
+    )
+    check_against_sql(ctx, result, ids, [product])
+    assert result.trend and all("2024-03" <= p.month <= "2024-06" for p in result.trend)
+
+
+def test_empty_scopes_are_explained(ctx: ToolContext) -> None:
+    unknown = analyze_sentiment(AnalyzeSentimentInput(product_ids=["NO-SUCH-ID"]), ctx)
+    assert unknown.review_count == 0 and "NO-SUCH-ID" in unknown.to_markdown()
+    category = analyze_sentiment(AnalyzeSentimentInput(category="Spaceships"), ctx)
+    assert category.review_count == 0 and "Dresses" in category.notes[-1]
+    future = analyze_sentiment(AnalyzeSentimentInput(since="2030-01-01"), ctx)
+    assert future.review_count == 0 and future.charts() == []
+    nothing = analyze_sentiment(AnalyzeSentimentInput(topic="of the"), ctx)
+    assert nothing.review_count == 0 and "no searchable words" in nothing.notes[-1]
+
+
+def test_classify_odd_inputs(ctx: ToolContext) -> None:
+    long = classify_sentiment(ClassifySentimentInput(text="I love it. " * 9000), ctx)
+    assert long.english and long.chars_scored == 20_000 and long.note and "first 20,000" in long.note
+    foreign = classify_sentiment(ClassifySentimentInput(text="Das Kleid ist wirklich schön und passt gut"), ctx)
+    assert not foreign.english and foreign.label == "neutral" and foreign.note
+    assert classify_sentiment(ClassifySentimentInput(text="Love it"), ctx).english
+
+
+def test_tools_are_registered_for_the_agent() -> None:
+    names = [name for name, *_ in TOOLS]
+    assert names == ["analyze_sentiment", "classify_sentiment"]
+    for _, model, function, description in TOOLS:
+        assert model.__doc__ and callable(function) and description
+        assert all(field.description for field in model.model_fields.values())
+
+
+def test_cli_contract(demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from assistant.config import get_settings
+
+    monkeypatch.setenv("MKA_HOME", str(demo_workspace.home))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        one_text = runner.invoke(app, ["sentiment", "Love this linen dress", "--json"])
+        assert one_text.exit_code == 0, one_text.output
+        assert json.loads(one_text.stdout)["label"] in {"positive", "neutral", "negative"}
+        tsv = tmp_path / "set.tsv"
+        tsv.write_text("sentence\tlabel\nLove this, fits true to size\t1\nDisappointed, runs small\t0\n")
+        scored = runner.invoke(app, ["sentiment", "--file", str(tsv), "--json"])
+        assert scored.exit_code == 0, scored.output
+        data = json.loads(scored.stdout)
+        assert set(data) == {"n", "accuracy", "predictions"} and data["n"] == 2
+        assert data["accuracy"] == sum(p == y for p, y in zip(data["predictions"], [1, 0], strict=True)) / 2
+        analysed = runner.invoke(app, ["sentiment", "--category", "Tops", "--json"])
+        assert analysed.exit_code == 0 and json.loads(analysed.stdout)["review_count"] > 0
+        empty = runner.invoke(app, ["sentiment", ""])
+        assert empty.exit_code == 1 and "text is empty" in empty.output
+    finally:
+        get_settings.cache_clear()

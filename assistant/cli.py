@@ -13,6 +13,7 @@ from assistant.commands import (
     doctor,
     evaluate,
     ingest,
+    predict,
     sentiment,
     setup,
     slack,
@@ -26,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, setup, doctor, ask, evaluate, bench, sentiment, slack):
+for module in (ingest, setup, doctor, ask, evaluate, bench, sentiment, predict, slack):
     module.register(app)
 
 

@@ -14,6 +14,7 @@ from assistant.commands import (
     evaluate,
     ingest,
     predict,
+    recommend,
     sentiment,
     setup,
     slack,
@@ -27,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, setup, doctor, ask, evaluate, bench, sentiment, predict, slack):
+for module in (ingest, setup, doctor, ask, evaluate, bench, sentiment, recommend, predict, slack):
     module.register(app)
 
 

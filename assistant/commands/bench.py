@@ -15,6 +15,7 @@ bench_app = typer.Typer(help="Benchmarks: figures with baselines in the same run
 BENCH_MODULES: list[str] = [
     "ingest",
     "predict",
+    "recommender",
     "sentiment",
     "agent",
 ]

@@ -33,6 +33,7 @@ SCHEMA_VERSION = 1
 # each `function(ctx: BuildContext) -> dict` (a JSON-able summary for the manifest). Imported lazily.
 BUILD_STEPS: list[str] = [
     "tools.predict:build_step",
+    "tools.recommender:build_step",
     "tools.sentiment:build_step",
 ]
 

@@ -15,6 +15,7 @@ from assistant.commands import (
     ingest,
     predict,
     recommend,
+    segment,
     sentiment,
     setup,
     slack,
@@ -28,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, setup, doctor, ask, evaluate, bench, sentiment, recommend, predict, slack):
+for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, recommend, predict, slack):
     module.register(app)
 
 

@@ -32,6 +32,7 @@ SCHEMA_VERSION = 1
 # Build steps run on every fresh build, in order, after the warehouse is written: "module:function",
 # each `function(ctx: BuildContext) -> dict` (a JSON-able summary for the manifest). Imported lazily.
 BUILD_STEPS: list[str] = [
+    "tools.segments:build_step",
     "tools.predict:build_step",
     "tools.recommender:build_step",
     "tools.sentiment:build_step",

@@ -1,0 +1,71 @@
+"""Customer segments: RFM scores and named segments, K-Means clusters, safe segment queries, explanations.
+
+Tools (see TOOLS): segment_query, customer_overview, explain_segment. Other tools resolve a spec into
+customer ids with segment_customer_ids(spec, ctx). The ingest build step is `tools.segments:build_step`
+(skip it with `mka ingest --skip segments`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from tools.segments.explain import ExplainSegmentInput, ExplainSegmentResult, explain_segment
+from tools.segments.overview import CustomerOverviewInput, CustomerOverviewResult, customer_overview
+from tools.segments.results import SegmentResult
+from tools.segments.segment_tool import segment_customer_ids, segment_query
+from tools.segments.spec import GroupBy, SegmentName, SegmentQueryError, SegmentSpec, SortKey
+from tools.segments.sqlrun import QueryTimeoutError
+
+TOOLS: list[tuple[str, type[BaseModel], Callable[..., Any], str]] = [
+    (
+        "segment_query",
+        SegmentSpec,
+        segment_query,
+        "Find customers by RFM segment, country, spend, recency, products or categories bought; size, revenue, "
+        "breakdown by country/segment/cluster/month, customer ids and CSV export.",
+    ),
+    (
+        "customer_overview",
+        CustomerOverviewInput,
+        customer_overview,
+        "Overview of the customer base: repeat rate, orders per customer, order value, monthly active customers "
+        "and revenue, top countries, products and categories, RFM segment sizes.",
+    ),
+    (
+        "explain_segment",
+        ExplainSegmentInput,
+        explain_segment,
+        "Explain why customers are in a segment or cluster: simple if-then rules from a decision tree, with accuracy.",
+    ),
+]
+
+
+def build_step(ctx: Any) -> dict[str, Any]:
+    """Ingest build step: RFM table, K-Means clusters, cluster profiles (scikit-learn imported only here)."""
+    from tools.segments.build import build_step as run
+
+    return run(ctx)
+
+
+__all__ = [
+    "TOOLS",
+    "CustomerOverviewInput",
+    "CustomerOverviewResult",
+    "ExplainSegmentInput",
+    "ExplainSegmentResult",
+    "GroupBy",
+    "QueryTimeoutError",
+    "SegmentName",
+    "SegmentQueryError",
+    "SegmentResult",
+    "SegmentSpec",
+    "SortKey",
+    "build_step",
+    "customer_overview",
+    "explain_segment",
+    "segment_customer_ids",
+    "segment_query",
+]

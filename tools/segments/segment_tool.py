@@ -1,0 +1,126 @@
+"""The `segment_query` tool: a spec in, a described, measured, reproducible segment out."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from tools.context import ToolContext
+from tools.segments import query as q
+from tools.segments.results import BreakdownRow, ProductMatch, SegmentResult
+from tools.segments.spec import GroupBy, SegmentSpec
+
+
+def describe(spec: SegmentSpec, p: q.Plan) -> str:
+    """The segment in words, built from the resolved values (what the SQL actually used)."""
+    parts = [f"customers with at least one completed order up to {p.as_of}"]
+    if spec.segments:
+        parts.append("in RFM segment " + " or ".join(s.value for s in spec.segments))
+    if spec.countries:
+        parts.append("in " + " or ".join(p.params["countries"]))
+    ranges = [
+        ("last order", spec.recency_days_min, spec.recency_days_max, " days ago"),
+        ("orders", spec.frequency_min, spec.frequency_max, ""),
+        ("total spend", spec.monetary_min, spec.monetary_max, ""),
+    ]
+    for label, low, high, unit in ranges:
+        if low is not None and high is not None:
+            parts.append(f"{label} between {low:g} and {high:g}{unit}")
+        elif low is not None:
+            parts.append(f"{label} at least {low:g}{unit}")
+        elif high is not None:
+            parts.append(f"{label} at most {high:g}{unit}")
+    if spec.not_ordered_since is not None:
+        parts.append(f"no order since {spec.not_ordered_since}")
+    if spec.first_order_from is not None:
+        parts.append(f"first order on or after {spec.first_order_from}")
+    if spec.first_order_to is not None:
+        parts.append(f"first order on or before {spec.first_order_to}")
+    if spec.bought_product is not None:
+        parts.append(f"who bought a product matching {spec.bought_product!r}")
+    if spec.bought_category is not None:
+        parts.append(f"who bought from category {p.params['category']!r}")
+    if spec.cluster is not None:
+        parts.append(f"in K-Means cluster {spec.cluster}")
+    return ", ".join(parts)
+
+
+def _export(frame: Any, ctx: ToolContext, spec: SegmentSpec) -> str:
+    out_dir = ctx.workspace.runs_dir / "exports"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    label = "-".join(s.value for s in spec.segments) or "customers"
+    label = re.sub(r"[^a-z0-9_-]+", "", label.lower())[:60] or "customers"
+    path = out_dir / f"segment-{label}-{time.strftime('%Y%m%dT%H%M%S')}-{time.perf_counter_ns() % 10**6}.csv"
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def segment_query(args: SegmentSpec, ctx: ToolContext) -> SegmentResult:
+    """Find a customer segment (RFM segment and/or filters) and report its size, value, breakdown and members."""
+    cur = ctx.warehouse()
+    p = q.plan(args, cur)
+    q.fetch_matches(p, cur)
+    s = q.summary(p, cur)
+    size, revenue = int(s["customers"]), float(s["revenue"])
+    total_customers, total_revenue = int(s["total_customers"] or 0), float(s["total_revenue"] or 0.0)
+    orders = int(s["orders"])
+    rows = []
+    for row in q.breakdown(p, cur):
+        rows.append(
+            BreakdownRow(
+                key=str(row["key"]),
+                customers=int(row["customers"]),
+                share_of_segment=round(int(row["customers"]) / size, 4) if size else 0.0,
+                revenue=float(row["revenue"]),
+                revenue_share=round(float(row["revenue"]) / revenue, 4) if revenue else 0.0,
+                orders=int(row["orders"]),
+                avg_recency_days=row.get("avg_recency_days"),
+                avg_frequency=row.get("avg_frequency"),
+                avg_monetary=row.get("avg_monetary"),
+                bought_revenue=row.get("bought_revenue"),
+            )
+        )
+    sample = q.member_rows(p, cur, args.limit, "sample") if args.limit else None
+    export_path = None
+    if args.export:
+        export_path = _export(q.member_rows(p, cur, q.MAX_EXPORT_ROWS, "export"), ctx, args)
+    notes = []
+    if args.group_by == GroupBy.month:
+        notes.append("Monthly rows count every completed order of the segment's customers in that month.")
+    if args.cluster is not None or args.group_by == GroupBy.cluster:
+        notes.append("K-Means clusters are assigned as of the data's last order date.")
+    if args.uses_products() and not p.matched_products_total:
+        notes.append("No product matched, so no customer can be in this segment.")
+    return SegmentResult(
+        definition=describe(args, p),
+        as_of=p.as_of,
+        customers=size,
+        total_customers=total_customers,
+        share_of_customers=round(size / total_customers, 4) if total_customers else 0.0,
+        revenue=revenue,
+        total_revenue=total_revenue,
+        revenue_share=round(revenue / total_revenue, 4) if total_revenue else 0.0,
+        orders=orders,
+        avg_recency_days=s["avg_recency_days"],
+        avg_frequency=s["avg_frequency"],
+        avg_monetary=s["avg_monetary"],
+        avg_order_value=round(revenue / orders, 2) if orders else None,
+        bought_revenue=s["bought_revenue"] if args.uses_products() else None,
+        matched_products=[ProductMatch(product_id=i, name=n) for i, n in p.matched_products],
+        matched_products_total=p.matched_products_total if args.uses_products() else None,
+        group_by=args.group_by,
+        breakdown=rows,
+        sample_customer_ids=[] if sample is None else sample["customer_id"].astype(str).tolist(),
+        export_path=export_path,
+        queries=p.log,
+        notes=notes,
+    )
+
+
+def segment_customer_ids(spec: SegmentSpec, ctx: ToolContext, max_ids: int = q.MAX_EXPORT_ROWS) -> list[str]:
+    """Every customer id in the segment, in the spec's sort order (for other tools, e.g. the recommender)."""
+    cur = ctx.warehouse()
+    p = q.plan(spec, cur)
+    frame = q.member_rows(p, cur, max_ids, "ids")
+    return frame["customer_id"].astype(str).tolist()

@@ -33,7 +33,9 @@ class CountryResult(BaseModel):
         ).to_markdown()
 
     def charts(self) -> list[ChartSpec]:
-        return [ChartSpec(title="Customers", x=[self.country], series=[Series(name="customers", values=[self.customers])])]
+        return [
+            ChartSpec(title="Customers", x=[self.country], series=[Series(name="customers", values=[self.customers])])
+        ]
 
 
 def country_stats(args: CountryInput, ctx: ToolContext) -> CountryResult:
@@ -50,7 +52,9 @@ def country_stats(args: CountryInput, ctx: ToolContext) -> CountryResult:
 
 
 def sample_tools() -> dict[str, ToolSpec]:
-    tools = {"country_stats": ToolSpec("country_stats", CountryInput, country_stats, "Customers and revenue by country")}
+    tools = {
+        "country_stats": ToolSpec("country_stats", CountryInput, country_stats, "Customers and revenue by country")
+    }
     tools.update(load_tools(["tools.copywriter"]))
     return tools
 

@@ -33,7 +33,9 @@ def check_ctx(demo_workspace: Workspace) -> Any:
 
 def first_review(ws: Workspace) -> tuple[str, str]:
     con = ws.connect()
-    row = con.execute("SELECT review_id, body FROM reviews WHERE length(body) > 40 ORDER BY review_id LIMIT 1").fetchone()
+    row = con.execute(
+        "SELECT review_id, body FROM reviews WHERE length(body) > 40 ORDER BY review_id LIMIT 1"
+    ).fetchone()
     con.close()
     assert row is not None
     return str(row[0]), str(row[1])
@@ -85,7 +87,9 @@ def test_rubric_is_skipped_without_a_judge_and_graded_with_one(check_ctx: CheckC
     assertion = Assertion.model_validate({"rubric": "mentions a next step"})
     skipped = run_check(assertion, result("x"), check_ctx)
     assert skipped.passed is None and "skipped" in skipped.reason
-    judged = run_check(assertion, result("x"), CheckContext(con=check_ctx.con, judge=lambda r, q, a: (False, "no step")))
+    judged = run_check(
+        assertion, result("x"), CheckContext(con=check_ctx.con, judge=lambda r, q, a: (False, "no step"))
+    )
     assert judged.passed is False and judged.reason == "no step"
 
 

@@ -221,3 +221,29 @@ def test_routing_examples_match_the_real_tools() -> None:
     for example in examples:
         decision, _ = parse_decision(example["decision"], tools)
         assert decision.tool in (*tools, ANSWER, CLARIFY)
+
+
+def test_routing_grammar_caps_huge_bounds_but_validation_keeps_them() -> None:
+    """A 100k-character argument bound would crash llama.cpp's grammar; the schema sent is capped."""
+    from assistant.agent.decision import decision_schema
+    from assistant.agent.registry import load_tools
+    from assistant.llm.client import GRAMMAR_MAX_ITEMS, GRAMMAR_MAX_LENGTH, grammar_safe
+
+    schema = decision_schema(load_tools())
+    bounds: list[int] = []
+
+    def collect(node: object, out: list[int]) -> None:
+        if isinstance(node, dict):
+            out.extend(v for k, v in node.items() if k in ("maxLength", "maxItems") and isinstance(v, int))
+            for v in node.values():
+                collect(v, out)
+        elif isinstance(node, list):
+            for v in node:
+                collect(v, out)
+
+    collect(schema, bounds)
+    assert max(bounds) > GRAMMAR_MAX_LENGTH  # the real tool schemas do carry large bounds
+    capped: list[int] = []
+    collect(grammar_safe(schema), capped)
+    assert len(capped) == len(bounds) and max(capped) <= max(GRAMMAR_MAX_LENGTH, GRAMMAR_MAX_ITEMS)
+    assert schema != grammar_safe(schema)  # a copy; the original (used for nothing else) is untouched

@@ -99,8 +99,9 @@ def run_case(case: Case, agent: Agent, ctx: CheckContext) -> CaseOutcome:
         answer=result.answer,
         timings=result.timings.model_dump(),
         tokens=result.tokens.model_dump(),
-        ungrounded_numbers=check_answer(result.answer, [s.result for s in result.steps], result.question)
-        .unsupported_numbers,
+        ungrounded_numbers=check_answer(
+            result.answer, [s.result for s in result.steps], result.question
+        ).unsupported_numbers,
     )
 
 

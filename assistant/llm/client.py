@@ -28,6 +28,26 @@ class StructuredOutputError(ValueError):
     """The model's output was not the JSON asked for."""
 
 
+# llama.cpp expands length bounds into repeated grammar rules: a 100k maxLength crashes it, so the grammar
+# gets modest caps (pydantic still enforces the real limits when the caller validates the result).
+GRAMMAR_MAX_LENGTH = 500
+GRAMMAR_MAX_ITEMS = 50
+
+
+def grammar_safe(schema: Any) -> Any:
+    """A copy of a JSON schema with string/array bounds capped to what a llama.cpp grammar can hold."""
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: grammar_safe(v) for k, v in schema.items()}
+    if isinstance(out.get("maxLength"), int) and out["maxLength"] > GRAMMAR_MAX_LENGTH:
+        out["maxLength"] = GRAMMAR_MAX_LENGTH
+    if isinstance(out.get("maxItems"), int) and out["maxItems"] > GRAMMAR_MAX_ITEMS:
+        out["maxItems"] = GRAMMAR_MAX_ITEMS
+    return out
+
+
 def parse_json_object(text: str) -> dict[str, Any]:
     cleaned = text.strip()
     fence = re.match(r"^```(?:json)?\s*(.*?)\s*```$", cleaned, re.S)
@@ -90,6 +110,7 @@ class LLMClient:
                 handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def _response_format(self, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+        schema = grammar_safe(schema)
         if self._mode == "json_object":
             return {"type": "json_object", "schema": schema}
         if self._mode == "json_schema":

@@ -15,6 +15,7 @@ from assistant.commands import (
     ingest,
     predict,
     recommend,
+    search,
     segment,
     sentiment,
     setup,
@@ -29,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, recommend, predict, slack):
+for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, search, recommend, slack, predict):
     module.register(app)
 
 

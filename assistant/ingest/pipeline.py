@@ -36,6 +36,7 @@ BUILD_STEPS: list[str] = [
     "tools.predict:build_step",
     "tools.recommender:build_step",
     "tools.sentiment:build_step",
+    "vectorstore.index:build_step",  # last: review metadata carries the sentiment label
 ]
 
 

@@ -1,0 +1,43 @@
+"""Metadata filters, expressed once and applied both as a Chroma `where` and as a mask on the lexical mirror."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from vectorstore.lexical import LexicalIndex
+
+Op = Literal["eq", "gte", "lte"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: Op
+    value: str | int | float | bool
+
+
+def to_where(conditions: list[Condition]) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = [
+        {c.field: c.value} if c.op == "eq" else {c.field: {f"${c.op}": c.value}} for c in conditions
+    ]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def to_mask(index: LexicalIndex, conditions: list[Condition]) -> np.ndarray | None:
+    if not conditions:
+        return None
+    mask = np.ones(len(index.ids), dtype=bool)
+    for c in conditions:
+        column = index.column(c.field)
+        if c.op == "eq":
+            mask &= column == c.value
+        elif c.op == "gte":
+            mask &= column >= c.value
+        else:
+            mask &= column <= c.value
+    return mask

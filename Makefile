@@ -48,10 +48,16 @@ test: install browser lint typecheck
 ingest: install
 	$(BIN)/mka ingest
 
+# The core eval suite on the embedded default model (long: ~70 prompts on 2 cores); reports in MKA_HOME/runs.
+eval: install
+	$(BIN)/mka setup --quiet
+	$(BIN)/mka ingest --if-missing
+	$(BIN)/mka eval evals/suites/core.yaml
+
 run: install
 	$(BIN)/mka setup
 	$(BIN)/mka ingest --if-missing
-	$(BIN)/mka chat
+	$(BIN)/mka ui
 
 clean:
 	rm -rf .mka .pytest_cache .mypy_cache .ruff_cache

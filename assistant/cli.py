@@ -20,6 +20,7 @@ from assistant.commands import (
     sentiment,
     setup,
     slack,
+    ui,
 )
 
 app = typer.Typer(
@@ -30,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, search, recommend, slack, predict):
+for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, search, recommend, slack, ui, predict):
     module.register(app)
 
 

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
 from tools.base import ChartSpec, Series, Table
 from tools.context import ToolContext
@@ -148,6 +148,22 @@ class SentimentSplit(BaseModel):
     def share(self, label: str) -> float:
         scored = self.positive + self.neutral + self.negative
         return round(getattr(self, label) / scored, 4) if scored else 0.0
+
+    # The shares are part of the result (JSON contract, grounding), not only of its rendering.
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def positive_share(self) -> float:
+        return self.share("positive")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def neutral_share(self) -> float:
+        return self.share("neutral")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def negative_share(self) -> float:
+        return self.share("negative")
 
 
 class Quote(BaseModel):

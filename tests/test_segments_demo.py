@@ -124,6 +124,32 @@ def test_category_and_cluster_filters(ctx: ToolContext, tables: dict[str, pd.Dat
     assert result.matched_products_total == len(dresses)
 
 
+def test_prediction_filters_equal_pandas(
+    ctx: ToolContext, demo_workspace: Workspace, tables: dict[str, pd.DataFrame]
+) -> None:
+    """'High-value customers with churn risk over 70 %': the stored predictions joined to RFM, checked in pandas."""
+    con = demo_workspace.connect()
+    predictions = con.execute("SELECT * FROM customer_predictions").df().set_index("customer_id")
+    con.close()
+    rfm = tables["rfm"].join(predictions[["churn_probability", "expected_spend"]], how="inner")
+    spend = float(rfm["monetary"].median())
+    risky = rfm[(rfm["churn_probability"] >= 0.7) & (rfm["monetary"] >= spend)]
+    result = segment_query(SegmentSpec(churn_probability_min=0.7, monetary_min=spend), ctx)
+    assert result.customers == len(risky) > 0
+    assert result.revenue == pytest.approx(risky["monetary"].sum(), abs=0.01)
+    assert "predicted churn probability at least 0.7" in result.definition
+    valuable = rfm[(rfm["expected_spend"] >= 100) & (rfm["churn_probability"] <= 0.3)]
+    result = segment_query(SegmentSpec(expected_spend_min=100, churn_probability_max=0.3), ctx)
+    assert result.customers == len(valuable)
+    with pytest.raises(ValueError, match="churn_probability_min"):
+        SegmentSpec(churn_probability_min=0.8, churn_probability_max=0.2)
+    with pytest.raises(ValueError, match="churn_probability_min"):
+        SegmentSpec(churn_probability_min=1.5)
+    earlier = date.fromisoformat(str(tables["orders"]["ordered_at"].min())[:10])
+    with pytest.raises(Exception, match=r"churn_probability_min.*as of"):
+        segment_query(SegmentSpec(churn_probability_min=0.5, as_of=earlier), ctx)
+
+
 def test_segment_customer_ids_and_export(ctx: ToolContext, tables: dict[str, pd.DataFrame]) -> None:
     spec = SegmentSpec(segments=["at_risk"], sort="customer_id", export=True, limit=3)
     ids = segment_customer_ids(spec, ctx)

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from tools.segments.rfm import ORDER_TOTALS_CTE, RFM_CTES, STORED_RFM_CTE
-from tools.segments.spec import GroupBy, SegmentQueryError, SegmentSpec, SortKey
+from tools.segments.spec import PREDICTION_FILTERS, GroupBy, SegmentQueryError, SegmentSpec, SortKey
 from tools.segments.sqlrun import ExecutedQuery, run_query
 
 MAX_WORDS = 8
@@ -151,6 +151,9 @@ def _conditions(spec: SegmentSpec, params: dict[str, Any]) -> list[str]:
         ("first_order_from", "r.first_order_at >= CAST($first_order_from AS DATE)"),
         ("first_order_to", "r.first_order_at < CAST($first_order_to AS DATE) + INTERVAL 1 DAY"),
         ("cluster", "k.cluster = $cluster"),
+        ("churn_probability_min", "pr.churn_probability >= $churn_probability_min"),
+        ("churn_probability_max", "pr.churn_probability <= $churn_probability_max"),
+        ("expected_spend_min", "pr.expected_spend >= $expected_spend_min"),
     ]
     for name, cond in bounds:
         value = getattr(spec, name)
@@ -158,6 +161,17 @@ def _conditions(spec: SegmentSpec, params: dict[str, Any]) -> list[str]:
             params[name] = value
             conds.append(cond)
     return conds
+
+
+def _check_predictions(spec: SegmentSpec, cur: duckdb.DuckDBPyConnection, as_of: Any) -> None:
+    """Prediction filters need the stored predictions, which are made as of the data's last order date."""
+    field_name = next(name for name in PREDICTION_FILTERS if getattr(spec, name) is not None)
+    if not table_exists(cur, "customer_predictions"):
+        raise SegmentQueryError(field_name, "no predictions in this workspace (built with --skip predict)")
+    row = cur.execute("SELECT max(as_of) FROM customer_predictions").fetchone()
+    made = row[0] if row else None
+    if made is not None and str(made)[:10] != str(as_of)[:10]:
+        raise SegmentQueryError(field_name, f"predictions are made as of {str(made)[:10]}; drop as_of ({as_of})")
 
 
 def plan(spec: SegmentSpec, cur: duckdb.DuckDBPyConnection, with_order_totals: bool = False) -> Plan:
@@ -174,6 +188,8 @@ def plan(spec: SegmentSpec, cur: duckdb.DuckDBPyConnection, with_order_totals: b
     if (spec.cluster is not None or spec.group_by == GroupBy.cluster) and not has_clusters:
         field_name = "cluster" if spec.cluster is not None else "group_by"
         raise SegmentQueryError(field_name, "no clusters in this workspace (built with --skip segments)")
+    if spec.uses_predictions():
+        _check_predictions(spec, cur, as_of)
     if spec.countries:
         params["countries"] = resolve_names(cur, "countries", "SELECT DISTINCT country FROM customers", spec.countries)
     if spec.bought_category is not None:
@@ -189,6 +205,8 @@ def plan(spec: SegmentSpec, cur: duckdb.DuckDBPyConnection, with_order_totals: b
     cluster_col = "k.cluster" if has_clusters else "CAST(NULL AS INTEGER)"
     if has_clusters:
         joins.append("LEFT JOIN customer_clusters k ON k.customer_id = r.customer_id")
+    if spec.uses_predictions():
+        joins.append("JOIN customer_predictions pr ON pr.customer_id = r.customer_id")
     bought_col = "CAST(NULL AS DOUBLE)"
     if spec.uses_products():
         ctes += [_product_match_cte(spec, params), BOUGHT_CTE]

@@ -23,6 +23,8 @@ def describe(spec: SegmentSpec, p: q.Plan) -> str:
         ("last order", spec.recency_days_min, spec.recency_days_max, " days ago"),
         ("orders", spec.frequency_min, spec.frequency_max, ""),
         ("total spend", spec.monetary_min, spec.monetary_max, ""),
+        ("predicted churn probability", spec.churn_probability_min, spec.churn_probability_max, ""),
+        ("predicted 6-month spend", spec.expected_spend_min, None, ""),
     ]
     for label, low, high, unit in ranges:
         if low is not None and high is not None:

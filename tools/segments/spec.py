@@ -92,6 +92,9 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+PREDICTION_FILTERS = ("churn_probability_min", "churn_probability_max", "expected_spend_min")
+
+
 class SegmentSpec(BaseModel):
     """Which customers: a named RFM segment and/or filters, grouped and sorted; all filters combine with AND."""
 
@@ -120,6 +123,17 @@ class SegmentSpec(BaseModel):
     monetary_max: float | None = Field(
         default=None, ge=0, le=1e12, allow_inf_nan=False, description="Spent at most this much in total."
     )
+    churn_probability_min: float | None = Field(
+        default=None, ge=0, le=1, allow_inf_nan=False,
+        description="Predicted churn probability at least this (0-1), e.g. 0.7 for high risk.",
+    )  # fmt: skip
+    churn_probability_max: float | None = Field(
+        default=None, ge=0, le=1, allow_inf_nan=False, description="Predicted churn probability at most this (0-1)."
+    )
+    expected_spend_min: float | None = Field(
+        default=None, ge=0, le=1e12, allow_inf_nan=False,
+        description="Predicted spend over the CLV horizon (6 months) at least this much.",
+    )  # fmt: skip
     bought_product: str | None = Field(
         default=None,
         description="Bought a product with this id, or whose name contains all these words, e.g. 'heart lantern'.",
@@ -186,6 +200,7 @@ class SegmentSpec(BaseModel):
             ("recency_days_min", "recency_days_max"),
             ("frequency_min", "frequency_max"),
             ("monetary_min", "monetary_max"),
+            ("churn_probability_min", "churn_probability_max"),
             ("first_order_from", "first_order_to"),
         ]
         for low_name, high_name in pairs:
@@ -195,6 +210,9 @@ class SegmentSpec(BaseModel):
         if self.not_ordered_since is not None and self.as_of is not None and self.not_ordered_since > self.as_of:
             raise ValueError(f"not_ordered_since ({self.not_ordered_since}) is after as_of ({self.as_of})")
         return self
+
+    def uses_predictions(self) -> bool:
+        return any(getattr(self, name) is not None for name in PREDICTION_FILTERS)
 
     def uses_products(self) -> bool:
         return self.bought_product is not None or self.bought_category is not None

@@ -33,10 +33,16 @@ def _quality(retriever: Retriever, queries: list[Query]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for mode in MODES:
         ranks: dict[str, list[int | None]] = {}
-        for q in queries:
+        held_out: list[int | None] = []
+        for i, q in enumerate(queries):
             ids = [r.id for r in retriever.search(q.kind, q.text, 10, mode=mode)]
-            ranks.setdefault(q.source, []).append(ids.index(q.relevant) + 1 if q.relevant in ids else None)
+            rank = ids.index(q.relevant) + 1 if q.relevant in ids else None
+            ranks.setdefault(q.source, []).append(rank)
+            if i % 2:
+                held_out.append(rank)
         ranks["all"] = [r for source in list(ranks) for r in ranks[source]]
+        # The fusion weights (vectorstore/fusion.py) were chosen on the even-indexed queries: this is the rest.
+        ranks["held_out_odd"] = held_out
         out[mode] = {
             source: {
                 "queries": len(rs),

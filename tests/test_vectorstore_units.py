@@ -104,3 +104,13 @@ def test_embedding_cache_round_trip_and_corruption(tmp_path: Path) -> None:
     assert fresh.get_many([key]) == {}
     assert path.with_name(path.name + ".corrupt").is_file()
     fresh.close()
+
+
+def test_weighted_fusion_lets_the_stronger_ranker_lead() -> None:
+    # Equal weights: "a" and "c" tie (first seen wins), "b" (2nd twice) trails narrowly; doubling the
+    # second ranker's weight makes its first choice win outright.
+    even = reciprocal_rank_fusion([["a", "b", "c"], ["c", "b", "a"]], k=10)
+    assert [doc for doc, _ in even] == ["a", "c", "b"]
+    weighted = reciprocal_rank_fusion([["a", "b", "c"], ["c", "b", "a"]], k=10, weights=(1.0, 2.0))
+    assert weighted[0][0] == "c"
+    assert weighted[0][1] == pytest.approx(1 / 13 + 2 / 11)

@@ -15,7 +15,7 @@ import numpy as np
 from vectorstore.documents import Metadata
 from vectorstore.encoder import Encoder
 from vectorstore.filters import Condition, to_mask, to_where
-from vectorstore.fusion import reciprocal_rank_fusion
+from vectorstore.fusion import FUSION, FusionWeights, reciprocal_rank_fusion
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import VectorStore
 
@@ -142,7 +142,10 @@ class Retriever:
         by_id = {r.id: r for r in lexical} | {r.id: r for r in dense}  # dense hits are the freshest copy
         dense_rank = {r.id: i for i, r in enumerate(dense, 1)}
         lexical_rank = {r.id: i for i, r in enumerate(lexical, 1)}
-        fused = reciprocal_rank_fusion([[r.id for r in dense], [r.id for r in lexical]])
+        fusion = FUSION.get(kind, FusionWeights())
+        fused = reciprocal_rank_fusion(
+            [[r.id for r in dense], [r.id for r in lexical]], fusion.k, (fusion.dense, fusion.lexical)
+        )
         return [
             Result(
                 doc_id,

@@ -160,6 +160,7 @@ def test_cli_contract(demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
     from assistant.config import get_settings
 
     monkeypatch.setenv("MKA_HOME", str(demo_workspace.home))
+    monkeypatch.setenv("MKA_LLM", "scripted")
     get_settings.cache_clear()
     runner = CliRunner()
     try:
@@ -171,7 +172,8 @@ def test_cli_contract(demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
         scored = runner.invoke(app, ["sentiment", "--file", str(tsv), "--json"])
         assert scored.exit_code == 0, scored.output
         data = json.loads(scored.stdout)
-        assert set(data) == {"n", "accuracy", "predictions"} and data["n"] == 2
+        assert set(data) == {"n", "accuracy", "predictions", "method"} and data["n"] == 2
+        assert data["method"].startswith("trained classifier")  # the scripted provider is no judge
         assert data["accuracy"] == sum(p == y for p, y in zip(data["predictions"], [1, 0], strict=True)) / 2
         analysed = runner.invoke(app, ["sentiment", "--category", "Tops", "--json"])
         assert analysed.exit_code == 0 and json.loads(analysed.stdout)["review_count"] > 0
@@ -179,3 +181,37 @@ def test_cli_contract(demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
         assert empty.exit_code == 1 and "text is empty" in empty.output
     finally:
         get_settings.cache_clear()
+
+
+def test_file_mode_uses_the_llm_judge_and_falls_back_per_sentence(
+    demo_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With an LLM configured, its label wins; where its output is unusable the classifier answers."""
+    from assistant.config import get_settings
+
+    script = tmp_path / "judge.yaml"
+    script.write_text(
+        "rules:\n"
+        "  - {match: 'Disappointed', output: {label: positive}}\n"  # deliberately wrong: must show through
+        "  - {match: 'Love this', output: {label: negative}}\n"
+        "  - {match: 'zzz', output: 'not json at all'}\n"
+    )
+    tsv = tmp_path / "set.tsv"
+    tsv.write_text("sentence\tlabel\nLove this, fits true to size\t1\nDisappointed, runs small\t0\nzzz awful\t0\n")
+    monkeypatch.setenv("MKA_HOME", str(demo_workspace.home))
+    monkeypatch.setenv("MKA_LLM", "scripted")
+    monkeypatch.setenv("MKA_SCRIPT_FILE", str(script))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        judged = runner.invoke(app, ["sentiment", "--file", str(tsv), "--json"])
+        assert judged.exit_code == 0, judged.output
+        data = json.loads(judged.stdout)
+        classifier = runner.invoke(app, ["sentiment", "--file", str(tsv), "--json", "--llm", "off"])
+        alone = json.loads(classifier.stdout)
+    finally:
+        get_settings.cache_clear()
+    assert data["predictions"][:2] == [0, 1], (data, judged.stderr)
+    assert data["predictions"][2] == alone["predictions"][2]  # unusable output: the classifier's label
+    assert "LLM judge (scripted) on 2 of 3" in data["method"]
+    assert alone["method"].startswith("trained classifier") and alone["predictions"][:2] == [1, 0]

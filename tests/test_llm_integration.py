@@ -84,3 +84,35 @@ def test_embedded_model_in_process(embedded_gguf: Path, demo_workspace: Workspac
     settings = Settings(home=demo_workspace.home, llm="local", gguf_path=embedded_gguf)
     agent = Agent(settings, tools=sample_tools(), checkpointer=InMemorySaver())
     _assert_grounded_country_answer(agent, demo_workspace)
+
+
+def test_embedded_model_judges_sentiment_without_hoarding_logits(embedded_gguf: Path, tmp_path: Path) -> None:
+    """The LLM sentiment judge on the real model; its KV-state cache keeps no logits copies (they took 24 GB)."""
+    import psutil
+
+    from assistant.llm.client import LLMClient
+    from assistant.llm.factory import build_chat_model
+    from assistant.llm.llama_state_cache import SlimRAMCache, stored_logit_bytes
+    from tools.sentiment_llm import judge_texts
+
+    settings = Settings(home=tmp_path, llm="local", gguf_path=embedded_gguf, llm_context=2048)
+    client = LLMClient(build_chat_model(settings))
+    texts = {
+        "I absolutely love this dress: beautiful colour and it fits perfectly.": 1,
+        "Terrible quality, it fell apart after one wash. I want a refund.": 0,
+        "A charming and often affecting journey that stays with you.": 1,
+        "Dull, overlong and badly acted; I walked out halfway.": 0,
+        "Great value, fast delivery, would happily buy again.": 1,
+        "The zipper broke the first time I wore it and support never answered.": 0,
+    }
+    sentences = list(texts)
+    labels = judge_texts(client, sentences[:1])  # loads the model
+    rss_loaded = psutil.Process().memory_info().rss
+    labels += judge_texts(client, sentences[1:])
+    # Each new state used to add its prompt's logits (~100 tokens x 152k vocab x 4 B = 60 MB); now its KV only.
+    assert psutil.Process().memory_info().rss - rss_loaded < 200e6
+    correct = sum(label == truth for label, truth in zip(labels, texts.values(), strict=True))
+    assert correct >= 5, list(zip(texts, labels, strict=True))
+    cache = client.model._llama.cache  # type: ignore[attr-defined]
+    assert isinstance(cache, SlimRAMCache) and len(cache.cache_state) >= 3
+    assert stored_logit_bytes(cache) == len(cache.cache_state) * 151_936 * 4  # one zero row per state

@@ -5,7 +5,8 @@ and has no way to pass llama.cpp's JSON-schema grammar. This one:
 - loads the GGUF lazily on first use (never at import or construction);
 - passes `response_format={"type": "json_object", "schema": ...}` through, which llama.cpp turns into a
   grammar, so a small model's output always parses;
-- keeps a RAM cache of KV states so the fixed system-prompt prefixes are processed once;
+- keeps a RAM cache of KV states so the fixed system-prompt prefixes are processed once (without the
+  logits copies llama-cpp-python's own cache hoards: see llama_state_cache.py);
 - serialises calls with a lock: one llama.cpp context is not thread-safe.
 """
 
@@ -57,7 +58,9 @@ class LlamaCppChatModel(BaseChatModel):
 
     def _load(self) -> Any:
         if self._llama is None:
-            from llama_cpp import Llama, LlamaRAMCache
+            from llama_cpp import Llama
+
+            from assistant.llm.llama_state_cache import SlimRAMCache
 
             llama = Llama(
                 model_path=self.model_path,
@@ -68,7 +71,7 @@ class LlamaCppChatModel(BaseChatModel):
                 seed=self.seed,
                 verbose=False,
             )
-            llama.set_cache(LlamaRAMCache(capacity_bytes=self.cache_bytes))
+            llama.set_cache(SlimRAMCache(capacity_bytes=self.cache_bytes))
             self._llama = llama
         return self._llama
 

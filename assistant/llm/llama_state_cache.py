@@ -15,21 +15,31 @@ from typing import Any
 import numpy as np
 from llama_cpp import LlamaRAMCache
 
+_ZERO_ROWS: dict[tuple[int, str], np.ndarray] = {}  # one shared row per vocabulary size and dtype
+
+
+def _zero_row(width: int, dtype: np.dtype[Any]) -> np.ndarray:
+    key = (width, dtype.str)
+    if key not in _ZERO_ROWS:
+        row = np.zeros((1, width), dtype=dtype)
+        row.flags.writeable = False
+        _ZERO_ROWS[key] = row
+    return _ZERO_ROWS[key]
+
 
 class SlimRAMCache(LlamaRAMCache):
     """States stored with a zero-stride stand-in for their logits; the size limit then counts what is kept."""
 
     def __setitem__(self, key: Sequence[int], value: Any) -> None:
         scores = value.scores
-        # Same shape and dtype (restores assign it into the live buffer), one row of memory.
-        value.scores = np.broadcast_to(np.zeros((1, scores.shape[1]), dtype=scores.dtype), scores.shape)
+        # Same shape and dtype (a restore copies it into the live buffer); all states share one zero row.
+        value.scores = np.broadcast_to(_zero_row(scores.shape[1], scores.dtype), scores.shape)
         super().__setitem__(key, value)
 
 
 def stored_logit_bytes(cache: LlamaRAMCache) -> int:
-    """Bytes actually held by the cached states' logits (0-stride rows cost one row)."""
-    total = 0
-    for state in cache.cache_state.values():
-        scores = state.scores
-        total += scores.itemsize * scores.shape[1] if scores.strides[0] == 0 else scores.nbytes
-    return total
+    """Bytes of logits the cached states hold: full copies, plus the shared zero rows if any state uses one."""
+    states = list(cache.cache_state.values())
+    copies = sum(s.scores.nbytes for s in states if s.scores.strides[0] != 0)
+    shared = sum(row.nbytes for row in _ZERO_ROWS.values()) if any(s.scores.strides[0] == 0 for s in states) else 0
+    return copies + shared

@@ -149,3 +149,17 @@ def test_mka_eval_reports_and_gates_on_threshold(
         assert cli.invoke(app, ["eval", str(suite_path), "--report", str(tmp_path / "runs")]).exit_code == 1
     finally:
         get_settings.cache_clear()
+
+
+def test_customer_ids_shaped_like_stock_codes_are_not_unknown_products() -> None:
+    """UCI customer 12347 looks like stock code 22423; naming a customer is not a product claim."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE customers AS SELECT * FROM (VALUES ('12347')) t(customer_id)")
+    con.execute("CREATE TABLE products AS SELECT * FROM (VALUES ('22423')) t(product_id)")
+    ctx = CheckContext(con=con)
+    check = Assertion.model_validate({"products_exist": True})
+    assert run_check(check, result("For customer 12347 try 22423."), ctx).passed is True
+    failed = run_check(check, result("For customer 12347 try 99999."), ctx)
+    assert failed.passed is False and "99999" in failed.reason and "12347" not in failed.reason

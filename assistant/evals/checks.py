@@ -104,8 +104,16 @@ def check_products_exist(result: AgentResult, ctx: CheckContext) -> CheckResult:
 
     for step in result.steps:
         walk(step.result)
-    for match in PRODUCT_ID_IN_TEXT.finditer(result.answer):
-        ids.add(match.group(1) or match.group(0))
+    in_text = {match.group(1) or match.group(0) for match in PRODUCT_ID_IN_TEXT.finditer(result.answer)}
+    if in_text:
+        # UCI customer ids (12347) have the shape of stock codes (22423): a known customer is not a product claim.
+        customers = {
+            str(r[0])
+            for r in ctx.con.execute(
+                "SELECT customer_id FROM customers WHERE customer_id IN (SELECT unnest(?))", [sorted(in_text)]
+            ).fetchall()
+        }
+        ids |= in_text - customers
     if not ids:
         return CheckResult("products_exist", True, "no products named")
     found = {

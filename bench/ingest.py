@@ -43,7 +43,7 @@ def bench_ingest(
     if data_dir is None:
         fail("no data directory: pass --data-dir or set MKA_DATA_DIR")
     datasets = {
-        "online_retail": ("--orders", data_dir / "online_retail" / "online_retail.csv.gz", "{}"),
+        "online_retail": ("--orders", data_dir / "online_retail" / "online_retail.csv.gz", "None"),
         "clothing_reviews": ("--reviews", data_dir / "clothing_reviews" / "womens_clothing_reviews.csv.gz", "0"),
     }
     results: dict[str, Any] = {"machine": machine(), "datasets": {}}
@@ -59,7 +59,7 @@ def bench_ingest(
                 [
                     sys.executable,
                     "-c",
-                    f"import pandas as pd; pd.read_csv({str(path)!r}, index_col={index_col or None})",
+                    f"import pandas as pd; pd.read_csv({str(path)!r}, index_col={index_col})",
                 ],
                 env,
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -49,3 +49,44 @@ def progress_bars(quiet: bool = False) -> Iterator[Progress]:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=str, ensure_ascii=False) + "\n")
+
+
+def validation_message(exc: Any) -> str:
+    """A pydantic ValidationError as one line naming each field: 'k: Input should be …; query: …'."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    )
+
+
+def run_tool(
+    tool: Callable[[Any, Any], Any],
+    build_input: Callable[[], Any],
+    as_json: bool,
+    expected: tuple[type[BaseException], ...],
+) -> None:
+    """Validate the input, run one tool on the current workspace, print markdown or JSON.
+
+    Bad input and the `expected` errors (plus a missing workspace) end in one line naming what is wrong.
+    """
+    from pydantic import ValidationError
+
+    from assistant.workspace import WorkspaceMissingError
+    from tools.context import ToolContext
+
+    try:
+        args = build_input()
+    except ValidationError as exc:
+        fail(validation_message(exc))
+    ctx = ToolContext.from_settings(load_settings())
+    caught: tuple[type[BaseException], ...] = (*expected, WorkspaceMissingError)
+    try:
+        result = tool(args, ctx)
+    except caught as exc:
+        fail(str(exc))
+    finally:
+        ctx.close()
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+    else:
+        typer.echo(result.to_markdown())

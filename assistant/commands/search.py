@@ -21,33 +21,10 @@ def register(app: typer.Typer) -> None:
 
 def _run(tool: Callable[[Any, Any], Any], build_input: Callable[[], Any], as_json: bool) -> None:
     """Validate, search the current workspace, print markdown or JSON; bad input and a missing index fail clearly."""
-    from pydantic import ValidationError
-
-    from assistant.commands.common import fail, load_settings, print_json
-    from assistant.workspace import WorkspaceMissingError
-    from tools.context import ToolContext
+    from assistant.commands.common import run_tool
     from vectorstore.store import IndexUnavailableError
 
-    try:
-        args = build_input()
-    except ValidationError as exc:
-        fail(
-            "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg'].removeprefix('Value error, ')}"
-                for e in exc.errors()
-            )
-        )
-    ctx = ToolContext.from_settings(load_settings())
-    try:
-        result = tool(args, ctx)
-    except (LookupError, ValueError, WorkspaceMissingError, IndexUnavailableError) as exc:
-        fail(str(exc))
-    finally:
-        ctx.close()
-    if as_json:
-        print_json(result.model_dump(mode="json"))
-    else:
-        typer.echo(result.to_markdown())
+    run_tool(tool, build_input, as_json, (LookupError, ValueError, IndexUnavailableError))
 
 
 @search_app.command("reviews")

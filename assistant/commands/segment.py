@@ -23,32 +23,10 @@ def register(app: typer.Typer) -> None:
 
 def _run(tool: Any, build_input: Any, as_json: bool) -> None:
     """Validate the input, run the tool on the current workspace, print markdown or JSON; clear errors."""
-    from pydantic import ValidationError
-
-    from assistant.commands.common import fail, load_settings, print_json
-    from assistant.workspace import WorkspaceMissingError
-    from tools.context import ToolContext
+    from assistant.commands.common import run_tool
     from tools.segments import QueryTimeoutError, SegmentQueryError
 
-    try:
-        args = build_input()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors()
-        )
-        fail(problems)
-    ctx = ToolContext.from_settings(load_settings())
-    try:
-        result = tool(args, ctx)
-    except (SegmentQueryError, QueryTimeoutError, WorkspaceMissingError) as exc:
-        fail(str(exc))
-    finally:
-        ctx.close()
-    if as_json:
-        print_json(result.model_dump(mode="json"))
-    else:
-        typer.echo(result.to_markdown())
+    run_tool(tool, build_input, as_json, (SegmentQueryError, QueryTimeoutError))
 
 
 @segment_app.command("query")

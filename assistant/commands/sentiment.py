@@ -89,13 +89,6 @@ def _classify_file(path: Path, ctx: Any, llm_mode: str = "off", quiet: bool = Tr
     return {"n": len(sentences), "accuracy": accuracy, "predictions": predictions, "method": method}
 
 
-def _validation_message(exc: Any) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors()
-    )
-
-
 def sentiment(
     text: Annotated[str | None, typer.Argument(help="A text to classify (omit to analyse reviews).")] = None,
     file: Annotated[
@@ -117,7 +110,7 @@ def sentiment(
     """Classify a text or a labelled file, or analyse how customers feel in reviews."""
     from pydantic import ValidationError
 
-    from assistant.commands.common import fail, load_settings, print_json
+    from assistant.commands.common import fail, load_settings, print_json, validation_message
     from assistant.workspace import WorkspaceMissingError
     from tools.context import ToolContext
     from tools.sentiment import (
@@ -156,7 +149,7 @@ def sentiment(
                 ctx,
             )
     except ValidationError as exc:
-        fail(_validation_message(exc))
+        fail(validation_message(exc))
     except (ValueError, WorkspaceMissingError, ModelMissingError, RuntimeError) as exc:
         fail(str(exc))
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -18,19 +17,14 @@ from assistant.agent.runner import Agent
 from assistant.config import Settings
 from assistant.workspace import Workspace
 from tests.agent_helpers import expected_country, sample_tools
+from tests.process_helpers import free_port
 
 pytestmark = pytest.mark.integration
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def llama_server(embedded_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     # llama.cpp logs a lot while loading: to a file, not a pipe nobody drains (that would block the server).
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed in finally

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.workspace import Workspace
+from tests.process_helpers import free_port, stop_process
 from tools.context import ToolContext
 
 
@@ -27,16 +28,10 @@ def context(ws: Workspace, chroma_url: str | None = None) -> ToolContext:
     return ToolContext.from_settings(Settings(home=ws.home, llm="scripted", chroma_url=chroma_url))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def chroma_server(path: Path) -> Iterator[str]:
     """`chroma run` from the installed chromadb package on 127.0.0.1; yields its URL, stops it after."""
-    port = _free_port()
+    port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
     log = open(path.parent / "chroma-server.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
@@ -59,12 +54,7 @@ def chroma_server(path: Path) -> Iterator[str]:
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
 
 

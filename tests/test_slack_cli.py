@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from assistant.slack.responder import AgentProvider, Responder
 from assistant.slack.settings import SlackSettings
 from assistant.workspace import Workspace
 from tests.agent_helpers import make_agent
+from tests.process_helpers import free_port
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, FakeSlack, blocks_text, direct_message, mention, post_event
 
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "MKA_SLACK_API_URL")
@@ -62,12 +62,6 @@ def test_socket_mode_events_reach_the_same_listeners_without_signatures(demo_wor
         fake.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_mka_slack_http_serves_signed_events(demo_workspace: Workspace, tmp_path: Path) -> None:
     # A home of its own (conversation memory is written there) that reads the shared demo build.
     home = tmp_path / "home"
@@ -79,7 +73,7 @@ def test_mka_slack_http_serves_signed_events(demo_workspace: Workspace, tmp_path
         {"match": ".", "output": "I answer questions about your shop.", "purpose": "respond"},
     ]}), encoding="utf-8")  # fmt: skip
     fake = FakeSlack().start()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "MKA_HOME": str(home), "MKA_LLM": "scripted", "MKA_SCRIPT_FILE": str(script),
            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
            "MKA_SLACK_API_URL": fake.url}  # fmt: skip

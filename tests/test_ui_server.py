@@ -16,13 +16,13 @@ from gradio_client import Client
 
 from assistant.config import Settings
 from assistant.workspace import Workspace
+from tests.process_helpers import free_port
 from tests.ui_helpers import (
     ARTIFACTS,
     BY_COUNTRY,
     CHART,
     UIServer,
     browser_page,
-    free_port,
     ui_server,
     wait_for,
     wait_for_answer,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO
+from tests.process_helpers import free_port, stop_process
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -33,12 +33,6 @@ CHROMIUM_FLAGS = [
 BY_COUNTRY = "How many at-risk customers do we have, by country?"  # an example prompt in the UI
 CHART = "#chat [data-testid=matplotlib] img"
 BUSY = re.compile(r"^Working|running \d+ s", re.M)  # the spinner thought, or a tool step still running
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -80,12 +74,7 @@ def ui_server(env: dict[str, str], log_path: Path, startup_s: float = 240.0) -> 
                 time.sleep(0.5)
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 def wait_for(page: Any, selector: str, timeout_s: float, server: UIServer) -> None:

@@ -33,6 +33,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
             model_path=local_model_path(settings),
             n_ctx=settings.llm_context,
             n_threads=settings.llm_threads,
+            cache_bytes=settings.llm_state_cache_mb << 20,
             temperature=settings.llm_temperature,
         )
     if settings.llm in ("openai", "openai-compatible"):

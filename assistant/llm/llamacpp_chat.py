@@ -7,7 +7,13 @@ and has no way to pass llama.cpp's JSON-schema grammar. This one:
   grammar, so a small model's output always parses;
 - keeps a RAM cache of KV states so the fixed system-prompt prefixes are processed once (without the
   logits copies llama-cpp-python's own cache hoards: see llama_state_cache.py);
+- decodes greedy grammar-constrained output with a grammar check on the top token first and prompt-lookup
+  speculation (greedy_grammar.py: same output as the stock sampler, ~30 % less time per routing decision);
 - serialises calls with a lock: one llama.cpp context is not thread-safe.
+
+Memory (measured, 2 cores, Qwen 1.5B): n_batch 128 decodes prompts as fast as 512 here but needs a quarter of
+the logits and compute buffers, and reading the weights into RAM instead of mmap-ing them stops the file pages
+and llama.cpp's repacked copy from both counting.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
+GGML_TYPE_Q8_0 = 8
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 
 
@@ -38,10 +45,12 @@ class LlamaCppChatModel(BaseChatModel):
     model_path: str
     n_ctx: int = 4096
     n_threads: int = 2
-    n_batch: int = 512
+    n_batch: int = 128
     temperature: float = 0.0
     max_tokens: int = 512
-    cache_bytes: int = 1 << 30
+    cache_bytes: int = 256 << 20  # holds the routing prefix (~100 MB) and the narration/copy prefixes
+    use_mmap: bool = False
+    kv_q8: bool = True  # 8-bit KV cache (with flash attention): half the memory per cached prompt, same speed here
     seed: int = 7
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -58,20 +67,22 @@ class LlamaCppChatModel(BaseChatModel):
 
     def _load(self) -> Any:
         if self._llama is None:
-            from llama_cpp import Llama
-
+            from assistant.llm.greedy_grammar import make_fast_llama_class
             from assistant.llm.llama_state_cache import SlimRAMCache
 
-            llama = Llama(
+            llama = make_fast_llama_class()(
                 model_path=self.model_path,
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads,
                 n_batch=self.n_batch,
                 seed=self.seed,
+                use_mmap=self.use_mmap,
+                **({"flash_attn": True, "type_k": GGML_TYPE_Q8_0, "type_v": GGML_TYPE_Q8_0} if self.kv_q8 else {}),
                 verbose=False,
             )
-            llama.set_cache(SlimRAMCache(capacity_bytes=self.cache_bytes))
+            if self.cache_bytes > 0:
+                llama.set_cache(SlimRAMCache(capacity_bytes=self.cache_bytes))
             self._llama = llama
         return self._llama
 

@@ -21,6 +21,7 @@ from langgraph.types import Checkpointer
 from pydantic import BaseModel
 
 import prompts
+from assistant.agent.brief import brief
 from assistant.agent.decision import ANSWER, CLARIFY, ArgsError, decision_schema, inline_refs, parse_decision
 from assistant.agent.events import StepFinished, StepStarted, Token
 from assistant.agent.grounding import check_answer, remove_unsupported
@@ -32,7 +33,8 @@ from tools.context import ToolContext
 
 MAX_STEPS = 4
 MAX_STORED_MESSAGES = 40
-RESULT_CHARS = 1800
+RESULT_CHARS = 900  # per step, of the brief the model reads (the marketer sees the full result)
+NARRATION_TOKENS = 120
 SELF_EXPLAINING = {"write_copy"}  # results that need no narration
 REFUSAL = (
     "I can't share customers' personal details such as email addresses, phone numbers or names — they never "
@@ -90,15 +92,30 @@ def route_system_prompt(deps: AgentDeps) -> str:
     return prompts.render("route_system.j2", tools=tools, examples=examples)
 
 
+def warm_up(deps: AgentDeps) -> None:
+    """Route one trivial request so the model is loaded and the fixed routing prefix sits in the KV cache."""
+    user = prompts.render("route_user.j2", history="", results="", next_tool=None, feedback=None, question="Hi")
+    messages = [SystemMessage(route_system_prompt(deps)), HumanMessage(user)]
+    deps.llm.json("warm-up", messages, decision_schema(deps.tools), "decision")
+
+
 def results_text(steps: list[dict[str, Any]]) -> str:
     parts = []
     for step in steps:
         if step["ok"]:
-            body = step["markdown"][:RESULT_CHARS]
+            body = brief(step["markdown"], RESULT_CHARS)
             parts.append(f"[{step['tool']} {json.dumps(step['args'], ensure_ascii=False)}]\n{body}")
         else:
             parts.append(f"[{step['tool']}] error: {step['error']}")
     return mask_pii("\n\n".join(parts))
+
+
+def whole_sentences(text: str) -> str:
+    """Drop a trailing fragment when the token cap cut the narration mid-sentence."""
+    if not text or text[-1] in ".!?)\"'”:*" or "\n" in text[-3:]:
+        return text
+    cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "), text.rfind(".\n"))
+    return text[: cut + 1] if cut > 0 else text
 
 
 def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> Any:
@@ -188,10 +205,11 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         results = results_text(steps)
         user = prompts.render(user_template, history=history, results=results, question=state["question"])
         pieces = []
-        for piece in deps.llm.stream("respond", [SystemMessage(system), HumanMessage(user)], max_tokens=220):
+        messages = [SystemMessage(system), HumanMessage(user)]
+        for piece in deps.llm.stream("respond", messages, max_tokens=NARRATION_TOKENS):
             pieces.append(piece)
             write(Token(text=piece))
-        narration = "".join(pieces).strip()
+        narration = whole_sentences("".join(pieces).strip())
         evidence = [s["result"] for s in steps if s["ok"]] + [s["markdown"] for s in steps] + [history]
         report = check_answer(narration, evidence, question=state["question"])
         flags = list(state.get("flags", []))

@@ -50,7 +50,11 @@ PII_REQUEST = re.compile(
     r"postal address(?:es)?|(?:full |real )?names?|contact details|personal (?:data|details|information))\b",
     re.I,
 )
-_CUSTOMER_WORDS = re.compile(r"\b(customers?|clients?|buyers?|shoppers?|reviewers?|people|users?)\b", re.I)
+_CUSTOMER_WORDS = re.compile(
+    r"\b(customers?|clients?|buyers?|shoppers?|reviewers?|people|users?|members|subscribers|recipients|champions|"
+    r"loyalists?)\b",
+    re.I,
+)
 _ASKING = re.compile(r"\b(give|list|show|export|send|get|what (?:is|are)|find|pull|download|share)\b", re.I)
 # "write an email", "email campaign", "subject line" are copy requests, not PII requests.
 _COPY_CONTEXT = re.compile(r"\b(write|draft|compose|campaign|copy|subject|newsletter|template)\b", re.I)

@@ -1,0 +1,61 @@
+"""What the narrating model reads: a brief of each result, and narration cut at a sentence boundary."""
+
+from __future__ import annotations
+
+from assistant.agent.brief import brief
+from assistant.agent.graph import whole_sentences
+from assistant.agent.pii import asks_for_pii
+
+RESULT = "\n".join(
+    [
+        "**Segment:** customers in RFM segment champions",
+        "",
+        "- **891 customers** (20.6% of 4,334)",
+        "- Revenue **5,706,201.66** (65.3% of 8,737,227.64)",
+        "- Average recency 10.1 days",
+        "- fourth bullet that should be dropped",
+        "",
+        "| product | reviews | share |",
+        "|---|---|---|",
+        *[f"| product {i} | {100 - i} | {i}% |" for i in range(1, 9)],
+        "",
+        "Customers (first 100): " + ", ".join(str(12000 + i) for i in range(100)),
+    ]
+)
+
+
+def test_brief_keeps_headlines_first_rows_and_cuts_id_lists() -> None:
+    text = brief(RESULT, max_chars=2000)
+    assert "891 customers" in text and "5,706,201.66" in text and "10.1 days" in text
+    assert "fourth bullet" not in text  # only the first items of a list
+    assert "| product 1 |" in text and "| product 3 |" in text and "| product 4 |" not in text
+    assert "|---|" not in text
+    assert "12000, 12001, 12002, 12003, 12004, … (100 listed)" in text and "12099" not in text
+    assert len(text) < len(RESULT) / 2
+
+
+def test_brief_respects_the_character_budget_at_line_boundaries() -> None:
+    text = brief(RESULT, max_chars=120)
+    assert len(text) <= 122 and text.endswith("…")
+    kept = text.removesuffix("…").strip().splitlines()
+    assert all(line in RESULT for line in kept)  # whole lines only, never half a number
+
+
+def test_brief_shortens_one_huge_line() -> None:
+    text = brief("word " * 500, max_chars=2000)
+    assert len(text) <= 241 and text.endswith("…")
+
+
+def test_whole_sentences_drops_a_fragment_cut_by_the_token_cap() -> None:
+    assert whole_sentences("Champions are 20.6% of customers. Send them a thank-you offer with") == (
+        "Champions are 20.6% of customers."
+    )
+    assert whole_sentences("Done. All good.") == "Done. All good."
+    assert whole_sentences("no sentence end at all") == "no sentence end at all"
+
+
+def test_requests_for_a_segments_names_and_addresses_are_pii_requests() -> None:
+    assert asks_for_pii("Show me the full names and home addresses of our champions")
+    assert asks_for_pii("List the names of our loyalists")
+    assert not asks_for_pii("Show me the names of our best-selling products")
+    assert not asks_for_pii("Which segment do our champions belong to?")

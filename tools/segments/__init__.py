@@ -24,15 +24,15 @@ TOOLS: list[tuple[str, type[BaseModel], Callable[..., Any], str]] = [
         "segment_query",
         SegmentSpec,
         segment_query,
-        "Find customers by RFM segment, country, spend, recency, products or categories bought; size, revenue, "
-        "breakdown by country/segment/cluster/month, customer ids and CSV export.",
+        "Count customers and their revenue for any group: RFM segment, country, spend, recency, products or "
+        "categories bought; breakdown by country/segment/cluster/month, customer ids and CSV export.",
     ),
     (
         "customer_overview",
         CustomerOverviewInput,
         customer_overview,
-        "Overview of the customer base: repeat rate, orders per customer, order value, monthly active customers "
-        "and revenue, top countries, products and categories, RFM segment sizes.",
+        "A general overview (KPIs) of the whole customer base or of one country: repeat rate, orders per customer, "
+        "order value, monthly actives, top products and categories. Not for counting a group: use segment_query.",
     ),
     (
         "explain_segment",

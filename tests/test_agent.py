@@ -247,3 +247,9 @@ def test_routing_grammar_caps_huge_bounds_but_validation_keeps_them() -> None:
     collect(grammar_safe(schema), capped)
     assert len(capped) == len(bounds) and max(capped) <= max(GRAMMAR_MAX_LENGTH, GRAMMAR_MAX_ITEMS)
     assert schema != grammar_safe(schema)  # a copy; the original (used for nothing else) is untouched
+
+
+def test_warm_up_is_only_for_the_in_process_model(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace, {"tool": "answer"}, "Hello.")
+    assert agent.warm_up() is None and model.calls == []  # a scripted or remote model has nothing to prepare
+    assert agent.ask("hi").answer == "Hello."

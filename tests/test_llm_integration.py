@@ -77,6 +77,9 @@ def test_openai_compatible_provider_over_real_http(llama_server: str, demo_works
 def test_embedded_model_in_process(embedded_gguf: Path, demo_workspace: Workspace) -> None:
     settings = Settings(home=demo_workspace.home, llm="local", gguf_path=embedded_gguf)
     agent = Agent(settings, tools=sample_tools(), checkpointer=InMemorySaver())
+    assert isinstance(agent.warm_up(), float)  # the model is loaded and the routing prefix cached before a question
+    cache = agent.chat_model._llama.cache  # type: ignore[attr-defined]
+    assert len(cache.cache_state) == 1 and agent.llm.prompt_tokens == 0
     _assert_grounded_country_answer(agent, demo_workspace)
 
 
@@ -110,3 +113,42 @@ def test_embedded_model_judges_sentiment_without_hoarding_logits(embedded_gguf: 
     cache = client.model._llama.cache  # type: ignore[attr-defined]
     assert isinstance(cache, SlimRAMCache) and len(cache.cache_state) >= 3
     assert stored_logit_bytes(cache) == 151_936 * 4  # one zero row shared by every state
+
+
+def test_greedy_grammar_sampler_writes_what_the_stock_sampler_writes(embedded_gguf: Path) -> None:
+    """Checking the grammar on the top token first is an optimisation only: same JSON as llama.cpp's chain."""
+    import gc
+    import json
+
+    from llama_cpp import Llama
+
+    from assistant.llm.greedy_grammar import GreedyGrammarSampler, make_fast_llama_class
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "tool": {"enum": ["segment_query", "recommend_products", "analyze_sentiment"]},
+            "country": {"type": "string", "maxLength": 40},
+            "k": {"type": "integer"},
+        },
+        "required": ["tool", "country", "k"],
+    }
+    messages = [
+        {"role": "system", "content": "Pick the tool for the request and reply in JSON."},
+        {"role": "user", "content": "Recommend 7 products for shoppers in Portugal."},
+    ]
+    outputs = {}
+    for cls in (Llama, make_fast_llama_class()):
+        llama = cls(model_path=str(embedded_gguf), n_ctx=1024, n_threads=2, n_batch=128, seed=7, verbose=False)
+        out = llama.create_chat_completion(
+            messages=messages, temperature=0.0, max_tokens=60, response_format={"type": "json_object", "schema": schema}
+        )
+        outputs[cls.__name__] = out["choices"][0]["message"]["content"]
+        if cls is not Llama:
+            assert isinstance(llama._sampler, GreedyGrammarSampler)
+        del llama
+        gc.collect()
+    stock, fast = outputs.values()
+    assert fast == stock
+    decision = json.loads(fast)
+    assert decision["tool"] == "recommend_products" and decision["k"] == 7 and "Portugal" in decision["country"]

@@ -22,7 +22,7 @@ from assistant.agent.events import (
     Token,
     TokenUsage,
 )
-from assistant.agent.graph import AgentDeps, build_graph
+from assistant.agent.graph import AgentDeps, build_graph, warm_up
 from assistant.agent.pii import mask_pii
 from assistant.agent.registry import ToolSpec, load_tools
 from assistant.config import Settings
@@ -76,6 +76,17 @@ class Agent:
     @property
     def model_name(self) -> str:
         return self.llm.model_name
+
+    def warm_up(self) -> float | None:
+        """Load the local model and process the fixed routing prompt (~3,500 tokens: about a minute on 2 cores)
+        now rather than during the first question. Seconds taken; None when there is nothing to warm."""
+        if getattr(self.chat_model, "_llm_type", "") != "llama-cpp":
+            return None  # remote servers and the scripted test model keep no state here worth preparing
+        with self._turn_lock:
+            started = time.perf_counter()
+            warm_up(self.deps)
+            self.llm.reset_usage()
+            return round(time.perf_counter() - started, 1)
 
     def stream(self, question: str, thread_id: str | None = None) -> Iterator[AgentEvent]:
         """Run one turn, yielding tool steps and answer tokens as they happen, then a Final result."""

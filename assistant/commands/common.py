@@ -90,3 +90,19 @@ def run_tool(
         print_json(result.model_dump(mode="json"))
     else:
         typer.echo(result.to_markdown())
+
+
+def warm_up_in_background(agent: Any) -> None:
+    """Prepare the local model while the UI starts; a question asked meanwhile simply waits for it."""
+    import threading
+
+    def run() -> None:
+        try:
+            seconds = agent.warm_up()
+        except Exception as exc:  # the first question will report the same problem properly
+            err_console.print(f"[yellow]warning:[/yellow] model warm-up failed: {exc}", highlight=False)
+            return
+        if seconds is not None:
+            err_console.print(f"Local model ready (routing prompt cached in {seconds} s)", highlight=False)
+
+    threading.Thread(target=run, name="model-warm-up", daemon=True).start()

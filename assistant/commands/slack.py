@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.commands.common import err_console, fail, load_settings
+from assistant.commands.common import err_console, fail, load_settings, warm_up_in_background
 
 
 def register(app: typer.Typer) -> None:
@@ -53,8 +53,9 @@ def slack(
 
     agents = AgentProvider(settings)
     try:
-        agent = agents.get()  # load the model now, so the first question is not the slow one
+        agent = agents.get()
         err_console.print(f"agent ready: model {agent.model_name}, workspace {settings.home}", highlight=False)
+        warm_up_in_background(agent)  # load the model now, so the first question is not the slow one
     except (WorkspaceMissingError, LLMUnavailableError) as exc:
         # Keep serving: the bot says so in Slack, and picks the fix up without a restart.
         err_console.print(f"[yellow]warning:[/yellow] {exc}; the bot will say so when asked", highlight=False)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.commands.common import err_console, fail, load_settings
+from assistant.commands.common import err_console, fail, load_settings, warm_up_in_background
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +40,8 @@ def ui(
         # Still open the UI: the status panel and every answer say what to fix.
         problem = str(exc)
         err_console.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
+    if agent is not None:
+        warm_up_in_background(agent)
     import ui as gradio_ui  # the repo-root module (imports gradio: seconds), only now
 
     host = host or settings.ui_host

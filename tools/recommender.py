@@ -397,11 +397,10 @@ def _for_segment(args: RecommendProductsInput, ctx: ToolContext, rec: Recommende
 
 
 def _for_interest(args: RecommendProductsInput, ctx: ToolContext, rec: Recommender) -> RecommendProductsResult:
-    from vectorstore.embeddings import embed_texts, load_embedder
+    from tools.search import shared_encoder
 
     serving = _serving(ctx, rec)
-    embedder = ctx.resource("embedder", lambda: load_embedder(threads=2))
-    query = embed_texts(embedder, [str(args.interest)])[0]
+    query = shared_encoder(ctx).encode_query(str(args.interest))  # the search tools' model: one MiniLM per process
     cat = rec.catalogue
     sims = cat.vectors @ query
     buyers = np.zeros(len(sims))

@@ -6,7 +6,7 @@ Every hit carries its id, its score and a verbatim span of the review (or produc
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -16,6 +16,9 @@ from vectorstore.documents import PRODUCTS, REVIEWS
 from vectorstore.filters import Condition
 from vectorstore.quotes import quote_span
 from vectorstore.retriever import Mode, Result, Retriever
+
+if TYPE_CHECKING:
+    from vectorstore.encoder import Encoder
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 50
@@ -165,16 +168,20 @@ def _show(value: object) -> str:
 
 def retriever(ctx: ToolContext) -> Retriever:
     """One retriever per build: a new ingest swaps `current`, and the next call opens the new index."""
-    from vectorstore.encoder import Encoder
-
     ctx.workspace.require_built()
     build = ctx.workspace.current.resolve()
 
-    def encoder() -> Encoder:
-        # With the embedding cache: documents appended by another process are read back from it.
-        return ctx.resource("embedding-encoder", lambda: Encoder.load(ctx.settings.home, ctx.settings.embed_batch_size))
+    return ctx.resource(
+        f"retriever:{build}", lambda: Retriever.open(build, ctx.settings.chroma_url, lambda: shared_encoder(ctx))
+    )
 
-    return ctx.resource(f"retriever:{build}", lambda: Retriever.open(build, ctx.settings.chroma_url, encoder))
+
+def shared_encoder(ctx: ToolContext) -> Encoder:
+    """The one MiniLM of the process (search queries, recommender interests), with the embedding cache: documents
+    appended by another process are read back from it."""
+    from vectorstore.encoder import Encoder
+
+    return ctx.resource("embedding-encoder", lambda: Encoder.load(ctx.settings.home, ctx.settings.embed_batch_size))
 
 
 def _resolve(field: str, value: str, known: set[object], hint: str) -> str:

@@ -59,3 +59,18 @@ def test_requests_for_a_segments_names_and_addresses_are_pii_requests() -> None:
     assert asks_for_pii("List the names of our loyalists")
     assert not asks_for_pii("Show me the names of our best-selling products")
     assert not asks_for_pii("Which segment do our champions belong to?")
+
+
+def test_quotations_pair_marks_in_order_even_after_a_short_quoted_term() -> None:
+    from assistant.agent.grounding import check_answer, quotations, remove_unsupported
+
+    review = "beautiful for fall and much nicer than a straight blue"
+    text = (
+        f'Five reviews match "colour of sweater" and are positive. One buyer calls it "{review}." '
+        'Another says "this colour made my whole winter wardrobe".'
+    )
+    assert quotations(text) == [f"{review}.", "this colour made my whole winter wardrobe"]
+    report = check_answer(text, [{"quote": review}])
+    assert report.unsupported_quotes == ["this colour made my whole winter wardrobe"]
+    cleaned = remove_unsupported(text, report)
+    assert review in cleaned and "winter wardrobe" not in cleaned and "Removed 1 statement " in cleaned

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?%)?")
-QUOTE = re.compile(r"[\"“]([^\"”]{20,400})[\"”]")
+# Every quoted span, paired left to right (a short one such as a search query must still consume its closing
+# mark, or the next match would pair that closing mark with the following opening one).
+_QUOTED = re.compile(r"[\"“]([^\"”\n]+)[\"”]")
+MIN_QUOTE_CHARS = 20  # shorter quoted text is a term or a query, not a quotation to check
+
+
+def quotations(text: str) -> list[str]:
+    """The quotations in an answer worth checking against the data: quoted spans of 20+ characters."""
+    return [q for q in _QUOTED.findall(text) if len(q) >= MIN_QUOTE_CHARS]
 
 
 @dataclass
@@ -76,8 +84,8 @@ def check_answer(text: str, results: Iterable[Any], question: str = "") -> Groun
     for token in NUMBER.findall(text):
         if not _supported(token, allowed):
             report.unsupported_numbers.append(token.strip())
-    for quote in QUOTE.findall(text):
-        if _normalise(quote) not in _normalise(data_text):
+    for quote in quotations(text):
+        if _normalise(quote.strip(" .…,;:!?")) not in _normalise(data_text):  # "…blue." quotes "…blue"
             report.unsupported_quotes.append(quote)
     return report
 
@@ -90,7 +98,7 @@ def _sentences(text: str) -> list[str]:
     """Sentences, split after . ! ? followed by space (so 87.5% and 1,234.50 stay whole); lines kept."""
     out: list[str] = []
     for line in text.splitlines(keepends=True):
-        parts = re.split(r"(?<=[.!?])(\s+)", line)
+        parts = re.split(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))(\s+)", line)  # also after a quote's closing mark
         # re.split with a group keeps the separators: glue each back onto its sentence.
         for i in range(0, len(parts), 2):
             out.append(parts[i] + (parts[i + 1] if i + 1 < len(parts) else ""))
@@ -102,11 +110,12 @@ def remove_unsupported(text: str, report: GroundingReport) -> str:
     if report.ok:
         return text
     bad_numbers = set(report.unsupported_numbers)
+    bad_quote_starts = [q[:MIN_QUOTE_CHARS] for q in report.unsupported_quotes]
     kept, removed = [], 0
     for sentence in _sentences(text):
         tokens = {t.strip() for t in NUMBER.findall(sentence)}
-        quotes = QUOTE.findall(sentence)
-        if tokens & bad_numbers or any(q in report.unsupported_quotes for q in quotes):
+        # The sentence a bad quotation starts in goes (a quotation may itself contain sentence ends).
+        if tokens & bad_numbers or any(start in sentence for start in bad_quote_starts):
             removed += 1
             continue
         kept.append(sentence)

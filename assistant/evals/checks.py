@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from assistant.agent.events import AgentResult
-from assistant.agent.grounding import NUMBER, QUOTE
+from assistant.agent.grounding import NUMBER, quotations
 from assistant.agent.pii import EMAIL, contains_pii
 from assistant.evals.suite import Assertion, NumberExpectation, ToolExpectation
 
@@ -129,7 +129,7 @@ def check_products_exist(result: AgentResult, ctx: CheckContext) -> CheckResult:
 
 
 def check_quotes_exist(result: AgentResult, ctx: CheckContext) -> CheckResult:
-    quotes = [q.strip() for q in QUOTE.findall(result.answer)]
+    quotes = [q.strip() for q in quotations(result.answer)]
     missing = []
     for quote in quotes:
         core = re.sub(r"\s+", " ", quote.strip(" .…")).lower()

@@ -126,6 +126,30 @@ def load_brand_voice(path: Path | None = None) -> dict[str, Any]:
     return data
 
 
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _match_by_words(con: Any, raw: str) -> tuple[Any, ...] | None:
+    """ "candle holders" -> the best seller whose name has every word (singular): "… CANDLE HOLDER"."""
+    words = [_singular(w) for w in re.findall(r"[a-z0-9]+", raw.lower()) if len(w) > 1][:6]
+    if not words:
+        return None
+    condition = " AND ".join("p.name ILIKE '%' || ? || '%'" for _ in words)
+    row: tuple[Any, ...] | None = con.execute(
+        f"""SELECT p.product_id, p.name FROM products p
+            LEFT JOIN order_lines l ON l.product_id = p.product_id
+            WHERE {condition}
+            GROUP BY p.product_id, p.name ORDER BY count(l.product_id) DESC, p.product_id LIMIT 1""",
+        words,
+    ).fetchone()
+    return row
+
+
 def resolve_products(names: list[str], ctx: ToolContext) -> list[ProductRef]:
     """Match ids exactly, else names by substring (the best-selling match). Unknown names are an error."""
     con = ctx.warehouse()
@@ -144,6 +168,8 @@ def resolve_products(names: list[str], ctx: ToolContext) -> list[ProductRef]:
                    GROUP BY p.product_id, p.name ORDER BY count(l.product_id) DESC, p.product_id LIMIT 1""",
                 [raw.strip()],
             ).fetchone()
+        if row is None:
+            row = _match_by_words(con, raw)
         if row is None:
             raise ValueError(f"products: no product matches {raw!r}")
         found.append(ProductRef(product_id=str(row[0]), name=str(row[1])))
@@ -225,7 +251,7 @@ def write_copy(args: WriteCopyInput, ctx: ToolContext) -> CopyResult:
     problems = ""
     variants: list[dict[str, str]] = []
     regenerated = False
-    for attempt in range(2):
+    for _attempt in range(2):
         user = prompts.render(
             "copy_user.j2",
             channel=args.channel,
@@ -247,7 +273,7 @@ def write_copy(args: WriteCopyInput, ctx: ToolContext) -> CopyResult:
         if variants and not any(found):
             break
         problems = "; ".join(sorted({i for issues in found for i in issues})) or "no variants returned"
-        regenerated = attempt == 0
+        regenerated = True  # the first draft failed QA; the second try is the last
     if not variants:
         raise RuntimeError("the model returned no copy variants twice")
     final = []

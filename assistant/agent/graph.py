@@ -33,8 +33,8 @@ from tools.context import ToolContext
 
 MAX_STEPS = 4
 MAX_STORED_MESSAGES = 40
-RESULT_CHARS = 900  # per step, of the brief the model reads (the marketer sees the full result)
-NARRATION_TOKENS = 120
+RESULT_CHARS = 700  # per step, of the brief the model reads (the marketer sees the full result)
+NARRATION_TOKENS = 90
 SELF_EXPLAINING = {"write_copy"}  # results that need no narration
 REFUSAL = (
     "I can't share customers' personal details such as email addresses, phone numbers or names — they never "

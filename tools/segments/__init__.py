@@ -24,15 +24,15 @@ TOOLS: list[tuple[str, type[BaseModel], Callable[..., Any], str]] = [
         "segment_query",
         SegmentSpec,
         segment_query,
-        "Count customers and their revenue for any group: RFM segment, country, spend, recency, products or "
-        "categories bought; breakdown by country/segment/cluster/month, customer ids and CSV export.",
+        "Find and count customers by RFM segment, country, spend, recency, or a product or category they bought: "
+        "the group's size and revenue, breakdown by country/segment/cluster/month, customer ids and CSV export.",
     ),
     (
         "customer_overview",
         CustomerOverviewInput,
         customer_overview,
-        "A general overview (KPIs) of the whole customer base or of one country: repeat rate, orders per customer, "
-        "order value, monthly actives, top products and categories. Not for counting a group: use segment_query.",
+        "Overview of the whole customer base or one country: repeat rate (share buying more than once), orders per "
+        "customer, average order value, monthly active customers and revenue, top products and categories.",
     ),
     (
         "explain_segment",

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default=2, ge=1, le=64, description="CPU threads for the local LLM.")
     llm_context: int = Field(default=8192, ge=512, le=131072, description="Context window of the local LLM.")
     llm_state_cache_mb: int = Field(
-        default=256, ge=0, le=65536, description="RAM for the local LLM's cached prompt prefixes (KV states), MB."
+        default=128, ge=0, le=65536, description="RAM for the local LLM's cached prompt prefixes (KV states), MB."
     )
     llm_model: str = Field(default="gpt-4o-mini", description="Model name for openai / openai-compatible.")
     llm_base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")

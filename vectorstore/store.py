@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 SEQ = "seq"
 CHROMA_SQLITE = "chroma.sqlite3"
 _SERVER_PREFIX = "mka-"
-FETCH_PAGE = 5000
+FETCH_PAGE = 2000  # pages of 5,000 peaked 150 MB higher loading the review mirror, at the same speed
 
 
 class IndexUnavailableError(RuntimeError):

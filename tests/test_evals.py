@@ -142,6 +142,7 @@ def test_mka_eval_reports_and_gates_on_threshold(
         failed = next(c for c in report["cases"] if c["id"] == "needs-number")
         assert not failed["passed"] and any(f"{n_de:g}" in c["reason"] for c in failed["checks"] if not c["passed"])
         assert report["latency_ms"]["total_ms"]["p50"] is not None
+        assert all(c["flags"] == [] for c in report["cases"])  # what the agent flagged, per case (nothing here)
         md = next((tmp_path / "runs").glob("eval-mini-*.md")).read_text()
         assert "| country_stats | none | 1 |" in md and "FAIL" in md
         suite["threshold"] = 0.9

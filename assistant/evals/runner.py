@@ -36,6 +36,9 @@ class CaseOutcome(BaseModel):
         default_factory=list, description="Numbers in the answer found in no tool result (should be none)."
     )
     error: str | None = None
+    flags: list[str] = Field(
+        default_factory=list, description="What the agent flagged: invalid arguments, retries, grounding removals."
+    )
 
 
 class EvalReport(BaseModel):
@@ -96,6 +99,7 @@ def run_case(case: Case, agent: Agent, ctx: CheckContext) -> CaseOutcome:
         expected_tool=case.expected_tool,
         tools=[s.tool for s in result.steps],
         valid_args=valid_args,
+        flags=list(result.flags),
         answer=result.answer,
         timings=result.timings.model_dump(),
         tokens=result.tokens.model_dump(),

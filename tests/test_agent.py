@@ -223,6 +223,24 @@ def test_routing_examples_match_the_real_tools() -> None:
         assert decision.tool in (*tools, ANSWER, CLARIFY)
 
 
+def test_routing_examples_do_not_repeat_eval_prompts() -> None:
+    """The evals measure how routing generalises: no example may be (nearly) one of their prompts."""
+    import difflib
+    from pathlib import Path
+
+    import prompts
+    from assistant.evals.suite import load_suite
+
+    requests = [e["request"].lower() for e in prompts.load_yaml("route_examples.yaml")]
+    suite_dir = Path(__file__).resolve().parents[1] / "evals" / "suites"
+    for suite_path in sorted(suite_dir.glob("*.yaml")):
+        for case in load_suite(suite_path).cases:
+            for prompt in case.messages:
+                for request in requests:
+                    similarity = difflib.SequenceMatcher(None, request, prompt.lower()).ratio()
+                    assert similarity < 0.8, f"route example {request!r} ~ {suite_path.name} {case.id}: {prompt!r}"
+
+
 def test_routing_grammar_caps_huge_bounds_but_validation_keeps_them() -> None:
     """A 100k-character argument bound would crash llama.cpp's grammar; the schema sent is capped."""
     from assistant.agent.decision import decision_schema

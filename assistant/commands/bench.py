@@ -12,7 +12,9 @@ import typer
 bench_app = typer.Typer(help="Benchmarks: figures with baselines in the same run, as ratios.", no_args_is_help=True)
 
 # bench/<module> names; each module's register(bench_app) adds one subcommand.
-BENCH_MODULES: list[str] = ["ingest", "segments", "predict", "recommender", "retrieval", "sentiment", "agent"]
+BENCH_MODULES: list[str] = [
+    "ingest", "segments", "predict", "recommender", "retrieval", "sentiment", "agent", "decoding",
+]  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -271,3 +271,18 @@ def test_warm_up_is_only_for_the_in_process_model(demo_workspace: Workspace) -> 
     agent, model = make_agent(demo_workspace, {"tool": "answer"}, "Hello.")
     assert agent.warm_up() is None and model.calls == []  # a scripted or remote model has nothing to prepare
     assert agent.ask("hi").answer == "Hello."
+
+
+def test_recommend_after_a_segment_targets_the_segment_when_the_model_names_several_targets() -> None:
+    from assistant.agent.graph import carry_over
+    from assistant.agent.registry import load_tools
+    from tools.recommender import RecommendProductsInput
+
+    spec = load_tools(["tools.recommender"])["recommend_products"]
+    segment_step = {"tool": "segment_query", "ok": True, "args": {"segments": ["at_risk"], "countries": ["France"]}}
+    copied = {"customer_id": "12535", "product_ids": ["22423"], "k": 3}  # ids copied from the segment's result
+    assert carry_over(spec, dict(copied), [segment_step]) == {"k": 3, "segment": "at_risk", "country": "France"}
+    assert carry_over(spec, {"customer_id": "12535"}, [segment_step]) == {"customer_id": "12535"}  # one target: kept
+    assert carry_over(spec, dict(copied), []) == copied  # no segment step: validation reports the conflict
+    # A segment name in the customer field is the segment.
+    assert RecommendProductsInput.model_validate({"customer_id": "Champions", "k": 5}).segment == "champions"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tools.base import ChartSpec, Series, Table
 from tools.context import ToolContext
+from tools.segments.spec import SegmentName
 
 if TYPE_CHECKING:
     from assistant.ingest.pipeline import BuildContext
@@ -66,6 +67,17 @@ class RecommendProductsInput(BaseModel):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value).strip() if isinstance(value, int | str) else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _segment_named_as_customer(cls, data: Any) -> Any:
+        """{"customer_id": "champions"} means the segment: a small model puts segment names in the wrong field."""
+        if isinstance(data, dict) and not data.get("segment") and isinstance(data.get("customer_id"), str):
+            name = data["customer_id"].strip().lower().replace("-", "_").replace(" ", "_").replace("'", "")
+            if name in {m.value for m in SegmentName}:
+                data = {**data, "segment": name}
+                data.pop("customer_id")
+        return data
 
     @field_validator("product_ids", mode="before")
     @classmethod

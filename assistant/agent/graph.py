@@ -289,8 +289,13 @@ _TARGETS = ("customer_id", "product_ids", "segment", "country", "interest")
 
 
 def _recommend_for_segment(args: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
-    """Recommend for the segment an earlier step found, when the model named no target."""
-    if any(args.get(k) for k in _TARGETS):
+    """Recommend for the segment an earlier step found, when the model named no target — or several at once
+    (a small model copies customer and product ids from the segment's result into one call: "for them" means
+    the segment)."""
+    given = {"segment/country" if k in ("segment", "country") else k for k in _TARGETS if args.get(k)}
+    if len(given) > 1 and any(step["tool"] == "segment_query" for step in steps):
+        args = {k: v for k, v in args.items() if k not in _TARGETS}
+    elif given:
         return args
     for step in reversed(steps):
         if step["tool"] == "segment_query":

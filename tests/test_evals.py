@@ -74,6 +74,8 @@ def test_each_assertion_type_passes_and_fails(check_ctx: CheckContext, demo_work
         ({"products_exist": True}, result("Try D101", [copy_step]), result("x", [fake_step])),
         ({"quotes_exist": True}, result(f'A reviewer said "{quote}".'),
          result('A reviewer said "this sentence is not in any review at all".')),
+        ({"quotes_exist": True}, result(f'One said "{quote[:40]}," and "tiny".'),  # own comma; a 4-letter term
+         result(f'One said "{quote[:40]} and then some words nobody wrote".')),
         ({"max_ms": 5000}, result("x", total_ms=1200), result("x", total_ms=9000)),
     ]  # fmt: skip
     for spec, good, bad in cases:

@@ -132,7 +132,7 @@ def check_quotes_exist(result: AgentResult, ctx: CheckContext) -> CheckResult:
     quotes = [q.strip() for q in quotations(result.answer)]
     missing = []
     for quote in quotes:
-        core = re.sub(r"\s+", " ", quote.strip(" .…")).lower()
+        core = re.sub(r"\s+", " ", quote.strip(" .…,;:!?")).lower()  # the answer's own punctuation
         row = ctx.con.execute(
             """SELECT count(*) FROM reviews
                WHERE lower(regexp_replace(coalesce(body, '') || ' ' || coalesce(title, ''), '\\s+', ' ', 'g'))

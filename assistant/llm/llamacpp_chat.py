@@ -8,7 +8,8 @@ and has no way to pass llama.cpp's JSON-schema grammar. This one:
 - keeps a RAM cache of KV states so the fixed system-prompt prefixes are processed once (without the
   logits copies llama-cpp-python's own cache hoards: see llama_state_cache.py);
 - decodes greedy grammar-constrained output with a grammar check on the top token first and prompt-lookup
-  speculation (greedy_grammar.py: same output as the stock sampler, ~30 % less time per routing decision);
+  speculation (greedy_grammar.py; `mka bench decoding`: 1.15x faster per routing decision on average, 27 of 30
+  decisions byte-identical to the stock sampler, the rest near-ties such as "limit": 100 vs 1000);
 - serialises calls with a lock: one llama.cpp context is not thread-safe.
 
 Memory (measured, 2 cores, Qwen 1.5B): n_batch 128 decodes prompts as fast as 512 here but needs a quarter of

@@ -286,3 +286,19 @@ def test_recommend_after_a_segment_targets_the_segment_when_the_model_names_seve
     assert carry_over(spec, dict(copied), []) == copied  # no segment step: validation reports the conflict
     # A segment name in the customer field is the segment.
     assert RecommendProductsInput.model_validate({"customer_id": "Champions", "k": 5}).segment == "champions"
+
+
+def test_an_offer_the_marketer_did_not_state_is_dropped_before_copy(demo_workspace: Workspace) -> None:
+    from assistant.agent.graph import offer_was_stated
+
+    assert offer_was_stated("10% off this weekend", "Email loyal customers about candles with 10% off this weekend", [])
+    assert not offer_was_stated("free delivery this month", "Write an email about our candles", [])
+    assert not offer_was_stated("20% off", "Email them 10% off", [])
+    copy = {"variants": [{"body": "New in: our Linen Summer Dress, made for warm evenings."}]}
+    agent, model = make_agent(
+        demo_workspace, route("write_copy", channel="sms", products=["D101"], n_variants=1, offer="free delivery"), copy
+    )
+    result = agent.ask("Write an SMS about the linen summer dress")
+    assert result.steps[0].args.get("offer") is None
+    assert any("did not state" in f for f in result.flags)
+    assert "free delivery" not in str(model.calls[1]["messages"][-1].content)  # the copy prompt never saw it

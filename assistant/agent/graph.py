@@ -99,6 +99,21 @@ def warm_up(deps: AgentDeps) -> None:
     deps.llm.json("warm-up", messages, decision_schema(deps.tools), "decision")
 
 
+_GENERIC = {"this", "that", "with", "off", "the", "and", "for", "our", "your", "all", "any", "on", "of", "a", "an"}
+
+
+def offer_was_stated(offer: str, question: str, messages: list[AnyMessage]) -> bool:
+    """True when most of the offer's words (and all its numbers) are in what the marketer wrote."""
+    said = " ".join([question, *(str(m.content) for m in messages if m.type == "human")]).lower()
+    words = [w for w in re.findall(r"[a-z0-9]+", offer.lower()) if w not in _GENERIC]
+    if not words:
+        return True
+    numbers = [w for w in words if w.isdigit()]
+    if any(n not in re.findall(r"\d+", said) for n in numbers):
+        return False
+    return sum(w in said for w in words) * 2 >= len(words)
+
+
 def results_text(steps: list[dict[str, Any]]) -> str:
     parts = []
     for step in steps:
@@ -153,6 +168,12 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         if decision.tool == CLARIFY:
             return {"outcome": "clarify", "clarify": decision.question, "feedback": None}
         assert args is not None
+        flags = list(state.get("flags", []))
+        offer = getattr(args, "offer", None)
+        if offer and not offer_was_stated(offer, state["question"], state.get("messages", [])):
+            # A small model copies offers from the routing examples; copy must never carry an invented one.
+            args = args.model_copy(update={"offer": None})
+            flags.append(f"dropped an offer the marketer did not state: {offer!r}")
         plan = state.get("plan", []) if next_tool else [t for t in decision.next if t != decision.tool]
         return {
             "pending": {"tool": decision.tool, "args": args.model_dump(mode="json", exclude_defaults=True)},
@@ -160,6 +181,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             "next_tool": None,
             "feedback": None,
             "outcome": "act",
+            "flags": flags,
         }
 
     def act(state: AgentState) -> dict[str, Any]:

@@ -61,12 +61,7 @@ def bench_decoding(
     with progress_bars(as_json) as progress:
         for label, cls in (("stock", Llama), ("ours", make_fast_llama_class())):
             task = progress.add_task(f"{label} sampler", total=len(questions) + 1)
-            llama = cls(
-                model_path=chat_model.model_path, n_ctx=chat_model.n_ctx, n_threads=chat_model.n_threads,
-                n_threads_batch=chat_model.n_threads, n_batch=chat_model.n_batch, seed=chat_model.seed,
-                use_mmap=False, flash_attn=chat_model.kv_q8, verbose=False,
-                **({"type_k": 8, "type_v": 8} if chat_model.kv_q8 else {}),
-            )  # fmt: skip
+            llama = cls(**chat_model.llama_params())  # the agent's settings, for both decoders
             warm = messages("Hi")  # the routing prefix goes into the KV cache before anything is timed
             llama.create_chat_completion(messages=warm, temperature=0.0, max_tokens=200, response_format=schema)
             progress.advance(task)

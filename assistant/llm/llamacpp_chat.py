@@ -66,22 +66,26 @@ class LlamaCppChatModel(BaseChatModel):
     def model_name(self) -> str:
         return self.model_path.rsplit("/", 1)[-1]
 
+    def llama_params(self) -> dict[str, Any]:
+        """The `Llama(...)` arguments this model loads with (the decoding bench loads the stock class with them)."""
+        return {
+            "model_path": self.model_path,
+            "n_ctx": self.n_ctx,
+            "n_threads": self.n_threads,
+            "n_threads_batch": self.n_threads,
+            "n_batch": self.n_batch,
+            "seed": self.seed,
+            "use_mmap": self.use_mmap,
+            **({"flash_attn": True, "type_k": GGML_TYPE_Q8_0, "type_v": GGML_TYPE_Q8_0} if self.kv_q8 else {}),
+            "verbose": False,
+        }
+
     def _load(self) -> Any:
         if self._llama is None:
             from assistant.llm.greedy_grammar import make_fast_llama_class
             from assistant.llm.llama_state_cache import SlimRAMCache
 
-            llama = make_fast_llama_class()(
-                model_path=self.model_path,
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                n_threads_batch=self.n_threads,
-                n_batch=self.n_batch,
-                seed=self.seed,
-                use_mmap=self.use_mmap,
-                **({"flash_attn": True, "type_k": GGML_TYPE_Q8_0, "type_v": GGML_TYPE_Q8_0} if self.kv_q8 else {}),
-                verbose=False,
-            )
+            llama = make_fast_llama_class()(**self.llama_params())
             if self.cache_bytes > 0:
                 llama.set_cache(SlimRAMCache(capacity_bytes=self.cache_bytes))
             self._llama = llama

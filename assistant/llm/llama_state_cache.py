@@ -4,6 +4,12 @@ llama-cpp-python's `LlamaRAMCache` keeps, with every saved state, a copy of the 
 tokens (512 × 151,936 floats = 311 MB for Qwen) and leaves that copy out of its size count. After a
 restore llama.cpp always decodes at least one token again before sampling, so those logits are never
 read — but a long session kept hundreds of them: 872 short classifications grew one process to 24 GB.
+
+It also keeps one state per system prompt. llama-cpp-python saves the state after every completion (prompt
++ reply); what a later call reuses from it is the fixed system-prompt prefix, which the newest state of that
+prompt holds as well as any older one. Keeping them all let two ~55 MB routing states push the narration's
+state out of a 128 MB cache, so every narration decoded its system prompt again (~2 s on 2 cores).
+
 Imported only when the local model loads (it loads llama.cpp's shared library).
 """
 
@@ -15,6 +21,7 @@ from typing import Any
 import numpy as np
 from llama_cpp import LlamaRAMCache
 
+SAME_PROMPT_TOKENS = 32  # states whose first 32 tokens agree share a system prompt (ours differ within ~10)
 _ZERO_ROWS: dict[tuple[int, str], np.ndarray] = {}  # one shared row per vocabulary size and dtype
 
 
@@ -28,9 +35,13 @@ def _zero_row(width: int, dtype: np.dtype[Any]) -> np.ndarray:
 
 
 class SlimRAMCache(LlamaRAMCache):
-    """States stored with a zero-stride stand-in for their logits; the size limit then counts what is kept."""
+    """States stored with a zero-stride stand-in for their logits (the size limit then counts what is kept), one
+    per system prompt: a new state replaces older ones that open with the same tokens."""
 
     def __setitem__(self, key: Sequence[int], value: Any) -> None:
+        head = tuple(key[:SAME_PROMPT_TOKENS])
+        for old in [k for k in self.cache_state if len(head) == SAME_PROMPT_TOKENS and k[:SAME_PROMPT_TOKENS] == head]:
+            del self.cache_state[old]
         scores = value.scores
         # Same shape and dtype (a restore copies it into the live buffer); all states share one zero row.
         value.scores = np.broadcast_to(_zero_row(scores.shape[1], scores.dtype), scores.shape)

@@ -1,0 +1,44 @@
+"""The KV-state cache keeps one state per system prompt and no logits copies (no model needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.llm.llama_state_cache import SAME_PROMPT_TOKENS, SlimRAMCache, stored_logit_bytes
+
+
+@dataclass
+class FakeState:
+    llama_state_size: int
+    scores: np.ndarray
+
+
+def state(size: int) -> FakeState:
+    return FakeState(size, np.ones((4, 10), dtype=np.float32))
+
+
+ROUTING = list(range(1000, 1000 + SAME_PROMPT_TOKENS + 50))  # a long fixed system prompt...
+NARRATION = list(range(5000, 5000 + SAME_PROMPT_TOKENS + 10))
+
+
+def test_a_new_state_replaces_older_ones_of_the_same_system_prompt() -> None:
+    cache = SlimRAMCache(capacity_bytes=1000)
+    cache[[*ROUTING, 1, 2, 3]] = state(400)  # ...then question 1 and its decision
+    cache[[*NARRATION, 7]] = state(100)
+    cache[[*ROUTING, 4, 5]] = state(400)  # question 2: without the rule, 900 bytes and both routing states
+    assert len(cache.cache_state) == 2
+    assert tuple([*ROUTING, 4, 5]) in cache.cache_state and tuple([*NARRATION, 7]) in cache.cache_state
+    # the narration's state survives; and a lookup for question 3 restores the shared routing prefix
+    assert cache[[*ROUTING, 9]] is cache.cache_state[tuple([*ROUTING, 4, 5])]
+    assert stored_logit_bytes(cache) == 10 * 4  # one shared zero row, no copies
+
+
+def test_short_prompts_and_different_system_prompts_are_kept_apart() -> None:
+    cache = SlimRAMCache(capacity_bytes=10_000)
+    cache[[1, 2, 3]] = state(10)
+    cache[[1, 2, 4]] = state(10)  # shorter than the shared-prompt window: not assumed to be the same prompt
+    cache[ROUTING] = state(10)
+    cache[NARRATION] = state(10)
+    assert len(cache.cache_state) == 4

@@ -14,6 +14,7 @@ bench_app = typer.Typer(help="Benchmarks: figures with baselines in the same run
 # bench/<module> names; each module's register(bench_app) adds one subcommand.
 BENCH_MODULES: list[str] = [
     "ingest", "segments", "predict", "recommender", "retrieval", "sentiment", "agent", "decoding",
+    "llm_threads",
 ]  # fmt: skip
 
 

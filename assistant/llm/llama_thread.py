@@ -74,9 +74,11 @@ class LlamaThread:
         finally:
             stop.set()
 
-    def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, wait: bool = False) -> None:
+        with self._start_lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=wait, cancel_futures=True)
+                self._executor, self._ident = None, None
 
 
 class _Failure:

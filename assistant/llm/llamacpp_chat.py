@@ -103,6 +103,11 @@ class LlamaCppChatModel(BaseChatModel):
             params["response_format"] = kwargs["response_format"]
         return params
 
+    def close(self) -> None:
+        """Free the model and end its thread (the next call loads it again)."""
+        self._thread.call(lambda: setattr(self, "_llama", None))
+        self._thread.shutdown(wait=True)
+
     def count_tokens(self, text: str) -> int:
         return self._thread.call(lambda: len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=True)))
 

@@ -116,6 +116,20 @@ def test_topic_aspect_and_words(ctx: ToolContext) -> None:
     assert 0 < by_words.review_count < by_aspect.review_count + 2000
 
 
+def test_a_topic_naming_reviews_as_a_whole_keeps_every_review(ctx: ToolContext) -> None:
+    """ "the average rating of our jackets" is not about reviews that contain the word 'rating'."""
+    busiest = "SELECT p.category FROM reviews r JOIN products p USING (product_id) GROUP BY 1 ORDER BY count(*) DESC"
+    category = str(one(ctx, busiest + " LIMIT 1"))
+    plain = analyze_sentiment(AnalyzeSentimentInput(category=category), ctx)
+    for topic in ("rating", "the average ratings", "complaints"):
+        scoped = analyze_sentiment(AnalyzeSentimentInput(category=category, topic=topic), ctx)
+        assert scoped.review_count == plain.review_count > 0, topic
+        assert "reviews as a whole" in scoped.to_markdown()
+    assert analyze_sentiment(AnalyzeSentimentInput(category=category, topic="rating zip"), ctx).review_count < (
+        plain.review_count
+    )  # a real topic word still filters
+
+
 def test_product_and_date_scope(ctx: ToolContext) -> None:
     product = str(one(ctx, "SELECT product_id FROM reviews GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"))
     result = analyze_sentiment(

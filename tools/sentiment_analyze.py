@@ -28,6 +28,15 @@ _TOPIC_STOP = frozenset(
     a an the of in on for to and or with about our my their is are was were do does
     """.split()  # noqa: SIM905
 )
+# Words that name reviews as a whole, not something reviews mention ("the average rating of jackets", "what do
+# people complain about"): as a topic they would keep only reviews containing the word itself.
+_WHOLE_REVIEW_WORDS = frozenset(
+    """
+    rating ratings rated star stars score scores review reviews reviewer reviewers sentiment feel feeling feelings
+    opinion opinions feedback overall general complaint complaints complain praise positive negative average
+    people customers think say
+    """.split()  # noqa: SIM905
+)
 QUOTES_PER_ASPECT = 3
 TOP_PRODUCTS = 5
 
@@ -139,6 +148,9 @@ def _add_topic(scope: Scope, topic: str) -> None:
     terms = [w for w in words(topic) if w not in _TOPIC_STOP]
     if not terms:
         scope.empty_reason = f"the topic '{topic.strip()}' has no searchable words"
+        return
+    if all(t in _WHOLE_REVIEW_WORDS for t in terms):
+        scope.described.append(f"all reviews ('{topic.strip()}' is about reviews as a whole, not a topic in them)")
         return
     for term in terms:
         scope.where.append("regexp_matches(lower(coalesce(r.title, '') || ' ' || coalesce(r.body, '')), ?)")

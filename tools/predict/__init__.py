@@ -22,14 +22,15 @@ TOOLS: list[tuple[str, type, Any, str]] = [
         "predict_churn",
         PredictChurnInput,
         predict_churn,
-        "Churn risk: which customers are likely to stop buying in the next 90 days, how many, and why (drivers).",
+        "Churn risk, a prediction: which customers are likely to stop buying in the next 90 days, how many, and "
+        "why (drivers).",
     ),
     (
         "predict_clv",
         PredictClvInput,
         predict_clv,
-        "Customer lifetime value: expected purchases and spend over the next months for a customer, segment or "
-        "country, with ranges.",
+        "Customer lifetime value, a prediction: expected purchases and spend over the next months for a customer, "
+        "segment or country, with ranges.",
     ),
     (
         "forecast_sales",

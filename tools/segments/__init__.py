@@ -24,8 +24,9 @@ TOOLS: list[tuple[str, type[BaseModel], Callable[..., Any], str]] = [
         "segment_query",
         SegmentSpec,
         segment_query,
-        "Find and count customers by RFM segment, country, spend, recency, or a product or category they bought: "
-        "the group's size and revenue, breakdown by country/segment/cluster/month, customer ids and CSV export.",
+        "Find and count customers by RFM segment (incl. lost), country, spend, recency, or a product or category "
+        "they bought: the group's size and the revenue it brought in so far, breakdown by country/segment/cluster/"
+        "month, customer ids and CSV export.",
     ),
     (
         "customer_overview",

@@ -47,7 +47,16 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default=2, ge=1, le=64, description="CPU threads for the local LLM.")
     llm_context: int = Field(default=8192, ge=512, le=131072, description="Context window of the local LLM.")
     llm_state_cache_mb: int = Field(
-        default=128, ge=0, le=65536, description="RAM for the local LLM's cached prompt prefixes (KV states), MB."
+        default=128,
+        ge=0,
+        le=65536,
+        description="RAM for the local LLM's cached prompt prefixes (KV states), MB; with an f16 KV cache, "
+        "unless set, twice this (each state is twice the size).",
+    )
+    llm_kv_cache: Literal["q8_0", "f16"] = Field(
+        default="q8_0",
+        description="The local LLM's KV cache type: q8_0 (half the memory) or f16 (~20 % faster routing on 2 "
+        "cores with the ~3,500-token routing prompt, ~110 MB more at 8k context).",
     )
     llm_model: str = Field(default="gpt-4o-mini", description="Model name for openai / openai-compatible.")
     llm_base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")

@@ -29,11 +29,16 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
     if settings.llm == "local":
         from assistant.llm.llamacpp_chat import LlamaCppChatModel
 
+        f16 = settings.llm_kv_cache == "f16"
+        cache_mb = settings.llm_state_cache_mb
+        if f16 and "llm_state_cache_mb" not in settings.model_fields_set:
+            cache_mb *= 2  # the default holds the routing, narration and copy prefixes at 8 bits; f16 doubles them
         return LlamaCppChatModel(
             model_path=local_model_path(settings),
             n_ctx=settings.llm_context,
             n_threads=settings.llm_threads,
-            cache_bytes=settings.llm_state_cache_mb << 20,
+            cache_bytes=cache_mb << 20,
+            kv_q8=not f16,
             temperature=settings.llm_temperature,
         )
     if settings.llm in ("openai", "openai-compatible"):

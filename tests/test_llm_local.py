@@ -1,10 +1,11 @@
-"""Every llama.cpp call runs on one thread (OpenMP slows tokens by a third once a second thread calls in)."""
+"""The in-process model: every llama.cpp call on one thread (OpenMP), and the settings that shape it."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +61,20 @@ def test_closing_the_stream_early_stops_the_work() -> None:
     stream.close()
     assert runner.call(lambda: len(made)) < 100  # queued after the producer stopped: it did not run to the end
     runner.shutdown()
+
+
+def test_the_kv_cache_setting_reaches_the_model_and_sizes_its_state_cache(tmp_path: Path) -> None:
+    from assistant.config import Settings
+    from assistant.llm.factory import build_chat_model
+    from assistant.llm.llamacpp_chat import GGML_TYPE_Q8_0, LlamaCppChatModel
+
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")  # never loaded: the model loads on first use
+    default = build_chat_model(Settings(home=tmp_path, gguf_path=gguf))
+    f16 = build_chat_model(Settings(home=tmp_path, gguf_path=gguf, llm_kv_cache="f16"))
+    f16_sized = build_chat_model(Settings(home=tmp_path, gguf_path=gguf, llm_kv_cache="f16", llm_state_cache_mb=100))
+    assert isinstance(default, LlamaCppChatModel) and isinstance(f16, LlamaCppChatModel)
+    assert isinstance(f16_sized, LlamaCppChatModel)
+    assert default.llama_params()["type_k"] == GGML_TYPE_Q8_0 and default.cache_bytes == 128 << 20
+    assert "type_k" not in f16.llama_params() and f16.cache_bytes == 256 << 20  # f16 states are twice the size
+    assert f16_sized.cache_bytes == 100 << 20  # an explicit size is kept

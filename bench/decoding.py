@@ -5,6 +5,10 @@ decoded greedily by the stock `Llama` and by `FastGrammarLlama` (grammar check o
 prompt-lookup speculation). Reports p50/mean milliseconds per decision for both, the ratio, and how many
 decisions are byte-identical. The two models are loaded one after the other (never both in memory), each
 warmed on the routing prefix first, so the timings are of warm decisions as the agent makes them.
+
+`--compare kv-cache` times our decoder with the default 8-bit KV cache against an f16 one (MKA_LLM_KV_CACHE):
+the routing prompt's ~40 new tokens and each decode step attend over ~3,500 cached tokens, which is where the
+two differ.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ def register(bench_app: typer.Typer) -> None:
 def bench_decoding(
     suite_path: Annotated[Path, typer.Option("--suite", help="Suite YAML.")] = Path("evals/suites/core.yaml"),
     limit: Annotated[int, typer.Option("--limit", min=1, help="Only the first N prompts.")] = 30,
+    compare: Annotated[
+        str, typer.Option(help="sampler: stock vs ours; kv-cache: ours with a q8_0 vs an f16 KV cache.")
+    ] = "sampler",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Time greedy JSON routing decisions with the stock sampler and ours; check they are identical."""
+    """Time greedy JSON routing decisions two ways (stock sampler vs ours, or q8_0 vs f16 KV); compare outputs."""
     from llama_cpp import Llama
 
     import prompts
@@ -57,11 +64,20 @@ def bench_decoding(
         user = prompts.render("route_user.j2", history="", results="", next_tool=None, feedback=None, question=question)
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
+    fast, params = make_fast_llama_class(), chat_model.llama_params()  # the agent's settings for both
+    if compare == "sampler":
+        variants = [("stock", Llama, params), ("ours", fast, params)]
+    elif compare == "kv-cache":
+        f16 = chat_model.model_copy(update={"kv_q8": False}).llama_params()
+        q8 = chat_model.model_copy(update={"kv_q8": True}).llama_params()
+        variants = [("q8_0", fast, q8), ("f16", fast, f16)]
+    else:
+        fail(f"--compare: {compare!r} is not one of sampler, kv-cache")
     runs: dict[str, dict[str, Any]] = {}
     with progress_bars(as_json) as progress:
-        for label, cls in (("stock", Llama), ("ours", make_fast_llama_class())):
-            task = progress.add_task(f"{label} sampler", total=len(questions) + 1)
-            llama = cls(**chat_model.llama_params())  # the agent's settings, for both decoders
+        for label, cls, llama_params in variants:
+            task = progress.add_task(label, total=len(questions) + 1)
+            llama = cls(**llama_params)
             warm = messages("Hi")  # the routing prefix goes into the KV cache before anything is timed
             llama.create_chat_completion(messages=warm, temperature=0.0, max_tokens=200, response_format=schema)
             progress.advance(task)
@@ -78,20 +94,22 @@ def bench_decoding(
             runs[label] = {"p50_ms": round(statistics.median(ms), 1), "mean_ms": round(statistics.fmean(ms), 1),
                            "completion_tokens": tokens, "outputs": outputs}  # fmt: skip
             del llama
-    stock, ours = runs["stock"], runs["ours"]
-    identical = sum(a == b for a, b in zip(stock["outputs"], ours["outputs"], strict=True))
+    (base_label, _, _), (new_label, _, _) = variants
+    base, new = runs[base_label], runs[new_label]
+    identical = sum(a == b for a, b in zip(base["outputs"], new["outputs"], strict=True))
     results: dict[str, Any] = {
         "machine": machine(),
         "model": chat_model.model_name,
+        "compare": compare,
         "decisions": len(questions),
-        "stock": {k: v for k, v in stock.items() if k != "outputs"},
-        "ours": {k: v for k, v in ours.items() if k != "outputs"},
-        "speedup_mean": round(stock["mean_ms"] / ours["mean_ms"], 2),
-        "speedup_p50": round(stock["p50_ms"] / ours["p50_ms"], 2),
+        base_label: {k: v for k, v in base.items() if k != "outputs"},
+        new_label: {k: v for k, v in new.items() if k != "outputs"},
+        "speedup_mean": round(base["mean_ms"] / new["mean_ms"], 2),
+        "speedup_p50": round(base["p50_ms"] / new["p50_ms"], 2),
         "identical_outputs": identical,
         "differences": [
-            {"question": q, "stock": a, "ours": b}
-            for q, a, b in zip(questions, stock["outputs"], ours["outputs"], strict=True)
+            {"question": q, base_label: a, new_label: b}
+            for q, a, b in zip(questions, base["outputs"], new["outputs"], strict=True)
             if a != b
         ],
         "peak_rss_mb": peak_rss_mb(),
@@ -101,6 +119,6 @@ def bench_decoding(
         print_json(results)
         return
     typer.echo(
-        f"{len(questions)} routing decisions: stock p50 {stock['p50_ms']} ms, ours {ours['p50_ms']} ms "
+        f"{len(questions)} routing decisions: {base_label} p50 {base['p50_ms']} ms, {new_label} {new['p50_ms']} ms "
         f"({results['speedup_p50']}x; mean {results['speedup_mean']}x); identical {identical}/{len(questions)}"
     )

@@ -13,10 +13,11 @@ from assistant.llm.llama_state_cache import SAME_PROMPT_TOKENS, SlimRAMCache, st
 class FakeState:
     llama_state_size: int
     scores: np.ndarray
+    llama_state: bytes
 
 
 def state(size: int) -> FakeState:
-    return FakeState(size, np.ones((4, 10), dtype=np.float32))
+    return FakeState(size, np.ones((4, 10), dtype=np.float32), b"kv" * size)
 
 
 ROUTING = list(range(1000, 1000 + SAME_PROMPT_TOKENS + 50))  # a long fixed system prompt...
@@ -33,6 +34,17 @@ def test_a_new_state_replaces_older_ones_of_the_same_system_prompt() -> None:
     # the narration's state survives; and a lookup for question 3 restores the shared routing prefix
     assert cache[[*ROUTING, 9]] is cache.cache_state[tuple([*ROUTING, 4, 5])]
     assert stored_logit_bytes(cache) == 10 * 4  # one shared zero row, no copies
+
+
+def test_dropping_before_a_save_frees_the_old_state_even_if_it_is_still_referenced() -> None:
+    cache = SlimRAMCache(capacity_bytes=10_000)
+    cache[[*ROUTING, 1]] = state(400)
+    restored = cache[[*ROUTING, 2]]  # what llama-cpp-python's completion keeps in a local while it runs
+    cache.drop_same_prompt([*ROUTING, 2, 7])  # about to save the state after question 2
+    assert len(cache.cache_state) == 0 and restored.llama_state == b""
+    cache.drop_same_prompt(NARRATION[:5])  # too short to be sure it is the same prompt: a no-op
+    cache[[*ROUTING, 2, 7]] = state(400)
+    assert len(cache.cache_state) == 1
 
 
 def test_short_prompts_and_different_system_prompts_are_kept_apart() -> None:

@@ -161,6 +161,13 @@ def make_fast_llama_class() -> type:
                     yield token
                 current = picked[-1]
 
+        def save_state(self) -> Any:
+            from assistant.llm.llama_state_cache import SlimRAMCache
+
+            if isinstance(self.cache, SlimRAMCache):  # make room first: see SlimRAMCache.drop_same_prompt
+                self.cache.drop_same_prompt(self.input_ids[: self.n_tokens].tolist())
+            return super().save_state()
+
         def _reuse_prefix(self, prompt: list[int]) -> list[int]:
             """Keep the KV cache for the prompt's longest prefix already decoded; return what is left to decode."""
             if self.n_tokens == 0:

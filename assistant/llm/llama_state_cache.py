@@ -38,10 +38,20 @@ class SlimRAMCache(LlamaRAMCache):
     """States stored with a zero-stride stand-in for their logits (the size limit then counts what is kept), one
     per system prompt: a new state replaces older ones that open with the same tokens."""
 
-    def __setitem__(self, key: Sequence[int], value: Any) -> None:
+    def drop_same_prompt(self, key: Sequence[int]) -> None:
+        """Forget the states that open like `key`, and free their KV bytes now.
+
+        Called just before the state of `key` is saved (and again when it is stored), so an old ~55 MB routing
+        state and its successor are never both in memory. The bytes go even though llama-cpp-python's completion
+        still holds the state object it restored from: that object has been copied into the context already."""
         head = tuple(key[:SAME_PROMPT_TOKENS])
-        for old in [k for k in self.cache_state if len(head) == SAME_PROMPT_TOKENS and k[:SAME_PROMPT_TOKENS] == head]:
-            del self.cache_state[old]
+        if len(head) < SAME_PROMPT_TOKENS:
+            return
+        for old in [k for k in self.cache_state if k[:SAME_PROMPT_TOKENS] == head]:
+            self.cache_state.pop(old).llama_state = b""
+
+    def __setitem__(self, key: Sequence[int], value: Any) -> None:
+        self.drop_same_prompt(key)
         scores = value.scores
         # Same shape and dtype (a restore copies it into the live buffer); all states share one zero row.
         value.scores = np.broadcast_to(_zero_row(scores.shape[1], scores.dtype), scores.shape)

@@ -156,14 +156,16 @@ class LlamaCppChatModel(BaseChatModel):
 
         # Usage rides on each chunk (the prompt on the first, one token each), so a caller that stops reading
         # early — the narration stops after its second sentence — still gets counted what was spent.
+        first = True
         for delta, prompt in self._thread.iterate(deltas):
+            # model_name on the first chunk only: LangChain concatenates string metadata when it adds chunks.
+            metadata = {"model_name": self.model_name} if first else {}
             piece = ChatGenerationChunk(
                 message=AIMessageChunk(
-                    content=delta,
-                    usage_metadata=_usage(prompt, 1 if delta else 0),
-                    response_metadata={"model_name": self.model_name},
+                    content=delta, usage_metadata=_usage(prompt, 1 if delta else 0), response_metadata=metadata
                 )
             )
+            first = False
             if run_manager and delta:
                 run_manager.on_llm_new_token(delta, chunk=piece)
             yield piece

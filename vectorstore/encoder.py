@@ -44,11 +44,10 @@ class Encoder:
         load_model: Callable[[], SentenceTransformer],
         cache: EmbeddingCache | None,
         batch_size: int = 64,
-        query_model: Callable[[], NumpyMiniLM] | None = None,
     ) -> None:
         self._model: SentenceTransformer | None = None
         self._load_model = load_model
-        self._query_model: NumpyMiniLM | Callable[[], NumpyMiniLM] = query_model or _packaged_numpy_minilm
+        self._query_model: NumpyMiniLM | None = None
         self.cache = cache
         self.batch_size = batch_size
         self.model_key = f"{MODEL_NAME}/{MAX_TOKENS}"
@@ -102,8 +101,8 @@ class Encoder:
     def encode_query(self, text: str) -> np.ndarray:
         """One query vector (not cached: queries are short and rarely repeat exactly), without torch."""
         with self._lock:
-            if not isinstance(self._query_model, NumpyMiniLM):
-                self._query_model = self._query_model()
+            if self._query_model is None:
+                self._query_model = _packaged_numpy_minilm()
             return self._query_model.encode(text)
 
     def _embed(self, texts: list[str]) -> np.ndarray:

@@ -22,8 +22,8 @@ TOOLS: list[tuple[str, type, Any, str]] = [
         "predict_churn",
         PredictChurnInput,
         predict_churn,
-        "Churn risk, a prediction: which customers are likely to stop buying in the next 90 days, how many, and "
-        "why (drivers).",
+        "Churn risk, a prediction: which active customers are likely to stop buying in the next 90 days, how many, "
+        "and why (drivers). Customers already lost are a segment (segment_query).",
     ),
     (
         "predict_clv",

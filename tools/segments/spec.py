@@ -103,8 +103,8 @@ class SegmentSpec(BaseModel):
     segments: list[SegmentName] = Field(
         default_factory=list,
         max_length=len(SegmentName),
-        description="RFM segments to include: champions, loyal, potential_loyalists, new, promising, "
-        "need_attention, about_to_sleep, at_risk, cant_lose, hibernating, lost. Empty = all customers.",
+        description="Only the RFM segments the request names. Empty = all customers. Names: champions, loyal, "
+        "potential_loyalists, new, promising, need_attention, about_to_sleep, at_risk, cant_lose, hibernating, lost.",
     )
     countries: list[str] = Field(
         default_factory=list, max_length=MAX_LIST, description="Customer countries, e.g. ['Germany']. Empty = all."

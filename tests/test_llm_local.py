@@ -70,11 +70,17 @@ def test_the_kv_cache_setting_reaches_the_model_and_sizes_its_state_cache(tmp_pa
 
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF")  # never loaded: the model loads on first use
-    default = build_chat_model(Settings(home=tmp_path, gguf_path=gguf))
-    f16 = build_chat_model(Settings(home=tmp_path, gguf_path=gguf, llm_kv_cache="f16"))
-    f16_sized = build_chat_model(Settings(home=tmp_path, gguf_path=gguf, llm_kv_cache="f16", llm_state_cache_mb=100))
-    assert isinstance(default, LlamaCppChatModel) and isinstance(f16, LlamaCppChatModel)
-    assert isinstance(f16_sized, LlamaCppChatModel)
-    assert default.llama_params()["type_k"] == GGML_TYPE_Q8_0 and default.cache_bytes == 128 << 20
-    assert "type_k" not in f16.llama_params() and f16.cache_bytes == 256 << 20  # f16 states are twice the size
-    assert f16_sized.cache_bytes == 100 << 20  # an explicit size is kept
+
+    def model(**settings: object) -> LlamaCppChatModel:
+        built = build_chat_model(Settings(home=tmp_path, gguf_path=gguf, **settings))  # type: ignore[arg-type]
+        assert isinstance(built, LlamaCppChatModel)
+        return built
+
+    default, q8, f16 = model(), model(llm_kv_cache="q8_0"), model(llm_kv_cache="f16")
+    # The default: 8-bit keys, f16 values, and no flash attention (llama.cpp's CPU kernel was the slow part).
+    assert default.llama_params()["type_k"] == GGML_TYPE_Q8_0 and "type_v" not in default.llama_params()
+    assert not default.llama_params().get("flash_attn") and default.cache_bytes == 192 << 20
+    assert q8.llama_params()["type_v"] == GGML_TYPE_Q8_0 and q8.llama_params()["flash_attn"]  # V needs FA
+    assert q8.cache_bytes == 128 << 20
+    assert "type_k" not in f16.llama_params() and f16.cache_bytes == 256 << 20  # f16 states are twice q8_0's
+    assert model(llm_kv_cache="f16", llm_state_cache_mb=100).cache_bytes == 100 << 20  # an explicit size is kept

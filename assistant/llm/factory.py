@@ -8,6 +8,8 @@ from assistant.config import Settings
 from assistant.offline import EMBEDDED_MODELS
 from assistant.workspace import Workspace
 
+STATE_SIZE_VS_Q8 = {"q8_0": 1.0, "q8_0-keys": 1.5, "f16": 2.0}
+
 
 class LLMUnavailableError(RuntimeError):
     """The configured LLM cannot be used (missing weights, key or URL); the message says what to do."""
@@ -29,16 +31,17 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
     if settings.llm == "local":
         from assistant.llm.llamacpp_chat import LlamaCppChatModel
 
-        f16 = settings.llm_kv_cache == "f16"
         cache_mb = settings.llm_state_cache_mb
-        if f16 and "llm_state_cache_mb" not in settings.model_fields_set:
-            cache_mb *= 2  # the default holds the routing, narration and copy prefixes at 8 bits; f16 doubles them
+        if "llm_state_cache_mb" not in settings.model_fields_set:
+            # The default holds the routing, narration and copy prefixes with an 8-bit KV cache; f16 values make
+            # each state 1.5x the size, an all-f16 cache 2x.
+            cache_mb = int(cache_mb * STATE_SIZE_VS_Q8[settings.llm_kv_cache])
         return LlamaCppChatModel(
             model_path=local_model_path(settings),
             n_ctx=settings.llm_context,
             n_threads=settings.llm_threads,
             cache_bytes=cache_mb << 20,
-            kv_q8=not f16,
+            kv_cache=settings.llm_kv_cache,
             temperature=settings.llm_temperature,
         )
     if settings.llm in ("openai", "openai-compatible"):

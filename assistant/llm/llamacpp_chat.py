@@ -21,7 +21,7 @@ and llama.cpp's repacked copy from both counting.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -33,6 +33,11 @@ from pydantic import ConfigDict, PrivateAttr
 from assistant.llm.llama_thread import LlamaThread
 
 GGML_TYPE_Q8_0 = 8
+KV_CACHE_PARAMS: dict[str, dict[str, Any]] = {
+    "q8_0-keys": {"type_k": GGML_TYPE_Q8_0},
+    "q8_0": {"flash_attn": True, "type_k": GGML_TYPE_Q8_0, "type_v": GGML_TYPE_Q8_0},  # llama.cpp: V needs FA
+    "f16": {},
+}
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 
 
@@ -53,7 +58,10 @@ class LlamaCppChatModel(BaseChatModel):
     max_tokens: int = 512
     cache_bytes: int = 128 << 20  # the routing prefix (~55 MB with the 8-bit KV) and the narration/copy ones
     use_mmap: bool = False
-    kv_q8: bool = True  # 8-bit KV cache (with flash attention): half the memory per cached prompt, same speed here
+    # 8-bit keys with f16 values and no flash attention: llama.cpp's CPU flash-attention kernel made the routing
+    # prompt's tokens after the ~3,500 cached ones 1.4x slower (`mka bench decoding --compare kv-cache`);
+    # "q8_0" quantizes the values too (which needs flash attention), "f16" neither.
+    kv_cache: Literal["q8_0-keys", "q8_0", "f16"] = "q8_0-keys"
     seed: int = 7
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -78,7 +86,7 @@ class LlamaCppChatModel(BaseChatModel):
             "n_batch": self.n_batch,
             "seed": self.seed,
             "use_mmap": self.use_mmap,
-            **({"flash_attn": True, "type_k": GGML_TYPE_Q8_0, "type_v": GGML_TYPE_Q8_0} if self.kv_q8 else {}),
+            **KV_CACHE_PARAMS[self.kv_cache],
             "verbose": False,
         }
 

@@ -152,3 +152,33 @@ def test_greedy_grammar_sampler_writes_what_the_stock_sampler_writes(embedded_gg
     assert fast == stock
     decision = json.loads(fast)
     assert decision["tool"] == "recommend_products" and decision["k"] == 7 and "Portugal" in decision["country"]
+
+
+def test_kv_states_are_saved_in_one_buffer_and_restore_to_the_same_output(embedded_gguf: Path) -> None:
+    """Our save/restore skips the stock copies (~4x the state at once, the agent's peak RSS) and still restores."""
+    import ctypes
+
+    from assistant.llm.greedy_grammar import make_fast_llama_class
+    from assistant.llm.llama_state_cache import SlimRAMCache
+
+    llama = make_fast_llama_class()(
+        model_path=str(embedded_gguf), n_ctx=1024, n_threads=2, n_batch=128, seed=7, verbose=False
+    )
+    cache = SlimRAMCache(capacity_bytes=256 << 20)
+    llama.set_cache(cache)
+    restores: list[int] = []
+    stock_load = llama.load_state
+    llama.load_state = lambda state: (restores.append(state.n_tokens), stock_load(state))[1]
+
+    def complete(prompt: str) -> str:
+        out = llama.create_completion(prompt, max_tokens=12, temperature=0.0)
+        return str(out["choices"][0]["text"])  # type: ignore[index]
+
+    question = "Q: Name three colours of the French flag.\nA:"
+    first = complete(question)
+    (saved,) = cache.cache_state.values()
+    assert isinstance(saved.llama_state, ctypes.Array) and saved.scores.strides[0] == 0  # one buffer, no logits
+    complete("Translate to German: good morning\n")  # the context now holds another prompt
+    assert restores == []
+    again = complete(question)
+    assert restores and again == first  # restored from the cache (not decoded again), same greedy answer

@@ -34,6 +34,11 @@ def _zero_row(width: int, dtype: np.dtype[Any]) -> np.ndarray:
     return _ZERO_ROWS[key]
 
 
+def zero_scores(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+    """A read-only array of zeros of `shape` that stores one row (all rows share it)."""
+    return np.broadcast_to(_zero_row(shape[1], np.dtype(dtype)), shape)
+
+
 class SlimRAMCache(LlamaRAMCache):
     """States stored with a zero-stride stand-in for their logits (the size limit then counts what is kept), one
     per system prompt: a new state replaces older ones that open with the same tokens."""
@@ -54,7 +59,7 @@ class SlimRAMCache(LlamaRAMCache):
         self.drop_same_prompt(key)
         scores = value.scores
         # Same shape and dtype (a restore copies it into the live buffer); all states share one zero row.
-        value.scores = np.broadcast_to(_zero_row(scores.shape[1], scores.dtype), scores.shape)
+        value.scores = zero_scores(scores.shape, scores.dtype)
         super().__setitem__(key, value)
 
 

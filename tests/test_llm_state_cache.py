@@ -56,3 +56,24 @@ def test_short_prompts_and_different_system_prompts_are_kept_apart() -> None:
     cache[ROUTING] = state(10)
     cache[NARRATION] = state(10)
     assert len(cache.cache_state) == 4
+
+
+def test_a_stored_state_that_covers_the_new_tokens_is_kept_instead_of_a_new_save() -> None:
+    from assistant.llm.llama_state_cache import COVERED_TAIL_TOKENS
+
+    cache = SlimRAMCache(capacity_bytes=10_000)
+    warm = state(400)
+    cache[[*ROUTING, 1, 2, 3]] = warm  # the warm-up: system prompt, "Hi", its decision
+    cache[[*NARRATION, 7]] = state(100)
+    # The next question shares the system prompt and all of the stored state but its short tail.
+    assert cache.covering_state([*ROUTING, 1, 9, 9]) is warm
+    assert cache.covering_state([*NARRATION[:-1], 8]) is not None
+    assert cache.covering_state([9, *ROUTING]) is None  # another prompt
+    cache[[*ROUTING, 1, 9, 9]] = warm  # what save_state hands back then: stored once, under its own key
+    assert list(cache.cache_state)[-1] == tuple([*ROUTING, 1, 2, 3]) and len(cache.cache_state) == 2
+    assert warm.llama_state != b""
+    # A state with a long tail of its own (e.g. a long history) is replaced by the next save as before.
+    long_tail = [*ROUTING, *range(COVERED_TAIL_TOKENS + 10)]
+    cache[long_tail] = state(400)
+    assert cache.covering_state([*ROUTING, 5, 5]) is None  # it would reuse only the system prompt of it
+    assert cache.covering_state([*long_tail[:-5], 5]) is not None

@@ -172,8 +172,12 @@ def make_fast_llama_class() -> type:
 
             from assistant.llm.llama_state_cache import SlimRAMCache, zero_scores
 
-            if isinstance(self.cache, SlimRAMCache):  # make room first: see SlimRAMCache.drop_same_prompt
-                self.cache.drop_same_prompt(self.input_ids[: self.n_tokens].tolist())
+            if isinstance(self.cache, SlimRAMCache):
+                tokens = self.input_ids[: self.n_tokens].tolist()
+                covering = self.cache.covering_state(tokens)
+                if covering is not None:  # nothing a later call could reuse more of: keep the stored one
+                    return covering
+                self.cache.drop_same_prompt(tokens)  # make room first: see SlimRAMCache.drop_same_prompt
             size = int(llama_cpp.llama_state_get_size(self._ctx.ctx))
             buffer = (ctypes.c_uint8 * size)()
             written = int(llama_cpp.llama_state_get_data(self._ctx.ctx, buffer, size))

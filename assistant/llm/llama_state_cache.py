@@ -22,6 +22,9 @@ import numpy as np
 from llama_cpp import LlamaRAMCache
 
 SAME_PROMPT_TOKENS = 32  # states whose first 32 tokens agree share a system prompt (ours differ within ~10)
+# A stored state "covers" a new one when the new tokens share all of it but a tail this long: the same system
+# prompt and the start of a user turn, which is all a later call reuses of either.
+COVERED_TAIL_TOKENS = 64
 _ZERO_ROWS: dict[tuple[int, str], np.ndarray] = {}  # one shared row per vocabulary size and dtype
 
 
@@ -55,12 +58,37 @@ class SlimRAMCache(LlamaRAMCache):
         for old in [k for k in self.cache_state if k[:SAME_PROMPT_TOKENS] == head]:
             self.cache_state.pop(old).llama_state = b""
 
+    def covering_state(self, key: Sequence[int]) -> Any | None:
+        """A stored state of `key`'s system prompt that a later call can reuse as much of as of `key`'s own
+        (see COVERED_TAIL_TOKENS), or None. Saving `key` then only costs a copy of the whole KV (~75 MB for the
+        routing prompt, ~40 ms) on every call for nothing."""
+        head = tuple(key[:SAME_PROMPT_TOKENS])
+        if len(head) < SAME_PROMPT_TOKENS:
+            return None
+        for stored, state in self.cache_state.items():
+            if stored[:SAME_PROMPT_TOKENS] == head and _shared_prefix(stored, key) >= len(stored) - COVERED_TAIL_TOKENS:
+                return state
+        return None
+
     def __setitem__(self, key: Sequence[int], value: Any) -> None:
+        for stored, state in self.cache_state.items():
+            if state is value:  # the covering state, handed back by save_state: keep it under its own key
+                self.cache_state.move_to_end(stored)
+                return
         self.drop_same_prompt(key)
         scores = value.scores
         # Same shape and dtype (a restore copies it into the live buffer); all states share one zero row.
         value.scores = zero_scores(scores.shape, scores.dtype)
         super().__setitem__(key, value)
+
+
+def _shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def stored_logit_bytes(cache: LlamaRAMCache) -> int:

@@ -56,7 +56,7 @@ class LlamaCppChatModel(BaseChatModel):
     n_batch: int = 128
     temperature: float = 0.0
     max_tokens: int = 512
-    cache_bytes: int = 128 << 20  # the routing prefix (~55 MB with the 8-bit KV) and the narration/copy ones
+    cache_bytes: int = 192 << 20  # the routing prefix (~75 MB with the default KV cache) and the narration/copy ones
     use_mmap: bool = False
     # 8-bit keys with f16 values and no flash attention: llama.cpp's CPU flash-attention kernel made the routing
     # prompt's tokens after the ~3,500 cached ones 1.4x slower (`mka bench decoding --compare kv-cache`);

@@ -211,11 +211,7 @@ def make_fast_llama_class() -> type:
             """Keep the KV cache for the prompt's longest prefix already decoded; return what is left to decode."""
             if self.n_tokens == 0:
                 return prompt
-            same = 0
-            for cached, wanted in zip(self.input_ids[: self.n_tokens].tolist(), prompt, strict=False):
-                if cached != wanted:
-                    break
-                same += 1
+            same = Llama.longest_token_prefix(self.input_ids[: self.n_tokens].tolist(), prompt)
             keep = same - 1 if same == len(prompt) else same  # decode at least one token for fresh logits
             if keep > 0 and self._ctx.kv_cache_seq_rm(-1, keep, -1):
                 self.n_tokens = keep

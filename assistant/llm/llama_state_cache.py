@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from llama_cpp import LlamaRAMCache
+from llama_cpp import Llama, LlamaRAMCache
 
 SAME_PROMPT_TOKENS = 32  # states whose first 32 tokens agree share a system prompt (ours differ within ~10)
 # A stored state "covers" a new one when the new tokens share all of it but a tail this long: the same system
@@ -66,7 +66,9 @@ class SlimRAMCache(LlamaRAMCache):
         if len(head) < SAME_PROMPT_TOKENS:
             return None
         for stored, state in self.cache_state.items():
-            if stored[:SAME_PROMPT_TOKENS] == head and _shared_prefix(stored, key) >= len(stored) - COVERED_TAIL_TOKENS:
+            if stored[:SAME_PROMPT_TOKENS] != head:
+                continue
+            if Llama.longest_token_prefix(stored, key) >= len(stored) - COVERED_TAIL_TOKENS:
                 return state
         return None
 
@@ -80,15 +82,6 @@ class SlimRAMCache(LlamaRAMCache):
         # Same shape and dtype (a restore copies it into the live buffer); all states share one zero row.
         value.scores = zero_scores(scores.shape, scores.dtype)
         super().__setitem__(key, value)
-
-
-def _shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def stored_logit_bytes(cache: LlamaRAMCache) -> int:

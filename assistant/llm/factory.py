@@ -8,8 +8,6 @@ from assistant.config import Settings
 from assistant.offline import EMBEDDED_MODELS
 from assistant.workspace import Workspace
 
-STATE_SIZE_VS_Q8 = {"q8_0": 1.0, "q8_0-keys": 1.5, "f16": 2.0}
-
 
 class LLMUnavailableError(RuntimeError):
     """The configured LLM cannot be used (missing weights, key or URL); the message says what to do."""
@@ -29,7 +27,7 @@ def local_model_path(settings: Settings) -> str:
 
 def build_chat_model(settings: Settings) -> BaseChatModel:
     if settings.llm == "local":
-        from assistant.llm.llamacpp_chat import LlamaCppChatModel
+        from assistant.llm.llamacpp_chat import STATE_SIZE_VS_Q8, LlamaCppChatModel
 
         cache_mb = settings.llm_state_cache_mb
         if "llm_state_cache_mb" not in settings.model_fields_set:

@@ -38,6 +38,7 @@ KV_CACHE_PARAMS: dict[str, dict[str, Any]] = {
     "q8_0": {"flash_attn": True, "type_k": GGML_TYPE_Q8_0, "type_v": GGML_TYPE_Q8_0},  # llama.cpp: V needs FA
     "f16": {},
 }
+STATE_SIZE_VS_Q8 = {"q8_0": 1.0, "q8_0-keys": 1.5, "f16": 2.0}  # a saved KV state's size per type, vs q8_0's
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 
 

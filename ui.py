@@ -18,13 +18,13 @@ import gradio as gr
 
 from assistant.agent.events import Token
 from assistant.agent.runner import Agent
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from assistant.ui.copy_panel import MAX_VARIANTS, copy_boxes
 from assistant.ui.examples import examples_for
 from assistant.ui.status import LLMInfo, status_markdown
 from assistant.ui.stream import Heartbeat, TurnFailed, run_turn
 from assistant.ui.turn import Message, TurnView
-from assistant.workspace import Workspace
 
 TITLE = "Marketing assistant"
 TOKEN_REFRESH_S = 0.05  # coalesce streamed tokens into at most ~20 screen updates a second

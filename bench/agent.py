@@ -27,7 +27,7 @@ def bench_agent(
     from langgraph.checkpoint.memory import InMemorySaver
 
     from assistant.agent.runner import Agent
-    from assistant.commands.common import fail, load_settings, print_json, progress_bars
+    from assistant.core.console import fail, load_settings, print_json, progress_bars
     from assistant.evals.runner import run_suite, write_reports
     from assistant.evals.suite import SuiteError, load_suite
     from bench.common import machine, peak_rss_mb, save_report

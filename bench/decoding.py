@@ -41,11 +41,11 @@ def bench_decoding(
     from assistant.agent.decision import decision_schema
     from assistant.agent.graph import route_system_prompt
     from assistant.agent.runner import Agent
-    from assistant.commands.common import fail, load_settings, print_json, progress_bars
+    from assistant.core.console import fail, load_settings, print_json, progress_bars
+    from assistant.core.llm_client import grammar_safe
     from assistant.evals.suite import SuiteError, load_suite
-    from assistant.llm.client import grammar_safe
-    from assistant.llm.greedy_grammar import make_fast_llama_class
-    from assistant.llm.llamacpp_chat import LlamaCppChatModel
+    from assistant.llm.llamacpp.chat import LlamaCppChatModel
+    from assistant.llm.llamacpp.greedy_grammar import make_fast_llama_class
     from bench.common import machine, peak_rss_mb, save_report
 
     settings = load_settings()

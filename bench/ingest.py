@@ -35,7 +35,7 @@ def bench_ingest(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Time `mka ingest` per dataset (warehouse only) and in full, against `pandas.read_csv` of the same file."""
-    from assistant.commands.common import fail, load_settings, print_json
+    from assistant.core.console import fail, load_settings, print_json
     from bench.common import machine, save_report
 
     settings = load_settings()

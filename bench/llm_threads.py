@@ -49,9 +49,9 @@ def bench_llm_threads(
     from langchain_core.messages import HumanMessage, SystemMessage
     from llama_cpp import Llama
 
-    from assistant.commands.common import fail, load_settings, print_json
+    from assistant.core.console import fail, load_settings, print_json
     from assistant.llm.factory import LLMUnavailableError, build_chat_model
-    from assistant.llm.llamacpp_chat import LlamaCppChatModel, to_openai_messages
+    from assistant.llm.llamacpp.chat import LlamaCppChatModel, to_openai_messages
     from bench.common import machine, peak_rss_mb, save_report
 
     settings = load_settings()

@@ -39,8 +39,8 @@ def bench_predict(
     """Churn, CLV, forecast and campaign-response accuracy on held-out data, with baselines."""
     import pandas as pd
 
-    from assistant.commands.common import fail, load_settings, print_json
-    from assistant.workspace import Workspace
+    from assistant.core.console import fail, load_settings, print_json
+    from assistant.core.workspace import Workspace
     from bench.common import machine, peak_rss_mb, save_report
     from tools.predict.churn_model import backtest_churn
     from tools.predict.clv_model import backtest_clv

@@ -25,7 +25,7 @@ def _latency(settings: Any, customer_ids: list[str], basket_ids: list[str]) -> d
     import numpy as np
 
     from tools.context import ToolContext
-    from tools.recommender import RecommendProductsInput, load_recommender, recommend_products
+    from tools.recommend.tool import RecommendProductsInput, load_recommender, recommend_products
 
     ctx = ToolContext.from_settings(settings)
     if not (ctx.workspace.models_dir / "recommender" / "recommender.json").is_file():
@@ -65,13 +65,13 @@ def bench_recommender(
     """Recall/NDCG/HitRate@k and coverage of every recommender and the hybrid, with training times."""
     import numpy as np
 
-    from assistant.commands.common import fail, load_settings, print_json
-    from assistant.workspace import Workspace, WorkspaceMissingError
+    from assistant.core.console import fail, load_settings, print_json
+    from assistant.core.workspace import Workspace, WorkspaceMissingError
     from bench.common import machine, peak_rss_mb, save_report
-    from tools.recsys.catalogue import embed_catalogue
-    from tools.recsys.data import load_events, load_products
-    from tools.recsys.evaluate import evaluate_scores, make_split, top_k
-    from tools.recsys.train import SINGLE_MODELS, train_recommender
+    from tools.recommend.catalogue import embed_catalogue
+    from tools.recommend.data import load_events, load_products
+    from tools.recommend.evaluate import evaluate_scores, make_split, top_k
+    from tools.recommend.train import SINGLE_MODELS, train_recommender
     from vectorstore.embeddings import load_embedder
 
     settings = load_settings()

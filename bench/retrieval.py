@@ -229,8 +229,8 @@ def bench_retrieval(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Recall@10/MRR of dense, lexical and hybrid; indexing throughput vs raw MiniLM; latency at 23k and --scale."""
-    from assistant.commands.common import fail, load_settings, print_json
-    from assistant.workspace import Workspace, WorkspaceMissingError
+    from assistant.core.console import fail, load_settings, print_json
+    from assistant.core.workspace import Workspace, WorkspaceMissingError
     from bench.common import machine, peak_rss_mb, save_report
     from vectorstore.encoder import Encoder
     from vectorstore.store import IndexUnavailableError

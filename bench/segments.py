@@ -66,9 +66,9 @@ def bench_segments(
     for module in ("sklearn.cluster", "sklearn.metrics"):  # import cost is not K-Means time
         importlib.import_module(module)
 
-    from assistant.commands.common import fail, load_settings, print_json
-    from assistant.config import Settings
-    from assistant.workspace import Workspace
+    from assistant.core.console import fail, load_settings, print_json
+    from assistant.core.settings import Settings
+    from assistant.core.workspace import Workspace
     from bench.common import best_of, machine, peak_rss_mb, save_report
     from tools.context import ToolContext
     from tools.segments import SegmentQueryError, segment_query

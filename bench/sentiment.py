@@ -25,8 +25,8 @@ def _accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def _held_out(con: Any) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
     """(texts, 0/1 labels) of clear held-out reviews, and the texts and ratings of all held-out ones."""
-    from tools.sentiment_model import is_held_out
-    from tools.sentiment_text import review_text
+    from tools.sentiment.model import is_held_out
+    from tools.sentiment.text import review_text
 
     rows = con.execute("SELECT review_id, title, body, rating FROM reviews ORDER BY review_id").fetchall()
     texts, ratings = [], []
@@ -56,11 +56,11 @@ def bench_sentiment(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Held-out and out-of-domain accuracy of the sentiment model vs VADER, and bulk scoring throughput."""
-    from assistant.commands.common import fail, load_settings, print_json
-    from assistant.commands.sentiment import read_labelled_file
-    from assistant.workspace import Workspace, WorkspaceMissingError
+    from assistant.core.console import fail, load_settings, print_json
+    from assistant.core.workspace import Workspace, WorkspaceMissingError
     from bench.common import machine, save_report
-    from tools.sentiment_model import ModelMissingError, Vader, label_for, load_model
+    from tools.sentiment.labelled import read_labelled_file
+    from tools.sentiment.model import ModelMissingError, Vader, label_for, load_model
 
     settings = load_settings()
     workspace = Workspace(settings.home)

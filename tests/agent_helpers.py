@@ -7,13 +7,13 @@ from typing import Any
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, Field
 
-from assistant.agent.registry import ToolSpec, load_tools
 from assistant.agent.runner import Agent
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from assistant.llm.scripted import ScriptedChatModel
-from assistant.workspace import Workspace
-from tools.base import ChartSpec, Series, Table
+from tools.base import ChartSpec, Series, Table, Tool
 from tools.context import ToolContext
+from tools.families import Family, load_tools
 
 
 class CountryInput(BaseModel):
@@ -51,16 +51,14 @@ def country_stats(args: CountryInput, ctx: ToolContext) -> CountryResult:
     return CountryResult(country=args.country, customers=int(row[0]), revenue=float(row[1]))
 
 
-def sample_tools() -> dict[str, ToolSpec]:
-    tools = {
-        "country_stats": ToolSpec("country_stats", CountryInput, country_stats, "Customers and revenue by country")
-    }
-    tools.update(load_tools(["tools.copywriter"]))
+def sample_tools() -> dict[str, Tool[Any]]:
+    tools = {"country_stats": Tool("country_stats", CountryInput, country_stats, "Customers and revenue by country")}
+    tools.update(load_tools((Family("tools.copywriter"),)))
     return tools
 
 
 def make_agent(
-    workspace: Workspace, *outputs: Any, tools: dict[str, ToolSpec] | None = None, memory_tokens: int = 1500
+    workspace: Workspace, *outputs: Any, tools: dict[str, Tool[Any]] | None = None, memory_tokens: int = 1500
 ) -> tuple[Agent, ScriptedChatModel]:
     model = ScriptedChatModel(outputs=list(outputs))
     settings = Settings(home=workspace.home, llm="scripted", memory_tokens=memory_tokens)

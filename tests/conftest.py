@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.config import get_settings
-from assistant.workspace import Workspace
+from assistant.core.settings import get_settings
+from assistant.core.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("MKA_TEST_DATA_DIR", REPO.parent / "shared" / "data")).resolve()
@@ -97,9 +97,9 @@ def real_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """The real datasets ingested once per test session, with every build step (shared, read-only)."""
     from rich.progress import Progress
 
-    from assistant.config import Settings
+    from assistant.core.offline import apply_offline_env
+    from assistant.core.settings import Settings
     from assistant.ingest.pipeline import Sources, run_ingest
-    from assistant.offline import apply_offline_env
 
     require_real_data()
     home = tmp_path_factory.mktemp("real-workspace")
@@ -115,9 +115,9 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """The synthetic demo shop, with every build step (shared, read-only)."""
     from rich.progress import Progress
 
-    from assistant.config import Settings
+    from assistant.core.offline import apply_offline_env
+    from assistant.core.settings import Settings
     from assistant.ingest.pipeline import Sources, run_ingest
-    from assistant.offline import apply_offline_env
 
     home = tmp_path_factory.mktemp("demo-workspace")
     settings = Settings(home=home, llm="scripted", data_dir=None)
@@ -130,6 +130,6 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 @pytest.fixture(scope="session")
 def embedded_gguf() -> Path:
     """The embedded 1.5B GGUF, assembled (once, sha256-checked) into the project's default workspace."""
-    from assistant.offline import EMBEDDED_MODELS, assemble_gguf
+    from assistant.core.offline import EMBEDDED_MODELS, assemble_gguf
 
     return assemble_gguf(EMBEDDED_MODELS["qwen2.5-coder-1.5b"], REPO / ".mka" / "llm")

@@ -22,13 +22,13 @@ from typing import Any
 from slack_sdk.signature import SignatureVerifier
 
 from assistant.agent.runner import Agent
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from assistant.llm.scripted import ScriptedChatModel
 from assistant.slack.app import build_app
 from assistant.slack.responder import PLACEHOLDER, AgentProvider, Responder
 from assistant.slack.server import http_server
 from assistant.slack.settings import SlackSettings
-from assistant.workspace import Workspace
 from tests.agent_helpers import make_agent
 
 BOT_TOKEN = "xoxb-test-token"

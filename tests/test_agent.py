@@ -11,7 +11,7 @@ from assistant.agent.events import Final, StepFinished, StepStarted, Token
 from assistant.agent.graph import REFUSAL
 from assistant.agent.memory import count_tokens, history_text
 from assistant.agent.runner import QuestionError
-from assistant.workspace import Workspace
+from assistant.core.workspace import Workspace
 from tests.agent_helpers import expected_country, make_agent
 
 
@@ -223,7 +223,7 @@ def test_routing_examples_match_the_real_tools() -> None:
     """Every example in the routing prompt validates against the tool it names (they cannot drift)."""
     import prompts
     from assistant.agent.decision import ANSWER, CLARIFY, parse_decision
-    from assistant.agent.registry import load_tools
+    from tools.families import load_tools
 
     tools = load_tools()
     examples = prompts.load_yaml("route_examples.yaml")
@@ -255,8 +255,8 @@ def test_routing_examples_do_not_repeat_eval_prompts() -> None:
 def test_routing_grammar_caps_huge_bounds_but_validation_keeps_them() -> None:
     """A 100k-character argument bound would crash llama.cpp's grammar; the schema sent is capped."""
     from assistant.agent.decision import decision_schema
-    from assistant.agent.registry import load_tools
-    from assistant.llm.client import GRAMMAR_MAX_ITEMS, GRAMMAR_MAX_LENGTH, grammar_safe
+    from assistant.core.llm_client import GRAMMAR_MAX_ITEMS, GRAMMAR_MAX_LENGTH, grammar_safe
+    from tools.families import load_tools
 
     schema = decision_schema(load_tools())
     bounds: list[int] = []
@@ -286,10 +286,10 @@ def test_warm_up_is_only_for_the_in_process_model(demo_workspace: Workspace) -> 
 
 def test_recommend_after_a_segment_targets_the_segment_when_the_model_names_several_targets() -> None:
     from assistant.agent.graph import carry_over
-    from assistant.agent.registry import load_tools
-    from tools.recommender import RecommendProductsInput
+    from tools.families import load_tools
+    from tools.recommend.tool import RecommendProductsInput
 
-    spec = load_tools(["tools.recommender"])["recommend_products"]
+    spec = load_tools()["recommend_products"]
     segment_step = {"tool": "segment_query", "ok": True, "args": {"segments": ["at_risk"], "countries": ["France"]}}
     copied = {"customer_id": "12535", "product_ids": ["22423"], "k": 3}  # ids copied from the segment's result
     assert carry_over(spec, dict(copied), [segment_step]) == {"k": 3, "segment": "at_risk", "country": "France"}
@@ -316,7 +316,7 @@ def test_an_offer_the_marketer_did_not_state_is_dropped_before_copy(demo_workspa
 
 
 def test_a_stream_stopped_early_closes_the_model_stream_and_counts_what_it_read() -> None:
-    from assistant.llm.client import LLMClient
+    from assistant.core.llm_client import LLMClient
     from assistant.llm.scripted import ScriptedChatModel
 
     client = LLMClient(ScriptedChatModel(outputs=["One two. Three four. Five six."]))

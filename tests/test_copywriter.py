@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from assistant.config import Settings
-from assistant.llm.client import LLMClient
+from assistant.core.llm_client import LLMClient
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from assistant.llm.scripted import ScriptedChatModel
-from assistant.workspace import Workspace
 from tools.context import ToolContext
 from tools.copywriter import LIMITS, WriteCopyInput, qa_issues, resolve_products, write_copy
 
@@ -19,7 +19,7 @@ BRAND: dict[str, Any] = {"words_to_avoid": ["cheap"], "claims_allowed": ["free r
 def _ctx(workspace: Workspace, *outputs: Any) -> tuple[ToolContext, ScriptedChatModel]:
     model = ScriptedChatModel(outputs=list(outputs))
     ctx = ToolContext.from_settings(Settings(home=workspace.home, llm="scripted"))
-    ctx.resource("llm_client", lambda: LLMClient(model))
+    ctx.llm = LLMClient(model)
     return ctx, model
 
 

@@ -9,10 +9,10 @@ from langgraph.checkpoint.memory import InMemorySaver
 from rich.progress import Progress
 
 from assistant.agent.runner import Agent
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from assistant.evals.runner import run_suite, write_reports
 from assistant.evals.suite import load_suite
-from assistant.workspace import Workspace
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration

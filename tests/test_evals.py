@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from assistant.agent.events import AgentResult, Step, Timings, TokenUsage
 from assistant.cli import app
+from assistant.core.workspace import Workspace
 from assistant.evals.checks import CheckContext, run_check
 from assistant.evals.suite import Assertion, SuiteError, load_suite
-from assistant.workspace import Workspace
 
 
 def result(answer: str, steps: list[Step] | None = None, total_ms: float = 1000.0) -> AgentResult:
@@ -110,7 +110,7 @@ def test_suite_errors_name_the_case(tmp_path: Path) -> None:
 def test_mka_eval_reports_and_gates_on_threshold(
     demo_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CliRunner
 ) -> None:
-    from assistant.config import get_settings
+    from assistant.core.settings import get_settings
 
     n_de = int(truth(demo_workspace, CUSTOMERS_DE))
     script = tmp_path / "script.yaml"

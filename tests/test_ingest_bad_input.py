@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.workspace import Workspace
+from assistant.core.workspace import Workspace
 
 HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
 GOOD_LINES = [

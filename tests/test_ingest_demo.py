@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.workspace import Workspace
+from assistant.core.workspace import Workspace
 
 
 def test_demo_is_labelled_synthetic_and_deterministic(mka_home: Path, cli: CliRunner) -> None:

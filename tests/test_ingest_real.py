@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assistant.workspace import Workspace
+from assistant.core.workspace import Workspace
 from tests.conftest import RETAIL_CSV, REVIEWS_CSV, SHARED_DATA, require_real_data
 
 pytestmark = pytest.mark.integration

@@ -14,8 +14,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from assistant.agent.grounding import check_answer
 from assistant.agent.runner import Agent
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from tests.agent_helpers import expected_country, sample_tools
 from tests.process_helpers import free_port
 
@@ -87,10 +87,10 @@ def test_embedded_model_judges_sentiment_without_hoarding_logits(embedded_gguf: 
     """The LLM sentiment judge on the real model; its KV-state cache keeps no logits copies (they took 24 GB)."""
     import psutil
 
-    from assistant.llm.client import LLMClient
+    from assistant.core.llm_client import LLMClient
     from assistant.llm.factory import build_chat_model
-    from assistant.llm.llama_state_cache import SlimRAMCache, stored_logit_bytes
-    from tools.sentiment_llm import judge_texts
+    from assistant.llm.llamacpp.state_cache import SlimRAMCache, stored_logit_bytes
+    from tools.sentiment.judge import judge_texts
 
     settings = Settings(home=tmp_path, llm="local", gguf_path=embedded_gguf, llm_context=2048)
     client = LLMClient(build_chat_model(settings))
@@ -122,7 +122,7 @@ def test_greedy_grammar_sampler_writes_what_the_stock_sampler_writes(embedded_gg
 
     from llama_cpp import Llama
 
-    from assistant.llm.greedy_grammar import GreedyGrammarSampler, make_fast_llama_class
+    from assistant.llm.llamacpp.greedy_grammar import GreedyGrammarSampler, make_fast_llama_class
 
     schema = {
         "type": "object",
@@ -158,8 +158,8 @@ def test_kv_states_are_saved_in_one_buffer_and_restore_to_the_same_output(embedd
     """Our save/restore skips the stock copies (~4x the state at once, the agent's peak RSS) and still restores."""
     import ctypes
 
-    from assistant.llm.greedy_grammar import make_fast_llama_class
-    from assistant.llm.llama_state_cache import SlimRAMCache
+    from assistant.llm.llamacpp.greedy_grammar import make_fast_llama_class
+    from assistant.llm.llamacpp.state_cache import SlimRAMCache
 
     llama = make_fast_llama_class()(
         model_path=str(embedded_gguf), n_ctx=1024, n_threads=2, n_batch=128, seed=7, verbose=False

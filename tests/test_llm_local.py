@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.llm.llama_thread import LlamaThread
+from assistant.llm.llamacpp.thread import LlamaThread
 
 
 def test_calls_from_any_thread_run_on_the_same_one() -> None:
@@ -64,9 +64,9 @@ def test_closing_the_stream_early_stops_the_work() -> None:
 
 
 def test_the_kv_cache_setting_reaches_the_model_and_sizes_its_state_cache(tmp_path: Path) -> None:
-    from assistant.config import Settings
+    from assistant.core.settings import Settings
     from assistant.llm.factory import build_chat_model
-    from assistant.llm.llamacpp_chat import GGML_TYPE_Q8_0, LlamaCppChatModel
+    from assistant.llm.llamacpp.chat import GGML_TYPE_Q8_0, LlamaCppChatModel
 
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF")  # never loaded: the model loads on first use

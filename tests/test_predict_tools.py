@@ -10,8 +10,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 from typer.testing import CliRunner
 
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from tools.context import ToolContext
 from tools.predict import (
     TOOLS,
@@ -164,7 +164,7 @@ def test_tool_schemas_are_small_and_described() -> None:
 
 def test_cli_predict_json_and_errors(demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.cli import app
-    from assistant.config import get_settings
+    from assistant.core.settings import get_settings
 
     monkeypatch.setenv("MKA_HOME", str(demo_workspace.home))
     monkeypatch.setenv("MKA_LLM", "scripted")

@@ -13,18 +13,18 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from tools.base import Renderable
 from tools.context import ToolContext
-from tools.recommender import (
+from tools.recommend.evaluate import ranking_metrics, top_k
+from tools.recommend.tool import (
     TOOLS,
     RecommendationError,
     RecommendProductsInput,
     RecommendProductsResult,
     recommend_products,
 )
-from tools.recsys.evaluate import ranking_metrics, top_k
 
 
 @pytest.fixture(scope="module")

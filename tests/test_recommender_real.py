@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from tools.context import ToolContext
-from tools.recommender import RecommendProductsInput, recommend_products
+from tools.recommend.tool import RecommendProductsInput, recommend_products
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import Settings, get_settings
+from assistant.core.settings import Settings, get_settings
+from assistant.core.workspace import Workspace, WorkspaceMissingError
 from assistant.ingest.append import run_append
 from assistant.ingest.errors import IngestError
-from assistant.workspace import Workspace, WorkspaceMissingError
 from tests.test_search_support import context, copy_workspace
 from tools.search import SearchProductsInput, SearchReviewsInput, retriever, search_products, search_reviews
 from vectorstore.documents import PRODUCTS, REVIEWS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.workspace import Workspace
+from assistant.core.workspace import Workspace
 from bench.retrieval_queries import paraphrase
 from tests.test_search_support import context
 from tools.search import SearchProductsInput, SearchReviewsInput, search_products, search_reviews

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.workspace import Workspace
+from assistant.core.workspace import Workspace
 from tests.test_search_support import chroma_server, context, copy_workspace, index_into_server
 from tools.context import ToolContext
 from tools.search import (
@@ -169,7 +169,7 @@ def test_unknown_product_or_category_is_a_clear_lookup_error(search_ctx: ToolCon
 
 
 def test_cli_search_json_and_errors(demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.config import get_settings
+    from assistant.core.settings import get_settings
 
     monkeypatch.setenv("MKA_HOME", str(demo_workspace.home))
     get_settings.cache_clear()

@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from tests.test_segments_real import reference_rfm
 from tools.base import Renderable
 from tools.context import ToolContext
@@ -214,7 +214,7 @@ def test_tools_are_registered_for_the_agent() -> None:
 def test_cli_segment_commands(
     mka_home: Path, cli: CliRunner, demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant.config import get_settings
+    from assistant.core.settings import get_settings
 
     monkeypatch.setenv("MKA_HOME", str(demo_workspace.home))
     get_settings.cache_clear()

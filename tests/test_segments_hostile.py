@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from tools.context import ToolContext
 from tools.segments import (
     CustomerOverviewInput,

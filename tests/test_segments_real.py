@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from assistant.ingest.categories import categorise
-from assistant.workspace import Workspace
 from tests.conftest import RETAIL_CSV, require_real_data
 from tools.context import ToolContext
 from tools.segments import SegmentResult, SegmentSpec, customer_overview, segment_query

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from tools.context import ToolContext
-from tools.sentiment import (
+from tools.sentiment.tool import (
     TOOLS,
     AnalyzeSentimentInput,
     AnalyzeSentimentResult,
@@ -171,7 +171,7 @@ def test_tools_are_registered_for_the_agent() -> None:
 
 
 def test_cli_contract(demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from assistant.config import get_settings
+    from assistant.core.settings import get_settings
 
     monkeypatch.setenv("MKA_HOME", str(demo_workspace.home))
     monkeypatch.setenv("MKA_LLM", "scripted")
@@ -201,7 +201,7 @@ def test_file_mode_uses_the_llm_judge_and_falls_back_per_sentence(
     demo_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With an LLM configured, its label wins; where its output is unusable the classifier answers."""
-    from assistant.config import get_settings
+    from assistant.core.settings import get_settings
 
     script = tmp_path / "judge.yaml"
     script.write_text(

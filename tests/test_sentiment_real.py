@@ -7,14 +7,14 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from assistant.commands.sentiment import read_labelled_file
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from tests.conftest import SHARED_DATA
 from tools.context import ToolContext
-from tools.sentiment import AnalyzeSentimentInput, analyze_sentiment, sentiment_model
-from tools.sentiment_model import Vader, is_held_out
-from tools.sentiment_text import review_text
+from tools.sentiment.labelled import read_labelled_file
+from tools.sentiment.model import Vader, is_held_out
+from tools.sentiment.text import review_text
+from tools.sentiment.tool import AnalyzeSentimentInput, analyze_sentiment, sentiment_model
 
 pytestmark = pytest.mark.integration
 

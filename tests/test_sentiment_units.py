@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from assistant.commands.sentiment import read_labelled_file
-from tools.sentiment import AnalyzeSentimentInput, ClassifySentimentInput
-from tools.sentiment_aspects import aspects_in, canonical_aspect
-from tools.sentiment_model import bucket, is_held_out, label_for, train_model, vader_only_model
-from tools.sentiment_terms import distinctive_terms
-from tools.sentiment_text import clauses, looks_english, review_text, sentences
+from tools.sentiment.aspects import aspects_in, canonical_aspect
+from tools.sentiment.labelled import read_labelled_file
+from tools.sentiment.model import bucket, is_held_out, label_for, train_model, vader_only_model
+from tools.sentiment.terms import distinctive_terms
+from tools.sentiment.text import clauses, looks_english, review_text, sentences
+from tools.sentiment.tool import AnalyzeSentimentInput, ClassifySentimentInput
 
 
 def test_sentence_and_clause_offsets_point_back_into_the_text() -> None:
@@ -124,7 +124,7 @@ def test_trained_model_is_cached_by_data_hash(tmp_path: Path) -> None:
 
     from rich.progress import Progress
 
-    from tools.sentiment_build import _trained_or_cached
+    from tools.sentiment.build import _trained_or_cached
 
     good, bad = "Fits true to size, love the soft fabric", "Runs small and the seams ripped, returned it"
     reviews = pd.DataFrame(

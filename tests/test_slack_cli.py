@@ -15,11 +15,11 @@ from slack_bolt import BoltRequest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from assistant.slack.app import build_app
 from assistant.slack.responder import AgentProvider, Responder
 from assistant.slack.settings import SlackSettings
-from assistant.workspace import Workspace
 from tests.agent_helpers import make_agent
 from tests.process_helpers import free_port
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, FakeSlack, blocks_text, direct_message, mention, post_event

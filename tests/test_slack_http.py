@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from assistant.slack.responder import LLM_DOWN, NO_DATA, PLACEHOLDER, AgentProvider
-from assistant.workspace import Workspace
 from tests.agent_helpers import expected_country
 from tests.slack_helpers import BOT_ID, BOT_USER, blocks_text, direct_message, mention, running_bot
 

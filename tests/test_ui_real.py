@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.workspace import Workspace
+from assistant.core.workspace import Workspace
 from tests.ui_helpers import ARTIFACTS, BY_COUNTRY, CHART, UIServer, browser_page, ui_server, wait_for, wait_for_answer
 
 pytestmark = pytest.mark.integration

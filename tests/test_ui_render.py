@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from assistant.agent.events import AgentEvent, AgentResult, Final, StepFinished, StepStarted, Timings, Token, TokenUsage
-from assistant.agent.registry import load_tools
 from assistant.agent.runner import QuestionError
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace, WorkspaceMissingError
 from assistant.llm.factory import LLMUnavailableError
 from assistant.ui.charts import chart_png
 from assistant.ui.copy_panel import copy_boxes, variant_text
@@ -20,9 +20,9 @@ from assistant.ui.examples import EXAMPLES, examples_for
 from assistant.ui.status import LLMInfo, status_markdown
 from assistant.ui.stream import Heartbeat, TurnFailed, friendly_error, run_turn
 from assistant.ui.turn import SLOW_AFTER_S, TurnView
-from assistant.workspace import Workspace, WorkspaceMissingError
 from tests.agent_helpers import expected_country, make_agent
 from tools.base import ChartSpec, Series
+from tools.families import load_tools
 
 
 class FakeClock:

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from gradio_client import Client
 
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from tests.process_helpers import free_port
 from tests.ui_helpers import (
     ARTIFACTS,

@@ -10,7 +10,7 @@ import textwrap
 
 import numpy as np
 
-from assistant.workspace import Workspace
+from assistant.core.workspace import Workspace
 from vectorstore.encoder import MAX_TOKENS, Encoder
 from vectorstore.numpy_minilm import NumpyMiniLM
 
@@ -44,7 +44,7 @@ def test_a_search_in_a_fresh_process_does_not_load_torch(demo_workspace: Workspa
     script = textwrap.dedent(
         """
         import json, sys
-        from assistant.config import Settings
+        from assistant.core.settings import Settings
         from tools.context import ToolContext
         from tools.search import SearchReviewsInput, search_reviews
         ctx = ToolContext.from_settings(Settings(home=sys.argv[1], llm="scripted"))

@@ -1,14 +1,49 @@
-"""Shapes every tool result can offer the front doors: a chart spec and a markdown rendering.
+"""The one declaration of a tool, and the shapes every tool result can offer the front doors.
 
-Tools return pydantic models. Front doors (agent, Gradio, Slack) render them deterministically:
-`to_markdown()` for text and tables, `charts()` for what a marketer would rather look at.
+A tool family (a package under tools/) exports `TOOLS: list[Tool]`; the agent's registry, the graph's policies,
+the CLI's tool commands and the evals all read that one declaration. Tools return pydantic models that front
+doors (agent, Gradio, Slack) render deterministically: `to_markdown()` for text and tables, `charts()` for what a
+marketer would rather look at.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, Field
+
+from tools.context import ToolContext
+
+InputT = TypeVar("InputT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class PriorStep:
+    """What a carry-over hook sees of an earlier, successful step of the same request."""
+
+    tool: str
+    args: dict[str, Any]
+    result: dict[str, Any]
+
+
+# Fill a later tool's missing arguments from earlier steps of the same request (segment -> recommend -> copy),
+# so a small model need not copy long ids between steps: (the model's args, earlier steps) -> args.
+CarryOver = Callable[[dict[str, Any], Sequence[PriorStep]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Tool(Generic[InputT]):
+    """A tool the agent can route to and the CLI can run: a typed function over the workspace."""
+
+    name: str
+    input_model: type[InputT]
+    run: Callable[[InputT, ToolContext], BaseModel]
+    description: str  # one line the routing model reads
+    carry_over: CarryOver | None = None
+    narrate: bool = True  # False: the result is the answer itself (a copy draft); nothing to narrate
+    errors: tuple[type[Exception], ...] = ()  # raised for bad arguments or data; shown as one line, never a trace
 
 
 class Series(BaseModel):

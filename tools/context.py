@@ -1,4 +1,5 @@
-"""What every tool gets passed: settings, the workspace, and lazily opened shared resources.
+"""What every tool gets passed: settings, the workspace, the LLM client (for tools that write), and lazily
+opened shared resources.
 
 No module-level globals: the agent, the CLI and tests each build a ToolContext and pass it in.
 """
@@ -12,8 +13,9 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from assistant.config import Settings
-from assistant.workspace import Workspace
+from assistant.core.llm_client import LLMClient
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 
 T = TypeVar("T")
 
@@ -22,6 +24,7 @@ T = TypeVar("T")
 class ToolContext:
     settings: Settings
     workspace: Workspace
+    llm: LLMClient | None = None  # set by the agent; tools that write (copy) need it
     _resources: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 

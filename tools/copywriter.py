@@ -8,6 +8,7 @@ still fails is trimmed where that is safe and otherwise flagged. Copy is always 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,8 +16,8 @@ import yaml
 from pydantic import BaseModel, Field, field_validator
 
 import prompts
-from assistant.agent.pii import contains_pii, mask_pii
-from tools.base import ChartSpec
+from assistant.core.privacy import contains_pii, mask_pii
+from tools.base import ChartSpec, PriorStep, Tool
 from tools.context import ToolContext
 
 Channel = Literal["email", "sms", "push", "ad", "social"]
@@ -58,10 +59,10 @@ class WriteCopyInput(BaseModel):
         return cleaned
 
     @classmethod
-    def carry_over(cls, args: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    def carry_over(cls, args: dict[str, Any], steps: Sequence[PriorStep]) -> dict[str, Any]:
         """Products from an earlier recommendation, audience from an earlier segment, when not given."""
         for step in reversed(steps):
-            result = step.get("result") or {}
+            result = step.result
             if not args.get("products") and isinstance(result.get("items"), list):
                 args["products"] = [str(i.get("product_id")) for i in result["items"][:3] if i.get("product_id")]
             if not args.get("audience") and result.get("definition"):
@@ -238,9 +239,7 @@ def _safe_fix(variant: dict[str, str], channel: str) -> dict[str, str]:
 def write_copy(args: WriteCopyInput, ctx: ToolContext) -> CopyResult:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from assistant.llm.client import LLMClient
-
-    llm: LLMClient | None = ctx.resource("llm_client", lambda: None)
+    llm = ctx.llm
     if llm is None:
         raise RuntimeError("write_copy needs an LLM: run it through the agent (mka ask / chat / ui)")
     products = resolve_products(args.products, ctx)
@@ -291,11 +290,13 @@ def write_copy(args: WriteCopyInput, ctx: ToolContext) -> CopyResult:
     )
 
 
-TOOLS = [
-    (
-        "write_copy",
-        WriteCopyInput,
-        write_copy,
-        "Write draft campaign copy (email, sms, push, ad, social) for an audience and products.",
-    )
+TOOLS: list[Tool[Any]] = [
+    Tool(
+        name="write_copy",
+        input_model=WriteCopyInput,
+        run=write_copy,
+        description=("Write draft campaign copy (email, sms, push, ad, social) for an audience and products."),
+        carry_over=WriteCopyInput.carry_over,
+        narrate=False,
+    ),
 ]

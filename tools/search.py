@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tools.base import ChartSpec, Series, Table
+from tools.base import ChartSpec, Series, Table, Tool
 from tools.context import ToolContext
 from vectorstore.documents import PRODUCTS, REVIEWS
 from vectorstore.filters import Condition
 from vectorstore.quotes import quote_span
 from vectorstore.retriever import Mode, Result, Retriever
+from vectorstore.store import IndexUnavailableError
 
 if TYPE_CHECKING:
     from vectorstore.encoder import Encoder
@@ -288,18 +289,29 @@ def _opt_str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-TOOLS = [
-    (
-        "search_reviews",
-        SearchReviewsInput,
-        search_reviews,
-        "Find and quote customer reviews about a topic (e.g. 'zipper broke', 'runs small'), optionally for "
-        "one product, category, rating range or sentiment.",
+TOOLS: list[Tool[Any]] = [
+    Tool(
+        name="search_reviews",
+        input_model=SearchReviewsInput,
+        run=search_reviews,
+        description=(
+            "Find and quote customer reviews about a topic (e.g. 'zipper broke', 'runs small'), optionally for "
+            "one product, category, rating range or sentiment."
+        ),
+        errors=(LookupError, ValueError, IndexUnavailableError),
     ),
-    (
-        "search_products",
-        SearchProductsInput,
-        search_products,
-        "Find products by what they are like (e.g. 'linen summer dress') and get their ids.",
+    Tool(
+        name="search_products",
+        input_model=SearchProductsInput,
+        run=search_products,
+        description=("Find products by what they are like (e.g. 'linen summer dress') and get their ids."),
+        errors=(LookupError, ValueError, IndexUnavailableError),
     ),
 ]
+
+
+def build_step(ctx: Any) -> dict[str, Any]:
+    """Ingest build step: embed products and reviews into the retrieval store (vectorstore/index.py)."""
+    from vectorstore.index import build_step as run
+
+    return run(ctx)

@@ -14,7 +14,7 @@ from vectorstore.encoder import Encoder
 from vectorstore.store import VectorStore
 
 if TYPE_CHECKING:
-    from assistant.ingest.pipeline import BuildContext
+    from assistant.core.workspace import BuildContext
 
 
 def index_documents(

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.agent.registry import ToolSpec
+from tools.base import Tool
 
 ANSWER = "answer"
 CLARIFY = "clarify"
@@ -52,7 +52,7 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def decision_schema(tools: dict[str, ToolSpec]) -> dict[str, Any]:
+def decision_schema(tools: dict[str, Tool[Any]]) -> dict[str, Any]:
     tool_names = list(tools)
     next_schema = {"type": "array", "items": {"enum": tool_names}, "maxItems": MAX_FOLLOW_UPS}
     branches: list[dict[str, Any]] = [
@@ -86,7 +86,7 @@ def format_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_decision(raw: dict[str, Any], tools: dict[str, ToolSpec]) -> tuple[Decision, BaseModel | None]:
+def parse_decision(raw: dict[str, Any], tools: dict[str, Tool[Any]]) -> tuple[Decision, BaseModel | None]:
     """(decision, validated tool input). Raises ArgsError when the tool's arguments do not validate."""
     try:
         decision = Decision.model_validate(raw)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
@@ -26,9 +25,9 @@ from assistant.agent.decision import ANSWER, CLARIFY, ArgsError, decision_schema
 from assistant.agent.events import StepFinished, StepStarted, Token
 from assistant.agent.grounding import check_answer, remove_unsupported
 from assistant.agent.memory import history_text
-from assistant.agent.pii import mask_pii
-from assistant.agent.registry import ToolSpec
-from assistant.llm.client import LLMClient, StructuredOutputError
+from assistant.core.llm_client import LLMClient, StructuredOutputError
+from assistant.core.privacy import mask_pii
+from tools.base import PriorStep, Tool
 from tools.context import ToolContext
 
 MAX_STEPS = 4
@@ -36,7 +35,6 @@ MAX_STORED_MESSAGES = 40
 RESULT_CHARS = 700  # per step, of the brief the model reads (the marketer sees the full result)
 NARRATION_TOKENS = 90
 NARRATION_SENTENCES = 2  # the prompt asks for two; a small model often writes a third (~2 s on 2 cores)
-SELF_EXPLAINING = {"write_copy"}  # results that need no narration
 REFUSAL = (
     "I can't share customers' personal details such as email addresses, phone numbers or names — they never "
     "leave the warehouse through this assistant. I can give you customer ids, segment sizes and a CSV export of "
@@ -62,7 +60,7 @@ class AgentState(TypedDict, total=False):
 @dataclass
 class AgentDeps:
     llm: LLMClient
-    tools: dict[str, ToolSpec]
+    tools: dict[str, Tool[Any]]
     ctx: ToolContext
     memory_tokens: int = 1500
     examples: list[dict[str, Any]] | None = None
@@ -266,7 +264,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
 
     def respond(state: AgentState) -> dict[str, Any]:
         steps = state.get("steps", [])
-        if steps and all(s["ok"] and s["tool"] in SELF_EXPLAINING for s in steps):
+        if steps and all(s["ok"] and not deps.tools[s["tool"]].narrate for s in steps):
             answer = "\n\n".join(s["markdown"] for s in steps)  # the draft is the answer; nothing to narrate
             return {"answer": answer}
         return narrate(state, prompts.render("respond_system.j2"), "respond_user.j2")
@@ -319,42 +317,12 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
 
 
 def _guard(state: AgentState) -> dict[str, Any]:
-    from assistant.agent.pii import asks_for_pii
+    from assistant.core.privacy import asks_for_pii
 
     return {"outcome": "refuse" if asks_for_pii(state["question"]) else "route"}
 
 
-# Carry-over: fill a later tool's missing arguments from earlier steps of the same request (segment ->
-# recommend -> copy), so a small model need not copy long ids between steps. A tool opts in with a classmethod
-# `carry_over(args: dict, steps: list[dict]) -> dict` on its input model, or with an entry below.
-CarryOver = Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]
-_TARGETS = ("customer_id", "product_ids", "segment", "country", "interest")
-
-
-def _recommend_for_segment(args: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
-    """Recommend for the segment an earlier step found, when the model named no target — or several at once
-    (a small model copies customer and product ids from the segment's result into one call: "for them" means
-    the segment)."""
-    given = {"segment/country" if k in ("segment", "country") else k for k in _TARGETS if args.get(k)}
-    if len(given) > 1 and any(step["tool"] == "segment_query" for step in steps):
-        args = {k: v for k, v in args.items() if k not in _TARGETS}
-    elif given:
-        return args
-    for step in reversed(steps):
-        if step["tool"] == "segment_query":
-            segments, countries = step["args"].get("segments") or [], step["args"].get("countries") or []
-            if segments:
-                args["segment"] = segments[0]
-            if countries:
-                args["country"] = countries[0]
-            break
-    return args
-
-
-CARRY_OVERS: dict[str, CarryOver] = {"recommend_products": _recommend_for_segment}
-
-
-def carry_over(spec: ToolSpec, args: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
-    hook: CarryOver | None = getattr(spec.input_model, "carry_over", None) or CARRY_OVERS.get(spec.name)
-    previous = [s for s in steps if s["ok"]]
-    return hook(args, previous) if hook and previous else args
+def carry_over(tool: Tool[Any], args: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fill the tool's missing arguments from earlier successful steps of the same request (tools/base.py)."""
+    previous = [PriorStep(tool=s["tool"], args=s["args"], result=s["result"]) for s in steps if s["ok"]]
+    return tool.carry_over(args, previous) if tool.carry_over and previous else args

@@ -23,15 +23,15 @@ from assistant.agent.events import (
     TokenUsage,
 )
 from assistant.agent.graph import AgentDeps, build_graph, warm_up
-from assistant.agent.pii import mask_pii
-from assistant.agent.registry import ToolSpec, load_tools
-from assistant.config import Settings
-from assistant.llm.client import LLMClient
+from assistant.core.llm_client import LLMClient
+from assistant.core.offline import apply_offline_env, install_tiktoken_cache
+from assistant.core.privacy import mask_pii
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from assistant.llm.factory import build_chat_model
-from assistant.offline import apply_offline_env, install_tiktoken_cache
-from assistant.workspace import Workspace
-from tools.base import ChartSpec
+from tools.base import ChartSpec, Tool
 from tools.context import ToolContext
+from tools.families import load_tools
 
 MAX_QUESTION_CHARS = 4000
 
@@ -46,7 +46,7 @@ class Agent:
         settings: Settings,
         *,
         chat_model: BaseChatModel | None = None,
-        tools: dict[str, ToolSpec] | None = None,
+        tools: dict[str, Tool[Any]] | None = None,
         checkpointer: Any | None = None,
         ctx: ToolContext | None = None,
     ) -> None:
@@ -57,7 +57,7 @@ class Agent:
         self.ctx = ctx or ToolContext.from_settings(settings)
         self.chat_model = chat_model or build_chat_model(settings)
         self.llm = LLMClient(self.chat_model, log_path=settings.log_prompts)
-        self.ctx.resource("llm_client", lambda: self.llm)  # the copywriter tool writes through the same client
+        self.ctx.llm = self.llm  # the copywriter tool writes through the same client
         self.tools = tools if tools is not None else load_tools()
         if checkpointer is None:
             from assistant.agent.memory import sqlite_checkpointer

@@ -10,9 +10,9 @@ from assistant.commands.common import fail, load_settings, print_json, progress_
 
 
 def run_append_command(path: Path, as_json: bool, quiet: bool, combined_with_sources: bool) -> None:
+    from assistant.core.workspace import WorkspaceMissingError
     from assistant.ingest.append import run_append
     from assistant.ingest.errors import IngestError
-    from assistant.workspace import WorkspaceMissingError
     from vectorstore.store import IndexUnavailableError
 
     if combined_with_sources:

@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
 
 def _agent() -> Agent:
     from assistant.agent.runner import Agent
+    from assistant.core.workspace import Workspace, WorkspaceMissingError
     from assistant.llm.factory import LLMUnavailableError
-    from assistant.workspace import Workspace, WorkspaceMissingError
 
     settings = load_settings()
     try:

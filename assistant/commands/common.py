@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from assistant.config import Settings, get_settings
-from assistant.offline import apply_offline_env
-from assistant.workspace import Workspace
+from assistant.core.console import err_console, fail, load_settings, print_json, progress_bars
 
-err_console = Console(stderr=True)
-
-
-def load_settings() -> Settings:
-    settings = get_settings()
-    apply_offline_env(Workspace(settings.home).tiktoken_dir)
-    return settings
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """One line on stderr naming what is wrong, then exit non-zero."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def progress_bars(quiet: bool = False) -> Iterator[Progress]:
-    """Progress bars on stderr (so `--json` output on stdout stays clean)."""
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=quiet,
-        transient=False,
-    )
-    with progress:
-        yield progress
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=str, ensure_ascii=False) + "\n")
+__all__ = ["err_console", "fail", "load_settings", "print_json", "progress_bars", "run_tool", "validation_message"]
 
 
 def validation_message(exc: Any) -> str:
@@ -71,7 +32,7 @@ def run_tool(
     """
     from pydantic import ValidationError
 
-    from assistant.workspace import WorkspaceMissingError
+    from assistant.core.workspace import WorkspaceMissingError
     from tools.context import ToolContext
 
     try:

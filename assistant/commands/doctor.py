@@ -33,8 +33,8 @@ PACKAGES = [
 
 
 def run_checks(full_hash: bool = False) -> list[Check]:
-    from assistant.offline import EMBEDDED_MODELS, OFFLINE_ENV, is_verified, tiktoken_ready, verify_file
-    from assistant.workspace import Workspace
+    from assistant.core.offline import EMBEDDED_MODELS, OFFLINE_ENV, is_verified, tiktoken_ready, verify_file
+    from assistant.core.workspace import Workspace
 
     settings = load_settings()
     ws = Workspace(settings.home)

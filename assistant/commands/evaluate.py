@@ -18,7 +18,7 @@ def make_judge(settings: Any, provider: str) -> Any:
     """A judge model for `rubric` checks: returns (passed, reason)."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from assistant.llm.client import LLMClient
+    from assistant.core.llm_client import LLMClient
     from assistant.llm.factory import build_chat_model
 
     client = LLMClient(build_chat_model(settings.model_copy(update={"llm": provider})))
@@ -49,10 +49,10 @@ def eval_command(
     from langgraph.checkpoint.memory import InMemorySaver
 
     from assistant.agent.runner import Agent
+    from assistant.core.workspace import Workspace, WorkspaceMissingError
     from assistant.evals.runner import run_suite, to_markdown, write_reports
     from assistant.evals.suite import SuiteError, load_suite
     from assistant.llm.factory import LLMUnavailableError
-    from assistant.workspace import Workspace, WorkspaceMissingError
 
     settings = load_settings()
     if llm:

@@ -42,9 +42,9 @@ def ingest(
         from assistant.commands.append import run_append_command
 
         return run_append_command(append, as_json, quiet, bool(demo or data_dir or orders or reviews or mapping))
+    from assistant.core.workspace import Workspace
     from assistant.ingest.errors import IngestError
     from assistant.ingest.pipeline import Sources, run_ingest
-    from assistant.workspace import Workspace
 
     settings = load_settings()
     if if_missing:

@@ -27,7 +27,7 @@ def recommend(
 ) -> None:
     """Recommend products (with reasons and the model used) from the models trained at ingest."""
     from assistant.commands.common import run_tool
-    from tools.recommender import RecommendationError, RecommendProductsInput, recommend_products
+    from tools.recommend.tool import RecommendationError, RecommendProductsInput, recommend_products
 
     def build_input() -> RecommendProductsInput:
         return RecommendProductsInput(

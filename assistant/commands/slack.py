@@ -34,12 +34,12 @@ def slack(
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
+    from assistant.core.workspace import WorkspaceMissingError
     from assistant.llm.factory import LLMUnavailableError
     from assistant.slack.app import build_app
     from assistant.slack.responder import AgentProvider, Responder
     from assistant.slack.server import serve_http, serve_socket_mode
     from assistant.slack.settings import SlackSettings, SlackSettingsError
-    from assistant.workspace import WorkspaceMissingError
 
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"

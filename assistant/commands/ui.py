@@ -24,8 +24,8 @@ def ui(
 ) -> None:
     """Open the chat UI: streaming answers, tool steps, charts, tables, copy drafts and CSV exports."""
     from assistant.agent.runner import Agent
+    from assistant.core.workspace import Workspace, WorkspaceMissingError
     from assistant.llm.factory import LLMUnavailableError
-    from assistant.workspace import Workspace, WorkspaceMissingError
 
     settings = load_settings()
     try:

@@ -11,7 +11,7 @@ import duckdb
 
 from assistant.agent.events import AgentResult
 from assistant.agent.grounding import NUMBER, quotations
-from assistant.agent.pii import EMAIL, contains_pii
+from assistant.core.privacy import EMAIL, contains_pii
 from assistant.evals.suite import Assertion, NumberExpectation, ToolExpectation
 
 # Retail stock codes (5 digits + optional letters) and clothing ids as shown in names ("Dresses #1078").

@@ -22,7 +22,8 @@ import pandas as pd
 from pydantic import BaseModel, Field
 from rich.progress import Progress
 
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import MANIFEST_FILE, Workspace
 from assistant.ingest import clothing_reviews, online_retail
 from assistant.ingest.errors import IngestError
 from assistant.ingest.orders import OrderTables
@@ -30,7 +31,6 @@ from assistant.ingest.readers import header_fields_any
 from assistant.ingest.report import AdapterReport
 from assistant.ingest.reviews import ReviewTables
 from assistant.ingest.schema import column_names
-from assistant.workspace import MANIFEST_FILE, Workspace
 
 
 class AppendSummary(BaseModel):

@@ -5,10 +5,7 @@ Everything is written into a fresh build directory; only a build that finished i
 
 from __future__ import annotations
 
-import importlib
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +14,8 @@ import pandas as pd
 from pydantic import BaseModel
 from rich.progress import Progress
 
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import BuildContext, Workspace
 from assistant.ingest import clothing_reviews, demo, generic_csv, online_retail
 from assistant.ingest.errors import IngestError
 from assistant.ingest.orders import OrderTables
@@ -25,19 +23,9 @@ from assistant.ingest.readers import header_fields_any
 from assistant.ingest.report import AdapterReport, IngestSummary, WarehouseCounts
 from assistant.ingest.reviews import ReviewTables
 from assistant.ingest.schema import TABLES, column_names, create_statements
-from assistant.workspace import BuildDir, Workspace
+from tools.families import build_steps
 
 SCHEMA_VERSION = 1
-
-# Build steps run on every fresh build, in order, after the warehouse is written: "module:function",
-# each `function(ctx: BuildContext) -> dict` (a JSON-able summary for the manifest). Imported lazily.
-BUILD_STEPS: list[str] = [
-    "tools.segments:build_step",
-    "tools.predict:build_step",
-    "tools.recommender:build_step",
-    "tools.sentiment:build_step",
-    "vectorstore.index:build_step",  # last: review metadata carries the sentiment label
-]
 
 
 class Sources(BaseModel):
@@ -48,17 +36,6 @@ class Sources(BaseModel):
     reviews: Path | None = None
     mapping: Path | None = None
     demo: bool = False
-
-
-@dataclass
-class BuildContext:
-    """What a build step gets: the build being written, a writable warehouse connection, settings."""
-
-    build: BuildDir
-    con: duckdb.DuckDBPyConnection
-    settings: Settings
-    progress: Progress
-    synthetic: bool
 
 
 def _find(directory: Path, *names: str) -> Path | None:
@@ -190,16 +167,6 @@ def warehouse_counts(con: duckdb.DuckDBPyConnection, lines_read: int) -> Warehou
     )
 
 
-def _resolve_step(spec: str) -> Callable[[BuildContext], dict[str, Any]]:
-    module, _, attr = spec.partition(":")
-    fn: Callable[[BuildContext], dict[str, Any]] = getattr(importlib.import_module(module), attr)
-    return fn
-
-
-def step_name(spec: str) -> str:
-    return spec.partition(":")[0].rsplit(".", 1)[-1]
-
-
 def run_ingest(
     sources: Sources,
     settings: Settings,
@@ -231,12 +198,11 @@ def run_ingest(
             progress.update(task, completed=1)
             ctx = BuildContext(build=build, con=con, settings=settings, progress=progress, synthetic=synthetic)
             step_results: dict[str, dict[str, Any]] = {}
-            for spec in BUILD_STEPS:
-                name = step_name(spec)
+            for name, step in build_steps():  # each tool family's, in dependency order (tools/families.py)
                 if name in skip_steps or "all" in skip_steps:
                     step_results[name] = {"skipped": True}
                     continue
-                step_results[name] = _resolve_step(spec)(ctx)
+                step_results[name] = step(ctx)
             con.execute("CHECKPOINT")
         finally:
             con.close()

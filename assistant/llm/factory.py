@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from langchain_core.language_models import BaseChatModel
 
-from assistant.config import Settings
-from assistant.offline import EMBEDDED_MODELS
-from assistant.workspace import Workspace
+from assistant.core.offline import EMBEDDED_MODELS
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 
 
 class LLMUnavailableError(RuntimeError):
@@ -27,7 +27,7 @@ def local_model_path(settings: Settings) -> str:
 
 def build_chat_model(settings: Settings) -> BaseChatModel:
     if settings.llm == "local":
-        from assistant.llm.llamacpp_chat import STATE_SIZE_VS_Q8, LlamaCppChatModel
+        from assistant.llm.llamacpp.chat import STATE_SIZE_VS_Q8, LlamaCppChatModel
 
         cache_mb = settings.llm_state_cache_mb
         if "llm_state_cache_mb" not in settings.model_fields_set:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.agent.pii import mask_pii
+from assistant.core.privacy import mask_pii
 
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50

@@ -16,12 +16,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import WebClient
 
 from assistant.agent.events import Final, StepFinished, StepStarted
-from assistant.config import Settings
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace
 from assistant.slack.charts import chart_filename, render_png
 from assistant.slack.dedupe import SeenEvents
 from assistant.slack.formatting import COPY_TOOL, CopyStep, SlackMessage, answer_messages, escape, notice
 from assistant.slack.incoming import SlackQuestion
-from assistant.workspace import Workspace
 from tools.base import ChartSpec
 
 if TYPE_CHECKING:
@@ -107,8 +107,8 @@ class Responder:
     ) -> tuple[list[SlackMessage], list[ChartSpec]]:
         """The reply messages and the charts to upload; errors become a friendly message and no charts."""
         from assistant.agent.runner import QuestionError
+        from assistant.core.workspace import WorkspaceMissingError
         from assistant.llm.factory import LLMUnavailableError
-        from assistant.workspace import WorkspaceMissingError
 
         try:
             agent = self.agents.get()

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from assistant.config import Settings
-from assistant.workspace import Workspace, WorkspaceMissingError
+from assistant.core.settings import Settings
+from assistant.core.workspace import Workspace, WorkspaceMissingError
 
 
 class LLMInfo(BaseModel):

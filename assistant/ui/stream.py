@@ -33,8 +33,8 @@ _DONE = object()
 def friendly_error(exc: BaseException) -> str:
     """What a marketer should read for an exception raised while answering (details go to the server log)."""
     from assistant.agent.runner import QuestionError
+    from assistant.core.workspace import WorkspaceMissingError
     from assistant.llm.factory import LLMUnavailableError
-    from assistant.workspace import WorkspaceMissingError
 
     if isinstance(exc, QuestionError):
         return f"I could not take that question: {exc}"

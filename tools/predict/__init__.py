@@ -11,39 +11,52 @@ from __future__ import annotations
 
 from typing import Any
 
+from tools.base import Tool
 from tools.predict.churn import PredictChurnInput, PredictChurnResult, predict_churn
 from tools.predict.clv import PredictClvInput, PredictClvResult, predict_clv
 from tools.predict.common import PredictionError
 from tools.predict.forecast import ForecastSalesInput, ForecastSalesResult, forecast_sales
 from tools.predict.response import CampaignResponseInput, CampaignResponseResult, campaign_response
 
-TOOLS: list[tuple[str, type, Any, str]] = [
-    (
-        "predict_churn",
-        PredictChurnInput,
-        predict_churn,
-        "Churn risk, a prediction: which active customers are likely to stop buying in the next 90 days, how many, "
-        "and why (drivers). Customers already lost are a segment (segment_query).",
+TOOLS: list[Tool[Any]] = [
+    Tool(
+        name="predict_churn",
+        input_model=PredictChurnInput,
+        run=predict_churn,
+        description=(
+            "Churn risk, a prediction: which active customers are likely to stop buying in the next 90 days, how many, "
+            "and why (drivers). Customers already lost are a segment (segment_query)."
+        ),
+        errors=(PredictionError,),
     ),
-    (
-        "predict_clv",
-        PredictClvInput,
-        predict_clv,
-        "Customer lifetime value, a prediction: expected purchases and spend over the next months for a customer, "
-        "segment or country, with ranges.",
+    Tool(
+        name="predict_clv",
+        input_model=PredictClvInput,
+        run=predict_clv,
+        description=(
+            "Customer lifetime value, a prediction: expected purchases and spend over the next months for a customer, "
+            "segment or country, with ranges."
+        ),
+        errors=(PredictionError,),
     ),
-    (
-        "forecast_sales",
-        ForecastSalesInput,
-        forecast_sales,
-        "Sales forecast: revenue or orders for the coming weeks or months, overall or per product category, "
-        "with ranges.",
+    Tool(
+        name="forecast_sales",
+        input_model=ForecastSalesInput,
+        run=forecast_sales,
+        description=(
+            "Sales forecast: revenue or orders for the coming weeks or months, overall or per product category, "
+            "with ranges."
+        ),
+        errors=(PredictionError,),
     ),
-    (
-        "campaign_response",
-        CampaignResponseInput,
-        campaign_response,
-        "Phone campaign response: which customer groups are most likely to say yes, and who to call first.",
+    Tool(
+        name="campaign_response",
+        input_model=CampaignResponseInput,
+        run=campaign_response,
+        description=(
+            "Phone campaign response: which customer groups are most likely to say yes, and who to call first."
+        ),
+        errors=(PredictionError,),
     ),
 ]
 

@@ -27,7 +27,7 @@ from tools.predict.customer_scores import compute_customer_predictions
 from tools.predict.response_model import bank_path, load_bank, score_contacts
 
 if TYPE_CHECKING:
-    from assistant.ingest.pipeline import BuildContext
+    from assistant.core.workspace import BuildContext
 
 
 def _store(ctx: BuildContext, table: str, frame: pd.DataFrame) -> None:

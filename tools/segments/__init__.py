@@ -7,11 +7,9 @@ customer ids with segment_customer_ids(spec, ctx). The ingest build step is `too
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
-
+from tools.base import Tool
 from tools.segments.explain import ExplainSegmentInput, ExplainSegmentResult, explain_segment
 from tools.segments.overview import CustomerOverviewInput, CustomerOverviewResult, customer_overview
 from tools.segments.results import SegmentResult
@@ -19,27 +17,39 @@ from tools.segments.segment_tool import segment_customer_ids, segment_query
 from tools.segments.spec import GroupBy, SegmentName, SegmentQueryError, SegmentSpec, SortKey
 from tools.segments.sqlrun import QueryTimeoutError
 
-TOOLS: list[tuple[str, type[BaseModel], Callable[..., Any], str]] = [
-    (
-        "segment_query",
-        SegmentSpec,
-        segment_query,
-        "Find and count customers by RFM segment (incl. lost), country, spend, recency, or a product or category "
-        "they bought: the group's size and the revenue it brought in so far, breakdown by country/segment/cluster/"
-        "month, customer ids and CSV export.",
+SEGMENT_ERRORS = (SegmentQueryError, QueryTimeoutError)
+
+TOOLS: list[Tool[Any]] = [
+    Tool(
+        name="segment_query",
+        input_model=SegmentSpec,
+        run=segment_query,
+        description=(
+            "Find and count customers by RFM segment (incl. lost), country, spend, recency, or a product or category "
+            "they bought: the group's size and the revenue it brought in so far, breakdown by country/segment/cluster/"
+            "month, customer ids and CSV export."
+        ),
+        errors=SEGMENT_ERRORS,
     ),
-    (
-        "customer_overview",
-        CustomerOverviewInput,
-        customer_overview,
-        "Overview of the whole customer base or one country: repeat rate (share buying more than once), orders per "
-        "customer, average order value, monthly active customers and revenue, top products and categories.",
+    Tool(
+        name="customer_overview",
+        input_model=CustomerOverviewInput,
+        run=customer_overview,
+        description=(
+            "Overview of the whole customer base or one country: repeat rate (share buying more than once), orders per "
+            "customer, average order value, monthly active customers and revenue, top products and categories."
+        ),
+        errors=SEGMENT_ERRORS,
     ),
-    (
-        "explain_segment",
-        ExplainSegmentInput,
-        explain_segment,
-        "Explain why customers are in a segment or cluster: simple if-then rules from a decision tree, with accuracy.",
+    Tool(
+        name="explain_segment",
+        input_model=ExplainSegmentInput,
+        run=explain_segment,
+        description=(
+            "Explain why customers are in a segment or cluster: simple if-then rules from a decision tree, "
+            "with accuracy."
+        ),
+        errors=SEGMENT_ERRORS,
     ),
 ]
 

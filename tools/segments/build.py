@@ -15,7 +15,7 @@ from tools.segments.clusters import fit_clusters
 from tools.segments.rfm import RFM_SELECT
 
 if TYPE_CHECKING:
-    from assistant.ingest.pipeline import BuildContext
+    from assistant.core.workspace import BuildContext
 
 MODEL_DIR = "segments"
 MODEL_FILE = "kmeans.json"

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.recsys.train import Recommender
+from tools.recommend.train import Recommender
 
 
 def history_reasons(

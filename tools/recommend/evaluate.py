@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import BaseModel
 from scipy import sparse
 
-from tools.recsys.data import Interactions, TrainingData, purchases_from_events, training_data
+from tools.recommend.data import Interactions, TrainingData, purchases_from_events, training_data
 
 Protocol = Literal["all", "new"]
 

@@ -13,7 +13,7 @@ from collections import Counter
 
 from pydantic import BaseModel, Field
 
-from tools.sentiment_text import words
+from tools.sentiment.text import words
 
 # Function words that carry no opinion. Negations are kept: "not worth" is a phrase worth seeing.
 _STOP = frozenset(

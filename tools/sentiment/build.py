@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tools.sentiment_aspects import aspects_in
-from tools.sentiment_model import (
+from tools.sentiment.aspects import aspects_in
+from tools.sentiment.model import (
     MODEL_FILE,
     MODEL_VERSION,
     SentimentModel,
@@ -30,10 +30,10 @@ from tools.sentiment_model import (
     train_model,
     vader_only_model,
 )
-from tools.sentiment_text import clauses, review_text, sentences
+from tools.sentiment.text import clauses, review_text, sentences
 
 if TYPE_CHECKING:
-    from assistant.ingest.pipeline import BuildContext
+    from assistant.core.workspace import BuildContext
 
 SCORE_BATCH = 2000
 MIN_TRAINING_REVIEWS = 100

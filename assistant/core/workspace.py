@@ -24,9 +24,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from assistant.core.settings import Settings
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 MANIFEST_FILE = "manifest.json"
@@ -162,3 +167,14 @@ class BuildDir:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         (self.path / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+
+
+@dataclass
+class BuildContext:
+    """What an ingest build step gets: the build being written, a writable warehouse connection, settings."""
+
+    build: BuildDir
+    con: duckdb.DuckDBPyConnection
+    settings: Settings
+    progress: Progress
+    synthetic: bool

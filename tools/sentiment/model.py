@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tools.sentiment_text import MAX_SCORED_CHARS, review_text, sentences, words
+from tools.sentiment.text import MAX_SCORED_CHARS, review_text, sentences, words
 
 Label = Literal["positive", "neutral", "negative"]
 MODEL_VERSION = 2

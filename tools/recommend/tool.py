@@ -2,24 +2,26 @@
 what matches a free-text interest, each item with a reason a marketer can read and the model used.
 
 Models are trained at ingest (`build_step`, skip with `mka ingest --skip recommender`) into
-`models/recommender/` and loaded once per ToolContext. See tools/recsys/ for the models and the hybrid.
+`models/recommender/` and loaded once per ToolContext. The other modules of tools/recommend/ hold the models
+and the hybrid.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from tools.base import ChartSpec, Series, Table
+from tools.base import ChartSpec, PriorStep, Series, Table, Tool
 from tools.context import ToolContext
 from tools.segments.spec import SegmentName
 
 if TYPE_CHECKING:
-    from assistant.ingest.pipeline import BuildContext
-    from tools.recsys.train import Recommender
+    from assistant.core.workspace import BuildContext
+    from tools.recommend.train import Recommender
 
 MAX_K = 50
 MAX_BASKET = 50
@@ -159,7 +161,7 @@ class RecommendProductsResult(BaseModel):
 
 
 def load_recommender(ctx: ToolContext) -> Recommender:
-    from tools.recsys.train import Recommender
+    from tools.recommend.train import Recommender
 
     directory = ctx.workspace.models_dir / MODEL_DIR
     if not (directory / "recommender.json").is_file():
@@ -225,8 +227,8 @@ def _recommend_history(
     rec: Recommender, serving: dict[str, Any], history: np.ndarray, k: int, exclude: bool
 ) -> tuple[list[Recommendation], str]:
     """Hybrid ranking for a purchase history (item indices), with the dominant signal's reason."""
-    from tools.recsys.data import history_matrix
-    from tools.recsys.reasons import history_reasons
+    from tools.recommend.data import history_matrix
+    from tools.recommend.reasons import history_reasons
 
     hybrid = rec.hybrid
     parts = hybrid.parts(history_matrix([history.tolist()], rec.interactions.n_items))
@@ -245,8 +247,8 @@ def _recommend_history(
 
 
 def _popular_now(rec: Recommender, serving: dict[str, Any], k: int) -> list[Recommendation]:
-    from tools.recsys.data import history_matrix
-    from tools.recsys.reasons import history_reasons
+    from tools.recommend.data import history_matrix
+    from tools.recommend.reasons import history_reasons
 
     seasonal = rec.models["seasonal_popularity"]
     scores = seasonal.score(history_matrix([[]], rec.interactions.n_items))[0]
@@ -452,14 +454,41 @@ def recommend_products(args: RecommendProductsInput, ctx: ToolContext) -> Recomm
     return _for_segment(args, ctx, rec)
 
 
-TOOLS: list[tuple[str, type[BaseModel], Any, str]] = [
-    (
-        "recommend_products",
-        RecommendProductsInput,
-        recommend_products,
-        "Recommend products (with reasons) for a customer id, a basket of products, an RFM segment or country, "
-        "or a free-text interest; e.g. what to put in an email, what sells with an item, what to promote.",
-    )
+_TARGETS = ("customer_id", "product_ids", "segment", "country", "interest")
+
+
+def recommend_for_segment(args: dict[str, Any], steps: Sequence[PriorStep]) -> dict[str, Any]:
+    """Carry-over: recommend for the segment an earlier step found, when the model named no target — or several
+    at once (a small model copies customer and product ids from the segment's result into one call: "for them"
+    means the segment)."""
+    given = {"segment/country" if k in ("segment", "country") else k for k in _TARGETS if args.get(k)}
+    if len(given) > 1 and any(step.tool == "segment_query" for step in steps):
+        args = {k: v for k, v in args.items() if k not in _TARGETS}
+    elif given:
+        return args
+    for step in reversed(steps):
+        if step.tool == "segment_query":
+            segments, countries = step.args.get("segments") or [], step.args.get("countries") or []
+            if segments:
+                args["segment"] = segments[0]
+            if countries:
+                args["country"] = countries[0]
+            break
+    return args
+
+
+TOOLS: list[Tool[Any]] = [
+    Tool(
+        name="recommend_products",
+        input_model=RecommendProductsInput,
+        run=recommend_products,
+        description=(
+            "Recommend products (with reasons) for a customer id, a basket of products, an RFM segment or country, "
+            "or a free-text interest; e.g. what to put in an email, what sells with an item, what to promote."
+        ),
+        errors=(RecommendationError, RuntimeError),
+        carry_over=recommend_for_segment,
+    ),
 ]
 
 
@@ -468,9 +497,9 @@ def build_step(ctx: BuildContext) -> dict[str, Any]:
     import time
     from datetime import timedelta
 
-    from tools.recsys.catalogue import embed_catalogue
-    from tools.recsys.data import load_events, load_products
-    from tools.recsys.train import SINGLE_MODELS, train_recommender
+    from tools.recommend.catalogue import embed_catalogue
+    from tools.recommend.data import load_events, load_products
+    from tools.recommend.train import SINGLE_MODELS, train_recommender
     from vectorstore.embeddings import load_embedder
 
     started = time.perf_counter()

@@ -17,8 +17,8 @@ import pandas as pd
 from pydantic import BaseModel
 from scipy import sparse
 
-from tools.recsys.evaluate import evaluate_scores, make_split
-from tools.recsys.models import Model
+from tools.recommend.evaluate import evaluate_scores, make_split
+from tools.recommend.models import Model
 
 # The components the hybrid may blend; EASE is the anchor (weight 1), the others are tuned.
 ANCHOR = "ease"

@@ -170,7 +170,7 @@ def make_fast_llama_class() -> type:
             and zero-stride logits (see llama_state_cache: a restore always decodes again before sampling)."""
             from llama_cpp import LlamaState
 
-            from assistant.llm.llama_state_cache import SlimRAMCache, zero_scores
+            from assistant.llm.llamacpp.state_cache import SlimRAMCache, zero_scores
 
             if isinstance(self.cache, SlimRAMCache):
                 tokens = self.input_ids[: self.n_tokens].tolist()

@@ -30,7 +30,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from assistant.llm.llama_thread import LlamaThread
+from assistant.llm.llamacpp.thread import LlamaThread
 
 GGML_TYPE_Q8_0 = 8
 KV_CACHE_PARAMS: dict[str, dict[str, Any]] = {
@@ -93,8 +93,8 @@ class LlamaCppChatModel(BaseChatModel):
 
     def _load(self) -> Any:
         if self._llama is None:
-            from assistant.llm.greedy_grammar import make_fast_llama_class
-            from assistant.llm.llama_state_cache import SlimRAMCache
+            from assistant.llm.llamacpp.greedy_grammar import make_fast_llama_class
+            from assistant.llm.llamacpp.state_cache import SlimRAMCache
 
             llama = make_fast_llama_class()(**self.llama_params())
             if self.cache_bytes > 0:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from tools.recsys.data import TrainingData, build_interactions, purchases_from_events
+from tools.recommend.data import TrainingData, build_interactions, purchases_from_events
 
 
 class Model:

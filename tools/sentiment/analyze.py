@@ -15,8 +15,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from tools.sentiment_aspects import ASPECT_TERMS, canonical_aspect
-from tools.sentiment_text import words
+from tools.sentiment.aspects import ASPECT_TERMS, canonical_aspect
+from tools.sentiment.text import words
 
 _FROM = """
 FROM reviews r

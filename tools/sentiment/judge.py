@@ -14,8 +14,8 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 
 import prompts
-from assistant.agent.pii import mask_pii
-from assistant.llm.client import LLMClient, StructuredOutputError
+from assistant.core.llm_client import LLMClient, StructuredOutputError
+from assistant.core.privacy import mask_pii
 
 JUDGE_CHARS = 2_000  # a sentence set's longest items are a few hundred characters; reviews get their opening
 LABEL_SCHEMA: dict[str, Any] = {

@@ -1,7 +1,7 @@
 """Review sentiment tools: how customers feel (split, aspects with quotes, words, trend, best/worst products)
 and a classifier for any text.
 
-The model is trained and every review scored at ingest (tools/sentiment_build.py); these tools only read.
+The model is trained and every review scored at ingest (tools/sentiment/build.py); these tools only read.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
-from tools.base import ChartSpec, Series, Table
+from tools.base import ChartSpec, Series, Table, Tool
 from tools.context import ToolContext
-from tools.sentiment_model import Label, SentimentModel, load_model
-from tools.sentiment_terms import TermCount, distinctive_terms
-from tools.sentiment_text import MAX_SCORED_CHARS, looks_english, review_text
+from tools.sentiment.model import Label, ModelMissingError, SentimentModel, load_model
+from tools.sentiment.terms import TermCount, distinctive_terms
+from tools.sentiment.text import MAX_SCORED_CHARS, looks_english, review_text
 
 MAX_INPUT_CHARS = 100_000
 
 
 def build_step(ctx: Any) -> dict[str, Any]:
     """Ingest build step (`mka ingest --skip sentiment` skips it)."""
-    from tools.sentiment_build import build_step as run
+    from tools.sentiment.build import build_step as run
 
     return run(ctx)
 
@@ -338,7 +338,7 @@ def _products(frame: Any, complaints: dict[str, str], ascending_negative: bool) 
 
 
 def analyze_sentiment(args: AnalyzeSentimentInput, ctx: ToolContext) -> AnalyzeSentimentResult:
-    from tools import sentiment_analyze as q
+    from tools.sentiment import analyze as q
 
     con = ctx.warehouse()
     if not q.has_sentiment_tables(con):
@@ -396,7 +396,7 @@ def analyze_sentiment(args: AnalyzeSentimentInput, ctx: ToolContext) -> AnalyzeS
 
 
 def _aspects(con: Any, scope: Any) -> list[AspectSummary]:
-    from tools import sentiment_analyze as q
+    from tools.sentiment import analyze as q
 
     counts = q.aspect_rows(con, scope)
     quotes = q.aspect_quotes(con, scope)
@@ -455,19 +455,23 @@ def _trend(frame: Any) -> list[MonthPoint]:
     return points
 
 
-TOOLS: list[tuple[str, type[BaseModel], Any, str]] = [
-    (
-        "analyze_sentiment",
-        AnalyzeSentimentInput,
-        analyze_sentiment,
-        "How customers feel in reviews of products, a category/department or a topic: sentiment split, "
-        "aspects (fit, size, fabric, quality, price…) with quotes, common words, monthly trend, "
-        "most praised/criticised products.",
+TOOLS: list[Tool[Any]] = [
+    Tool(
+        name="analyze_sentiment",
+        input_model=AnalyzeSentimentInput,
+        run=analyze_sentiment,
+        description=(
+            "How customers feel in reviews of products, a category/department or a topic: sentiment split, "
+            "aspects (fit, size, fabric, quality, price…) with quotes, common words, monthly trend, "
+            "most praised/criticised products."
+        ),
+        errors=(ValueError, ModelMissingError, RuntimeError),
     ),
-    (
-        "classify_sentiment",
-        ClassifySentimentInput,
-        classify_sentiment,
-        "Classify the sentiment (positive/neutral/negative) of one given text.",
+    Tool(
+        name="classify_sentiment",
+        input_model=ClassifySentimentInput,
+        run=classify_sentiment,
+        description=("Classify the sentiment (positive/neutral/negative) of one given text."),
+        errors=(ValueError, ModelMissingError, RuntimeError),
     ),
 ]

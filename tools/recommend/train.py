@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from tools.recsys.catalogue import Catalogue
-from tools.recsys.data import Interactions, training_data
-from tools.recsys.hybrid import Hybrid, Tuning, tune_weights
-from tools.recsys.models import ALS, EASE, Content, ItemKNN, Model, NextEASE, Popularity, SeasonalPopularity
+from tools.recommend.catalogue import Catalogue
+from tools.recommend.data import Interactions, training_data
+from tools.recommend.hybrid import Hybrid, Tuning, tune_weights
+from tools.recommend.models import ALS, EASE, Content, ItemKNN, Model, NextEASE, Popularity, SeasonalPopularity
 
 SINGLE_MODELS = ("popularity", "seasonal_popularity", "item_knn", "ease", "next_ease", "als", "content")
 META_FILE = "recommender.json"

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Portable AVX2 build of llama.cpp: the default native build segfaults on these machines (OFFLINE.md).
+# Portable AVX2 build of llama.cpp: the default native build segfaults on these machines (docs/offline.md).
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 INSTALLED := $(VENV)/.installed
 BROWSER := $(VENV)/.browser

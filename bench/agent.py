@@ -46,7 +46,7 @@ def bench_agent(
         write_reports(report, settings.home / "runs")
         results["agent"] = _figures(report)
         if baseline:
-            agent.deps.examples = []  # descriptions only, as in the routing probe of OFFLINE.md
+            agent.deps.examples = []  # descriptions only, as in the routing probe of docs/offline.md
             from assistant.agent.graph import build_graph
 
             agent.graph = build_graph(agent.deps, InMemorySaver())

@@ -39,7 +39,7 @@ def bench_decoding(
 
     import prompts
     from assistant.agent.decision import decision_schema
-    from assistant.agent.graph import route_system_prompt
+    from assistant.agent.routing import route_system_prompt
     from assistant.agent.runner import Agent
     from assistant.core.console import fail, load_settings, print_json, progress_bars
     from assistant.core.llm_client import grammar_safe

@@ -11,13 +11,28 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.core.settings import get_settings
+from assistant.core.settings import Settings, get_settings
 from assistant.core.workspace import Workspace
+from tools.context import ToolContext
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("MKA_TEST_DATA_DIR", REPO.parent / "shared" / "data")).resolve()
 RETAIL_CSV = SHARED_DATA / "online_retail" / "online_retail.csv.gz"
 REVIEWS_CSV = SHARED_DATA / "clothing_reviews" / "womens_clothing_reviews.csv.gz"
+
+
+REAL_DATA_TIMEOUT_S = 1800  # see `timeout` in pyproject.toml
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests on `real_workspace` get REAL_DATA_TIMEOUT_S: whichever runs first also builds the workspace."""
+    option = config.getoption("timeout", None)
+    default = float(option if option is not None else (config.getini("timeout") or 0))
+    if not default:
+        return  # timeouts switched off (--timeout 0)
+    for item in items:
+        if "real_workspace" in getattr(item, "fixturenames", ()) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(max(default, REAL_DATA_TIMEOUT_S)))
 
 
 def require_real_data() -> None:
@@ -125,6 +140,24 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     with Progress(disable=True) as progress:
         run_ingest(Sources(demo=True), settings, progress)
     return Workspace(settings.home)
+
+
+def _tool_context(workspace: Workspace, data_dir: Path | None) -> Iterator[ToolContext]:
+    context = ToolContext.from_settings(Settings(home=workspace.home, llm="scripted", data_dir=data_dir))
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def demo_ctx(demo_workspace: Workspace) -> Iterator[ToolContext]:
+    """A ToolContext over the demo workspace (scripted LLM, no data dir, as the demo was built); one per module."""
+    yield from _tool_context(demo_workspace, data_dir=None)
+
+
+@pytest.fixture(scope="module")
+def real_ctx(real_workspace: Workspace) -> Iterator[ToolContext]:
+    """A ToolContext over the real-data workspace (scripted LLM, the shared data dir); one per module."""
+    yield from _tool_context(real_workspace, data_dir=SHARED_DATA)
 
 
 @pytest.fixture(scope="session")

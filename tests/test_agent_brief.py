@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.agent.brief import brief
-from assistant.agent.graph import sentences_end, whole_sentences
+from assistant.agent.narration import sentences_end, whole_sentences
 from assistant.core.privacy import asks_for_pii
 
 RESULT = "\n".join(

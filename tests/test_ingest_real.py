@@ -18,7 +18,7 @@ from tests.conftest import RETAIL_CSV, REVIEWS_CSV, SHARED_DATA, require_real_da
 
 pytestmark = pytest.mark.integration
 
-# The DESIGN.md rules, written again here from the raw files without the adapters' code.
+# The ingest rules (README.md), written again here from the raw files without the adapters' code.
 NON_PRODUCT = {
     "POST",
     "DOT",
@@ -96,6 +96,7 @@ def test_real_ingest_counts_match_pandas_and_are_idempotent(real_workspace: Work
     con.close()
 
 
+@pytest.mark.subprocess
 def test_second_ingest_gives_identical_counts(tmp_path: Path) -> None:
     require_real_data()
     home = tmp_path / "home"
@@ -105,6 +106,7 @@ def test_second_ingest_gives_identical_counts(tmp_path: Path) -> None:
     assert len(list((home / "builds").iterdir())) == 1  # the old build was removed after the swap
 
 
+@pytest.mark.subprocess
 def test_sigkill_halfway_leaves_previous_workspace_queryable(tmp_path: Path) -> None:
     require_real_data()
     home = tmp_path / "home"

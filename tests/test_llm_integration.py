@@ -16,8 +16,8 @@ from assistant.agent.grounding import check_answer
 from assistant.agent.runner import Agent
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
-from tests.agent_helpers import expected_country, sample_tools
-from tests.process_helpers import free_port
+from tests.helpers.agent import expected_country, sample_tools
+from tests.helpers.process import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +65,7 @@ def _assert_grounded_country_answer(agent: Agent, workspace: Workspace) -> None:
     assert result.tokens.prompt > 0 and result.tokens.completion > 0
 
 
+@pytest.mark.subprocess
 def test_openai_compatible_provider_over_real_http(llama_server: str, demo_workspace: Workspace) -> None:
     settings = Settings(
         home=demo_workspace.home, llm="openai-compatible", llm_base_url=llama_server, llm_model="qwen-local"

@@ -60,6 +60,7 @@ def test_assemble_gguf_checks_sha256(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert not (llm_dir / "bad.gguf").exists() and not (llm_dir / "bad.gguf.partial").exists()
 
 
+@pytest.mark.subprocess
 def test_tiktoken_works_offline_from_packaged_files(tmp_path: Path) -> None:
     cache = tmp_path / "tiktoken"
     install_tiktoken_cache(cache)
@@ -97,6 +98,7 @@ def test_settings_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
         Settings()
 
 
+@pytest.mark.subprocess
 def test_import_opens_nothing_heavy() -> None:
     code = (
         "import sys, assistant.cli, assistant.core.settings, assistant.core.workspace;"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,6 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 from tools.base import Renderable
 from tools.context import ToolContext
@@ -25,13 +23,6 @@ from tools.recommend.tool import (
     RecommendProductsResult,
     recommend_products,
 )
-
-
-@pytest.fixture(scope="module")
-def ctx(demo_workspace: Workspace) -> Iterator[ToolContext]:
-    context = ToolContext.from_settings(Settings(home=demo_workspace.home, llm="scripted", data_dir=None))
-    yield context
-    context.close()
 
 
 def _customer_with_history(ctx: ToolContext, at_least: int) -> tuple[str, set[str]]:
@@ -70,9 +61,9 @@ def _product_id(ctx: ToolContext, name: str) -> str:
     return str(row[0])
 
 
-def test_customer_recommendations_leave_out_purchases_and_give_reasons(ctx: ToolContext) -> None:
-    customer, bought = _customer_with_history(ctx, at_least=3)
-    result = recommend_products(RecommendProductsInput(customer_id=customer, k=5), ctx)
+def test_customer_recommendations_leave_out_purchases_and_give_reasons(demo_ctx: ToolContext) -> None:
+    customer, bought = _customer_with_history(demo_ctx, at_least=3)
+    result = recommend_products(RecommendProductsInput(customer_id=customer, k=5), demo_ctx)
     assert result.mode == "customer"
     assert result.model.startswith("hybrid (ease")
     assert 1 <= len(result.items) <= 5
@@ -85,17 +76,17 @@ def test_customer_recommendations_leave_out_purchases_and_give_reasons(ctx: Tool
     assert result.items[0].name in result.to_markdown()
 
 
-def test_including_purchases_can_return_bought_products(ctx: ToolContext) -> None:
-    customer, bought = _customer_with_history(ctx, at_least=8)
-    kept = recommend_products(RecommendProductsInput(customer_id=customer, k=40, exclude_purchased=False), ctx)
-    left_out = recommend_products(RecommendProductsInput(customer_id=customer, k=40), ctx)
+def test_including_purchases_can_return_bought_products(demo_ctx: ToolContext) -> None:
+    customer, bought = _customer_with_history(demo_ctx, at_least=8)
+    kept = recommend_products(RecommendProductsInput(customer_id=customer, k=40, exclude_purchased=False), demo_ctx)
+    left_out = recommend_products(RecommendProductsInput(customer_id=customer, k=40), demo_ctx)
     assert {r.product_id for r in kept.items} & bought
     assert len(left_out.items) <= 41 - len(bought)
 
 
-def test_bought_together_counts_match_the_warehouse(ctx: ToolContext) -> None:
-    basket = _product_id(ctx, "White Hanging Heart Lantern")
-    result = recommend_products(RecommendProductsInput(product_ids=[basket], k=5), ctx)
+def test_bought_together_counts_match_the_warehouse(demo_ctx: ToolContext) -> None:
+    basket = _product_id(demo_ctx, "White Hanging Heart Lantern")
+    result = recommend_products(RecommendProductsInput(product_ids=[basket], k=5), demo_ctx)
     assert result.mode == "basket"
     assert basket not in {r.product_id for r in result.items}
     checked = 0
@@ -103,35 +94,35 @@ def test_bought_together_counts_match_the_warehouse(ctx: ToolContext) -> None:
         match = re.fullmatch(r"bought together with (.+) by ([\d,]+) customers", item.reason)
         if match:
             assert match.group(1) == "White Hanging Heart Lantern"
-            assert int(match.group(2).replace(",", "")) == _co_buyers(ctx, basket, item.product_id)
+            assert int(match.group(2).replace(",", "")) == _co_buyers(demo_ctx, basket, item.product_id)
             checked += 1
     assert checked >= 1
 
 
-def test_basket_accepts_names_and_names_unknown_entries(ctx: ToolContext) -> None:
-    result = recommend_products(RecommendProductsInput(product_ids=["white hanging heart lantern", "NOPE-1"]), ctx)
+def test_basket_accepts_names_and_names_unknown_entries(demo_ctx: ToolContext) -> None:
+    result = recommend_products(RecommendProductsInput(product_ids=["white hanging heart lantern", "NOPE-1"]), demo_ctx)
     assert result.target.startswith("a basket of White Hanging Heart Lantern")
     assert any("'NOPE-1'" in note for note in result.notes)
 
 
-def test_unknown_products_only_is_a_clear_error(ctx: ToolContext) -> None:
+def test_unknown_products_only_is_a_clear_error(demo_ctx: ToolContext) -> None:
     with pytest.raises(RecommendationError, match=r"product_ids: 'NOPE-1' is not a known .*; 'NOPE-2' is not a known"):
-        recommend_products(RecommendProductsInput(product_ids=["NOPE-1", "NOPE-2"]), ctx)
+        recommend_products(RecommendProductsInput(product_ids=["NOPE-1", "NOPE-2"]), demo_ctx)
 
 
-def test_vague_product_name_lists_the_candidates(ctx: ToolContext) -> None:
+def test_vague_product_name_lists_the_candidates(demo_ctx: ToolContext) -> None:
     with pytest.raises(RecommendationError, match=r"'dress' matches \d+ products \(e\.g\. D1"):
-        recommend_products(RecommendProductsInput(product_ids=["dress"]), ctx)
+        recommend_products(RecommendProductsInput(product_ids=["dress"]), demo_ctx)
 
 
-def test_unknown_customer_is_named(ctx: ToolContext) -> None:
+def test_unknown_customer_is_named(demo_ctx: ToolContext) -> None:
     with pytest.raises(RecommendationError, match=r"customer_id: unknown customer 'NOBODY-42'"):
-        recommend_products(RecommendProductsInput(customer_id="NOBODY-42"), ctx)
+        recommend_products(RecommendProductsInput(customer_id="NOBODY-42"), demo_ctx)
 
 
-def test_customer_without_purchases_falls_back_and_says_so(ctx: ToolContext) -> None:
+def test_customer_without_purchases_falls_back_and_says_so(demo_ctx: ToolContext) -> None:
     row = (
-        ctx.warehouse()
+        demo_ctx.warehouse()
         .execute(
             "SELECT customer_id FROM customers EXCEPT SELECT customer_id FROM orders WHERE status = 'completed' "
             "ORDER BY 1 LIMIT 1"
@@ -139,14 +130,14 @@ def test_customer_without_purchases_falls_back_and_says_so(ctx: ToolContext) -> 
         .fetchone()
     )
     assert row is not None, "the demo shop should have a customer with only cancelled orders"
-    result = recommend_products(RecommendProductsInput(customer_id=str(row[0]), k=3), ctx)
+    result = recommend_products(RecommendProductsInput(customer_id=str(row[0]), k=3), demo_ctx)
     assert result.model == "seasonal_popularity (cold start)"
     assert any("cold start" in note for note in result.notes)
     assert len(result.items) == 3
 
 
-def test_segment_recommendations_report_lift_from_the_data(ctx: ToolContext) -> None:
-    result = recommend_products(RecommendProductsInput(segment="at_risk", k=5), ctx)
+def test_segment_recommendations_report_lift_from_the_data(demo_ctx: ToolContext) -> None:
+    result = recommend_products(RecommendProductsInput(segment="at_risk", k=5), demo_ctx)
     assert result.mode == "segment"
     assert result.segment_customers and result.segment_customers > 0
     assert result.lifts is not None and len(result.lifts) == len(result.items)
@@ -157,15 +148,15 @@ def test_segment_recommendations_report_lift_from_the_data(ctx: ToolContext) -> 
         assert f"({lift}× lift)" in item.reason
 
 
-def test_segment_errors_name_the_field(ctx: ToolContext) -> None:
+def test_segment_errors_name_the_field(demo_ctx: ToolContext) -> None:
     with pytest.raises(RecommendationError, match=r"^segment: 'big spenders' is not understood"):
-        recommend_products(RecommendProductsInput(segment="big spenders"), ctx)
+        recommend_products(RecommendProductsInput(segment="big spenders"), demo_ctx)
     with pytest.raises(RecommendationError, match=r"^country: "):
-        recommend_products(RecommendProductsInput(country="Atlantis"), ctx)
+        recommend_products(RecommendProductsInput(country="Atlantis"), demo_ctx)
 
 
-def test_interest_matches_product_names(ctx: ToolContext) -> None:
-    result = recommend_products(RecommendProductsInput(interest="summer dress", k=3), ctx)
+def test_interest_matches_product_names(demo_ctx: ToolContext) -> None:
+    result = recommend_products(RecommendProductsInput(interest="summer dress", k=3), demo_ctx)
     assert result.mode == "interest"
     assert any("Dress" in r.name for r in result.items)
     assert all(r.reason.startswith("matches 'summer dress'") for r in result.items)
@@ -192,9 +183,10 @@ def test_numeric_customer_ids_are_accepted() -> None:
 
 
 def test_tool_registration_shape() -> None:
-    name, model, function, description = TOOLS[0]
-    assert name == "recommend_products" and model is RecommendProductsInput and function is recommend_products
-    assert description and model.__doc__
+    (tool,) = TOOLS
+    assert tool.name == "recommend_products" and tool.input_model is RecommendProductsInput
+    assert tool.run is recommend_products and tool.carry_over is not None
+    assert tool.description and tool.input_model.__doc__
     assert all(f.description for f in RecommendProductsInput.model_fields.values())
 
 

@@ -14,7 +14,7 @@ from assistant.core.settings import Settings, get_settings
 from assistant.core.workspace import Workspace, WorkspaceMissingError
 from assistant.ingest.append import run_append
 from assistant.ingest.errors import IngestError
-from tests.test_search_support import context, copy_workspace
+from tests.helpers.search import context, copy_workspace
 from tools.search import SearchProductsInput, SearchReviewsInput, retriever, search_products, search_reviews
 from vectorstore.documents import PRODUCTS, REVIEWS
 
@@ -147,6 +147,7 @@ def test_cli_append_refuses_to_mix_with_a_rebuild(mka_home: Path, tmp_path: Path
     get_settings.cache_clear()
 
 
+@pytest.mark.subprocess
 def test_a_running_process_sees_reviews_appended_by_another(demo_workspace: Workspace, tmp_path: Path) -> None:
     """The UI keeps its retriever open while `mka ingest --append` runs in another process."""
     import os

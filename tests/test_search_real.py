@@ -6,7 +6,7 @@ import pytest
 
 from assistant.core.workspace import Workspace
 from bench.retrieval_queries import paraphrase
-from tests.test_search_support import context
+from tests.helpers.search import context
 from tools.search import SearchProductsInput, SearchReviewsInput, search_products, search_reviews
 
 pytestmark = pytest.mark.integration

@@ -13,19 +13,23 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from assistant.core.workspace import Workspace
-from tests.test_search_support import chroma_server, context, copy_workspace, index_into_server
+from tests.helpers.search import chroma_server, context, copy_workspace, index_into_server
 from tools.context import ToolContext
 from tools.search import (
     MAX_QUERY_CHARS,
     SearchProductsInput,
     SearchReviewsInput,
+    retriever,
     search_products,
     search_reviews,
 )
 from vectorstore.store import IndexUnavailableError
 
+# The server variant starts `chroma run` (a process of its own): integration and subprocess.
+SERVER = pytest.param("server", marks=[pytest.mark.integration, pytest.mark.subprocess])
 
-@pytest.fixture(scope="module", params=["embedded", pytest.param("server", marks=pytest.mark.integration)])
+
+@pytest.fixture(scope="module", params=["embedded", SERVER])
 def search_ctx(
     request: pytest.FixtureRequest, demo_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ToolContext]:
@@ -117,21 +121,26 @@ def test_lexical_finds_nothing_for_unknown_words(search_ctx: ToolContext) -> Non
 
 
 def test_sentiment_filter_uses_the_labels_or_says_they_are_missing(
-    search_ctx: ToolContext, warehouse: duckdb.DuckDBPyConnection
+    search_ctx: ToolContext, warehouse: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     labelled = warehouse.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_sentiment'"
     ).fetchone()[0]  # type: ignore[index]
+    assert labelled, "the demo workspace is built with every step, the sentiment step included"
     args = SearchReviewsInput(query="quality", sentiment="negative", k=10)
-    if not labelled:
-        with pytest.raises(LookupError, match="sentiment"):
-            search_reviews(args, search_ctx)
-        return
     result = search_reviews(args, search_ctx)
     assert result.hits
     for hit in result.hits:
         label = warehouse.execute("SELECT label FROM review_sentiment WHERE review_id = ?", [hit.review_id]).fetchone()
         assert hit.sentiment == "negative" and label is not None and label[0] == "negative"
+    # An index built without the sentiment step (`--skip sentiment`) carries no labels: the tool says so.
+    index = retriever(search_ctx)
+    known_values = index.known_values
+    monkeypatch.setattr(
+        index, "known_values", lambda kind, field: set() if field == "sentiment" else known_values(kind, field)
+    )
+    with pytest.raises(LookupError, match="sentiment: the index has no sentiment labels"):
+        search_reviews(args, search_ctx)
 
 
 @pytest.mark.parametrize(

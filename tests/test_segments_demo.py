@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,6 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 from tests.test_segments_real import reference_rfm
 from tools.base import Renderable
@@ -34,13 +33,6 @@ from tools.segments import (
     segment_query,
 )
 from tools.segments.rfm import SEGMENT_GRID
-
-
-@pytest.fixture(scope="module")
-def ctx(demo_workspace: Workspace) -> Iterator[ToolContext]:
-    context = ToolContext.from_settings(Settings(home=demo_workspace.home, llm="scripted"))
-    yield context
-    context.close()
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +88,11 @@ def test_build_step_tables_and_model(demo_workspace: Workspace, tables: dict[str
     ],
 )
 def test_filters_equal_pandas(
-    spec: dict[str, Any], select: Callable[[pd.DataFrame], Any], ctx: ToolContext, tables: dict[str, pd.DataFrame]
+    spec: dict[str, Any], select: Callable[[pd.DataFrame], Any], demo_ctx: ToolContext, tables: dict[str, pd.DataFrame]
 ) -> None:
     rfm = tables["rfm"]
     expected = rfm[select(rfm)]
-    result = segment_query(SegmentSpec.model_validate(spec), ctx)
+    result = segment_query(SegmentSpec.model_validate(spec), demo_ctx)
     assert result.customers == len(expected) > 0
     assert result.revenue == pytest.approx(expected["monetary"].sum(), abs=0.01)
     assert result.share_of_customers == pytest.approx(len(expected) / len(rfm), abs=1e-4)
@@ -110,14 +102,14 @@ def test_filters_equal_pandas(
     assert result.sample_customer_ids[:5] == list(top)
 
 
-def test_category_and_cluster_filters(ctx: ToolContext, tables: dict[str, pd.DataFrame]) -> None:
+def test_category_and_cluster_filters(demo_ctx: ToolContext, tables: dict[str, pd.DataFrame]) -> None:
     products = tables["products"]
     dresses = set(products.loc[products["category"] == "Dresses", "product_id"])
     lines = tables["lines"]
     buyers = lines[lines["product_id"].isin(dresses)].groupby("customer_id")["amount"].sum()
     clusters = tables["clusters"].set_index("customer_id")["cluster"]
     expected = buyers[buyers.index.isin(clusters.index[clusters == 1])]
-    result = segment_query(SegmentSpec(bought_category="dresses", cluster=1, group_by="cluster"), ctx)
+    result = segment_query(SegmentSpec(bought_category="dresses", cluster=1, group_by="cluster"), demo_ctx)
     assert result.customers == len(expected)
     assert result.bought_revenue == pytest.approx(expected.sum(), abs=0.01)
     assert [r.key for r in result.breakdown] == ["1"]
@@ -125,7 +117,7 @@ def test_category_and_cluster_filters(ctx: ToolContext, tables: dict[str, pd.Dat
 
 
 def test_prediction_filters_equal_pandas(
-    ctx: ToolContext, demo_workspace: Workspace, tables: dict[str, pd.DataFrame]
+    demo_ctx: ToolContext, demo_workspace: Workspace, tables: dict[str, pd.DataFrame]
 ) -> None:
     """'High-value customers with churn risk over 70 %': the stored predictions joined to RFM, checked in pandas."""
     con = demo_workspace.connect()
@@ -134,12 +126,12 @@ def test_prediction_filters_equal_pandas(
     rfm = tables["rfm"].join(predictions[["churn_probability", "expected_spend"]], how="inner")
     spend = float(rfm["monetary"].median())
     risky = rfm[(rfm["churn_probability"] >= 0.7) & (rfm["monetary"] >= spend)]
-    result = segment_query(SegmentSpec(churn_probability_min=0.7, monetary_min=spend), ctx)
+    result = segment_query(SegmentSpec(churn_probability_min=0.7, monetary_min=spend), demo_ctx)
     assert result.customers == len(risky) > 0
     assert result.revenue == pytest.approx(risky["monetary"].sum(), abs=0.01)
     assert "predicted churn probability at least 0.7" in result.definition
     valuable = rfm[(rfm["expected_spend"] >= 100) & (rfm["churn_probability"] <= 0.3)]
-    result = segment_query(SegmentSpec(expected_spend_min=100, churn_probability_max=0.3), ctx)
+    result = segment_query(SegmentSpec(expected_spend_min=100, churn_probability_max=0.3), demo_ctx)
     assert result.customers == len(valuable)
     with pytest.raises(ValueError, match="churn_probability_min"):
         SegmentSpec(churn_probability_min=0.8, churn_probability_max=0.2)
@@ -147,15 +139,15 @@ def test_prediction_filters_equal_pandas(
         SegmentSpec(churn_probability_min=1.5)
     earlier = date.fromisoformat(str(tables["orders"]["ordered_at"].min())[:10])
     with pytest.raises(Exception, match=r"churn_probability_min.*as of"):
-        segment_query(SegmentSpec(churn_probability_min=0.5, as_of=earlier), ctx)
+        segment_query(SegmentSpec(churn_probability_min=0.5, as_of=earlier), demo_ctx)
 
 
-def test_segment_customer_ids_and_export(ctx: ToolContext, tables: dict[str, pd.DataFrame]) -> None:
+def test_segment_customer_ids_and_export(demo_ctx: ToolContext, tables: dict[str, pd.DataFrame]) -> None:
     spec = SegmentSpec(segments=["at_risk"], sort="customer_id", export=True, limit=3)
-    ids = segment_customer_ids(spec, ctx)
+    ids = segment_customer_ids(spec, demo_ctx)
     rfm = tables["rfm"]
     assert ids == sorted(rfm.index[rfm["segment"] == "at_risk"])
-    result = segment_query(spec, ctx)
+    result = segment_query(spec, demo_ctx)
     assert result.sample_customer_ids == ids[:3]
     assert result.export_path is not None
     with open(result.export_path, encoding="utf-8") as f:
@@ -165,8 +157,8 @@ def test_segment_customer_ids_and_export(ctx: ToolContext, tables: dict[str, pd.
     Path(result.export_path).unlink()
 
 
-def test_result_shows_its_sql_with_bound_values(ctx: ToolContext) -> None:
-    result = segment_query(SegmentSpec(countries=["Germany"], monetary_min=50, group_by="month"), ctx)
+def test_result_shows_its_sql_with_bound_values(demo_ctx: ToolContext) -> None:
+    result = segment_query(SegmentSpec(countries=["Germany"], monetary_min=50, group_by="month"), demo_ctx)
     summary = result.queries[[q.purpose for q in result.queries].index("summary")]
     assert "$countries" in summary.sql and "Germany" not in summary.sql
     assert summary.params["countries"] == ["Germany"] and summary.params["monetary_min"] == 50
@@ -177,9 +169,9 @@ def test_result_shows_its_sql_with_bound_values(ctx: ToolContext) -> None:
     assert "**Segment:**" in result.to_markdown()
 
 
-def test_overview_equals_pandas(ctx: ToolContext, tables: dict[str, pd.DataFrame]) -> None:
+def test_overview_equals_pandas(demo_ctx: ToolContext, tables: dict[str, pd.DataFrame]) -> None:
     rfm = tables["rfm"]
-    result = customer_overview(CustomerOverviewInput(countries=["Germany"], top_n=3), ctx)
+    result = customer_overview(CustomerOverviewInput(countries=["Germany"], top_n=3), demo_ctx)
     germany = rfm[rfm["country"] == "Germany"]
     assert result.customers == len(germany)
     assert result.repeat_rate == pytest.approx((germany["frequency"] >= 2).mean(), abs=1e-4)
@@ -190,23 +182,24 @@ def test_overview_equals_pandas(ctx: ToolContext, tables: dict[str, pd.DataFrame
     assert len(result.charts()) == 3
 
 
-def test_explain_beats_majority_and_gives_rules(ctx: ToolContext, tables: dict[str, pd.DataFrame]) -> None:
-    result = explain_segment(ExplainSegmentInput(segment="Can't lose"), ctx)
+def test_explain_beats_majority_and_gives_rules(demo_ctx: ToolContext, tables: dict[str, pd.DataFrame]) -> None:
+    result = explain_segment(ExplainSegmentInput(segment="Can't lose"), demo_ctx)
     assert result.members == int((tables["rfm"]["segment"] == "cant_lose").sum())
     assert result.depth <= 3
     assert result.balanced_accuracy > 0.8 and result.accuracy >= result.majority_baseline
     assert result.rules and all(1 <= len(r.conditions) <= 3 for r in result.rules)
     assert "days since last order" in " ".join(c for r in result.rules for c in r.conditions)
     assert sum(r.members for r in result.rules) <= result.members
-    cluster = explain_segment(ExplainSegmentInput(cluster=0, max_depth=2), ctx)
+    cluster = explain_segment(ExplainSegmentInput(cluster=0, max_depth=2), demo_ctx)
     assert cluster.depth <= 2 and cluster.rules
 
 
 def test_tools_are_registered_for_the_agent() -> None:
-    names = [t[0] for t in TOOLS]
+    names = [t.name for t in TOOLS]
     assert names == ["segment_query", "customer_overview", "explain_segment"]
-    for _name, model, fn, description in TOOLS:
-        assert model.__doc__ and description and callable(fn)
+    for tool in TOOLS:
+        model = tool.input_model
+        assert model.__doc__ and tool.description and callable(tool.run)
         schema = model.model_json_schema()
         assert all("description" in p for p in schema["properties"].values()), model.__name__
 

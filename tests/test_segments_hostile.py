@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 from tools.context import ToolContext
 from tools.segments import (
@@ -82,32 +80,27 @@ def checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def ctx(demo_workspace: Workspace) -> Iterator[ToolContext]:
-    context = ToolContext.from_settings(Settings(home=demo_workspace.home, llm="scripted"))
-    yield context
-    context.close()
-
-
 def test_enough_hostile_cases() -> None:
     assert len(HOSTILE) >= 30
 
 
 @pytest.mark.parametrize(("fields", "field"), HOSTILE, ids=[str(i) for i in range(len(HOSTILE))])
-def test_hostile_spec_is_rejected_by_name_or_empty(fields: dict[str, Any], field: str | None, ctx: ToolContext) -> None:
+def test_hostile_spec_is_rejected_by_name_or_empty(
+    fields: dict[str, Any], field: str | None, demo_ctx: ToolContext
+) -> None:
     if field is None:
-        result = segment_query(SegmentSpec.model_validate(fields), ctx)
+        result = segment_query(SegmentSpec.model_validate(fields), demo_ctx)
         assert result.customers == 0 and result.revenue == 0 and result.sample_customer_ids == []
         assert all("DROP" not in q.sql and "UNION" not in q.sql for q in result.queries)
         return
     with pytest.raises((ValidationError, SegmentQueryError)) as info:
-        segment_query(SegmentSpec.model_validate(fields), ctx)
+        segment_query(SegmentSpec.model_validate(fields), demo_ctx)
     assert field in str(info.value)
 
 
-def test_other_tools_reject_hostile_input(ctx: ToolContext) -> None:
+def test_other_tools_reject_hostile_input(demo_ctx: ToolContext) -> None:
     with pytest.raises(SegmentQueryError, match="countries"):
-        customer_overview(CustomerOverviewInput(countries=[INJECTION]), ctx)
+        customer_overview(CustomerOverviewInput(countries=[INJECTION]), demo_ctx)
     with pytest.raises(ValidationError, match="top_n"):
         CustomerOverviewInput(top_n=10**6)
     with pytest.raises(ValidationError, match="max_depth"):
@@ -117,15 +110,15 @@ def test_other_tools_reject_hostile_input(ctx: ToolContext) -> None:
     with pytest.raises(ValidationError, match="give a segment"):
         ExplainSegmentInput()
     with pytest.raises(SegmentQueryError, match="countries"):
-        explain_segment(ExplainSegmentInput(countries=["Atlantis"]), ctx)
+        explain_segment(ExplainSegmentInput(countries=["Atlantis"]), demo_ctx)
 
 
-def test_warehouse_unchanged_after_hostile_run(demo_workspace: Workspace, ctx: ToolContext) -> None:
+def test_warehouse_unchanged_after_hostile_run(demo_workspace: Workspace, demo_ctx: ToolContext) -> None:
     before = checksum(demo_workspace.warehouse_path)
     for fields, _ in HOSTILE:
         with contextlib.suppress(ValidationError, SegmentQueryError):
-            segment_query(SegmentSpec.model_validate(fields), ctx)
-    ctx.close()
+            segment_query(SegmentSpec.model_validate(fields), demo_ctx)
+    demo_ctx.close()
     con = demo_workspace.connect()
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     con.close()
@@ -133,15 +126,15 @@ def test_warehouse_unchanged_after_hostile_run(demo_workspace: Workspace, ctx: T
     assert checksum(demo_workspace.warehouse_path) == before
 
 
-def test_runaway_query_is_interrupted_and_the_cursor_still_works(ctx: ToolContext) -> None:
+def test_runaway_query_is_interrupted_and_the_cursor_still_works(demo_ctx: ToolContext) -> None:
     log: list[ExecutedQuery] = []
     huge = "SELECT count(*) FROM range($n) a, range($n) b"
     with pytest.raises(QueryTimeoutError, match="time limit"):
-        run_query(ctx.warehouse(), "runaway", huge, {"n": 10**7, "unused": 1}, log, timeout_s=0.2)
+        run_query(demo_ctx.warehouse(), "runaway", huge, {"n": 10**7, "unused": 1}, log, timeout_s=0.2)
     assert log[0].params == {"n": 10**7}  # only the parameters the SQL names are bound and recorded
-    assert run_query(ctx.warehouse(), "after", "SELECT 1 AS x", {}, log)["x"].tolist() == [1]
+    assert run_query(demo_ctx.warehouse(), "after", "SELECT 1 AS x", {}, log)["x"].tolist() == [1]
 
 
-def test_tool_connection_is_read_only(ctx: ToolContext) -> None:
+def test_tool_connection_is_read_only(demo_ctx: ToolContext) -> None:
     with pytest.raises(Exception, match=r"(?i)read.only"):
-        ctx.warehouse().execute("DELETE FROM customer_rfm")
+        demo_ctx.warehouse().execute("DELETE FROM customer_rfm")

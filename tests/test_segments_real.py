@@ -1,12 +1,12 @@
 """Real data: segment queries equal an independent pandas computation from the raw UCI Online Retail file.
 
-The reference below re-implements the documented rules (DESIGN.md ingest rules, tools/segments/rfm.py
+The reference below re-implements the documented rules (the ingest rules in README.md, tools/segments/rfm.py
 definitions) in plain pandas, starting from the raw CSV, without the ingest code or any SQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 from typing import Any
@@ -14,8 +14,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from assistant.core.settings import Settings
-from assistant.core.workspace import Workspace
 from assistant.ingest.categories import categorise
 from tests.conftest import RETAIL_CSV, require_real_data
 from tools.context import ToolContext
@@ -116,13 +114,6 @@ def bought(lines: pd.DataFrame, product_ids: set[str], as_of: date) -> pd.Series
 
 
 @pytest.fixture(scope="module")
-def ctx(real_workspace: Workspace) -> Iterator[ToolContext]:
-    context = ToolContext.from_settings(Settings(home=real_workspace.home, llm="scripted"))
-    yield context
-    context.close()
-
-
-@pytest.fixture(scope="module")
 def ref() -> dict[str, pd.DataFrame]:
     data = raw_reference()
     rfm = reference_rfm(data["lines"], LAST_DAY).join(data["country"])
@@ -169,26 +160,26 @@ FILTERS: dict[str, tuple[dict[str, Any], Callable[[pd.DataFrame], Any]]] = {
 
 
 @pytest.mark.parametrize("name", list(FILTERS))
-def test_filters_equal_pandas_from_raw(name: str, ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
+def test_filters_equal_pandas_from_raw(name: str, real_ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
     spec, select = FILTERS[name]
-    result = segment_query(SegmentSpec.model_validate({**spec, "limit": 50}), ctx)
+    result = segment_query(SegmentSpec.model_validate({**spec, "limit": 50}), real_ctx)
     rfm = ref["rfm"]
     assert_matches(result, rfm[select(rfm)], rfm)
 
 
-def test_as_of_recomputes_rfm(ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
+def test_as_of_recomputes_rfm(real_ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
     as_of = date(2011, 6, 30)
     rfm = reference_rfm(ref["lines"], as_of)
-    result = segment_query(SegmentSpec(as_of=as_of, segments=["lost"], group_by="segment"), ctx)
+    result = segment_query(SegmentSpec(as_of=as_of, segments=["lost"], group_by="segment"), real_ctx)
     assert result.as_of == as_of
     assert_matches(result, rfm[rfm["segment"] == "lost"], rfm)
     assert "customer_rfm" not in result.queries[0].sql  # the stored table is only valid for the data's last day
 
 
-def test_group_by_segment_in_france(ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
+def test_group_by_segment_in_france(real_ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
     rfm = ref["rfm"]
     france = rfm[rfm["country"] == "France"]
-    result = segment_query(SegmentSpec(countries=["France"], group_by="segment"), ctx)
+    result = segment_query(SegmentSpec(countries=["France"], group_by="segment"), real_ctx)
     expected = france.groupby("segment").agg(customers=("frequency", "size"), revenue=("monetary", "sum"))
     got = {row.key: (row.customers, row.revenue) for row in result.breakdown}
     assert set(got) == set(expected.index)
@@ -197,9 +188,9 @@ def test_group_by_segment_in_france(ctx: ToolContext, ref: dict[str, pd.DataFram
         assert got[str(segment)][1] == pytest.approx(row["revenue"], abs=0.01)
 
 
-def test_group_by_country(ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
+def test_group_by_country(real_ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
     rfm = ref["rfm"]
-    result = segment_query(SegmentSpec(group_by="country"), ctx)
+    result = segment_query(SegmentSpec(group_by="country"), real_ctx)
     expected = rfm.groupby("country")["monetary"].agg(["size", "sum"]).sort_values("sum", ascending=False)
     assert [r.key for r in result.breakdown[:5]] == list(expected.index[:5])
     for row in result.breakdown:
@@ -207,12 +198,14 @@ def test_group_by_country(ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> Non
         assert row.revenue == pytest.approx(expected.loc[row.key, "sum"], abs=0.01)
 
 
-def test_category_by_segment_counts_buyers_and_category_revenue(ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
+def test_category_by_segment_counts_buyers_and_category_revenue(
+    real_ctx: ToolContext, ref: dict[str, pd.DataFrame]
+) -> None:
     products = ref["products"]
     ids = set(products.index[products["category"] == "Christmas"])
     spend = bought(ref["lines"], ids, LAST_DAY)
     rfm = ref["rfm"].join(spend.rename("bought"), how="inner")
-    result = segment_query(SegmentSpec(bought_category="christmas", group_by="segment"), ctx)
+    result = segment_query(SegmentSpec(bought_category="christmas", group_by="segment"), real_ctx)
     assert result.customers == len(rfm)
     assert result.bought_revenue == pytest.approx(spend.sum(), abs=0.01)
     expected = rfm.groupby("segment")["bought"].sum()
@@ -220,19 +213,19 @@ def test_category_by_segment_counts_buyers_and_category_revenue(ctx: ToolContext
     assert got == pytest.approx(expected.to_dict(), abs=0.01)
 
 
-def test_product_text_match(ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
+def test_product_text_match(real_ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
     names = ref["products"]["name"].str.upper()
     ids = set(names.index[names.str.contains("HEART") & names.str.contains("LANTERN")])
     assert ids  # the data has heart lanterns
     spend = bought(ref["lines"], ids, LAST_DAY)
-    result = segment_query(SegmentSpec(bought_product="Heart LANTERN"), ctx)
+    result = segment_query(SegmentSpec(bought_product="Heart LANTERN"), real_ctx)
     assert result.customers == len(spend)
     assert result.bought_revenue == pytest.approx(spend.sum(), abs=0.01)
     assert {m.product_id for m in result.matched_products} == ids
     assert result.matched_products_total == len(ids)
 
 
-def test_month_breakdown_of_champions(ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
+def test_month_breakdown_of_champions(real_ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
     champions = set(ref["rfm"].index[ref["rfm"]["segment"] == "champions"])
     lines = ref["lines"][ref["lines"]["customer_id"].isin(champions)]
     month = lines["ordered_at"].dt.strftime("%Y-%m")
@@ -241,24 +234,24 @@ def test_month_breakdown_of_champions(ctx: ToolContext, ref: dict[str, pd.DataFr
         .groupby("month")
         .agg(customers=("customer_id", "nunique"), orders=("order_id", "nunique"), revenue=("amount", "sum"))
     )
-    result = segment_query(SegmentSpec(segments=["champions"], group_by="month"), ctx)
+    result = segment_query(SegmentSpec(segments=["champions"], group_by="month"), real_ctx)
     assert [r.key for r in result.breakdown] == list(expected.index)
     for row in result.breakdown:
         assert (row.customers, row.orders) == tuple(expected.loc[row.key, ["customers", "orders"]])
         assert row.revenue == pytest.approx(expected.loc[row.key, "revenue"], abs=0.01)
 
 
-def test_clusters_partition_the_customers(ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
-    result = segment_query(SegmentSpec(group_by="cluster"), ctx)
+def test_clusters_partition_the_customers(real_ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
+    result = segment_query(SegmentSpec(group_by="cluster"), real_ctx)
     assert sum(r.customers for r in result.breakdown) == len(ref["rfm"])
     assert 3 <= len(result.breakdown) <= 8
-    first = segment_query(SegmentSpec(cluster=0), ctx)
+    first = segment_query(SegmentSpec(cluster=0), real_ctx)
     assert first.avg_monetary == max(r.avg_monetary or 0 for r in result.breakdown)  # ids ordered by spend
 
 
-def test_overview_equals_pandas(ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
+def test_overview_equals_pandas(real_ctx: ToolContext, ref: dict[str, pd.DataFrame]) -> None:
     rfm = ref["rfm"]
-    result = customer_overview(CustomerOverviewInput(top_n=5), ctx)
+    result = customer_overview(CustomerOverviewInput(top_n=5), real_ctx)
     assert result.customers == len(rfm)
     assert result.repeat_customers == int((rfm["frequency"] >= 2).sum())
     assert result.orders == int(rfm["frequency"].sum())

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 from tools.context import ToolContext
 from tools.sentiment.tool import (
@@ -21,13 +19,6 @@ from tools.sentiment.tool import (
     analyze_sentiment,
     classify_sentiment,
 )
-
-
-@pytest.fixture(scope="module")
-def ctx(demo_workspace: Workspace) -> Iterator[ToolContext]:
-    context = ToolContext.from_settings(Settings(home=demo_workspace.home, llm="scripted"))
-    yield context
-    context.close()
 
 
 def one(ctx: ToolContext, sql: str, params: list[object] | None = None) -> object:
@@ -65,40 +56,42 @@ def check_against_sql(
             assert one(ctx, f"SELECT count(*) FROM reviews WHERE review_id = ? AND {scope}", [quote.review_id, *params])
 
 
-def test_build_step_scored_every_review_with_text(ctx: ToolContext) -> None:
-    with_text = one(ctx, "SELECT count(*) FROM reviews WHERE trim(coalesce(title, '') || coalesce(body, '')) <> ''")
-    assert one(ctx, "SELECT count(*) FROM review_sentiment") == with_text
-    assert one(ctx, "SELECT count(*) FROM review_sentiment WHERE score < -1 OR score > 1") == 0
+def test_build_step_scored_every_review_with_text(demo_ctx: ToolContext) -> None:
+    with_text = one(
+        demo_ctx, "SELECT count(*) FROM reviews WHERE trim(coalesce(title, '') || coalesce(body, '')) <> ''"
+    )
+    assert one(demo_ctx, "SELECT count(*) FROM review_sentiment") == with_text
+    assert one(demo_ctx, "SELECT count(*) FROM review_sentiment WHERE score < -1 OR score > 1") == 0
     # Aspect sentences are exact substrings of the review body at the stored offset.
     mismatched = one(
-        ctx,
+        demo_ctx,
         "SELECT count(*) FROM review_aspects a JOIN reviews r USING (review_id) "
         "WHERE substr(r.body, a.start_at + 1, length(a.sentence)) <> a.sentence",
     )
     assert mismatched == 0
-    assert (ctx.workspace.models_dir / "sentiment" / "sentiment.pkl").is_file()
+    assert (demo_ctx.workspace.models_dir / "sentiment" / "sentiment.pkl").is_file()
 
 
-def test_whole_shop_counts_match_sql(ctx: ToolContext) -> None:
-    result = analyze_sentiment(AnalyzeSentimentInput(), ctx)
-    check_against_sql(ctx, result, "SELECT review_id FROM reviews", [])
+def test_whole_shop_counts_match_sql(demo_ctx: ToolContext) -> None:
+    result = analyze_sentiment(AnalyzeSentimentInput(), demo_ctx)
+    check_against_sql(demo_ctx, result, "SELECT review_id FROM reviews", [])
     assert result.aspects and result.positive_terms and result.negative_terms
     assert sum(p.reviews for p in result.trend) == result.review_count - result.split.unscored
-    recommend = one(ctx, "SELECT avg(recommended::INT) FROM reviews WHERE recommended IS NOT NULL")
+    recommend = one(demo_ctx, "SELECT avg(recommended::INT) FROM reviews WHERE recommended IS NOT NULL")
     assert result.recommend_rate == pytest.approx(round(float(recommend), 4))  # type: ignore[arg-type]
     markdown = result.to_markdown()
     assert f"{result.review_count:,} reviews" in markdown and "Aspects" in markdown
     assert {c.kind for c in result.charts()} == {"pie", "barh", "line"}
 
 
-def test_category_singular_matches_department(ctx: ToolContext) -> None:
-    result = analyze_sentiment(AnalyzeSentimentInput(category="dress"), ctx)
+def test_category_singular_matches_department(demo_ctx: ToolContext) -> None:
+    result = analyze_sentiment(AnalyzeSentimentInput(category="dress"), demo_ctx)
     ids = "SELECT r.review_id FROM reviews r JOIN products p USING (product_id) WHERE p.category = 'Dresses'"
-    check_against_sql(ctx, result, ids, [])
+    check_against_sql(demo_ctx, result, ids, [])
     assert result.review_count > 0
     worst = result.most_criticised[0]
     share = one(
-        ctx,
+        demo_ctx,
         "SELECT round(avg((label = 'negative')::INT), 4) FROM review_sentiment JOIN reviews USING (review_id) "
         "WHERE product_id = ?",
         [worst.product_id],
@@ -106,67 +99,73 @@ def test_category_singular_matches_department(ctx: ToolContext) -> None:
     assert worst.negative_share == pytest.approx(float(share))  # type: ignore[arg-type]
 
 
-def test_topic_aspect_and_words(ctx: ToolContext) -> None:
-    by_aspect = analyze_sentiment(AnalyzeSentimentInput(topic="Color"), ctx)
-    check_against_sql(ctx, by_aspect, "SELECT review_id FROM review_aspects WHERE aspect = 'colour'", [])
-    by_words = analyze_sentiment(AnalyzeSentimentInput(topic="the stitching"), ctx)
+def test_topic_aspect_and_words(demo_ctx: ToolContext) -> None:
+    by_aspect = analyze_sentiment(AnalyzeSentimentInput(topic="Color"), demo_ctx)
+    check_against_sql(demo_ctx, by_aspect, "SELECT review_id FROM review_aspects WHERE aspect = 'colour'", [])
+    by_words = analyze_sentiment(AnalyzeSentimentInput(topic="the stitching"), demo_ctx)
     check_against_sql(
-        ctx, by_words, "SELECT review_id FROM reviews WHERE regexp_matches(lower(body), '\\bstitching\\b')", []
+        demo_ctx, by_words, "SELECT review_id FROM reviews WHERE regexp_matches(lower(body), '\\bstitching\\b')", []
     )
-    assert 0 < by_words.review_count < by_aspect.review_count + 2000
+    # Each count equals SQL over its scope (above); each scope also holds some reviews but not all of them (an empty
+    # one would make the checks above vacuous), and "Color" was read as the aspect, "the stitching" as words.
+    total = one(demo_ctx, "SELECT count(*) FROM reviews")
+    for result, scope in ((by_aspect, "reviews mentioning colour"), (by_words, "reviews mentioning 'stitching'")):
+        assert 0 < result.review_count < total, (scope, result.review_count)  # type: ignore[operator]
+        assert result.scope == scope
 
 
-def test_a_topic_naming_reviews_as_a_whole_keeps_every_review(ctx: ToolContext) -> None:
+def test_a_topic_naming_reviews_as_a_whole_keeps_every_review(demo_ctx: ToolContext) -> None:
     """ "the average rating of our jackets" is not about reviews that contain the word 'rating'."""
     busiest = "SELECT p.category FROM reviews r JOIN products p USING (product_id) GROUP BY 1 ORDER BY count(*) DESC"
-    category = str(one(ctx, busiest + " LIMIT 1"))
-    plain = analyze_sentiment(AnalyzeSentimentInput(category=category), ctx)
+    category = str(one(demo_ctx, busiest + " LIMIT 1"))
+    plain = analyze_sentiment(AnalyzeSentimentInput(category=category), demo_ctx)
     for topic in ("rating", "the average ratings", "complaints"):
-        scoped = analyze_sentiment(AnalyzeSentimentInput(category=category, topic=topic), ctx)
+        scoped = analyze_sentiment(AnalyzeSentimentInput(category=category, topic=topic), demo_ctx)
         assert scoped.review_count == plain.review_count > 0, topic
         assert "reviews as a whole" in scoped.to_markdown()
-    assert analyze_sentiment(AnalyzeSentimentInput(category=category, topic="rating zip"), ctx).review_count < (
+    assert analyze_sentiment(AnalyzeSentimentInput(category=category, topic="rating zip"), demo_ctx).review_count < (
         plain.review_count
     )  # a real topic word still filters
 
 
-def test_product_and_date_scope(ctx: ToolContext) -> None:
-    product = str(one(ctx, "SELECT product_id FROM reviews GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"))
+def test_product_and_date_scope(demo_ctx: ToolContext) -> None:
+    product = str(one(demo_ctx, "SELECT product_id FROM reviews GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"))
     result = analyze_sentiment(
-        AnalyzeSentimentInput(product_ids=[product.lower()], since="2024-03-01", until="2024-06-30"), ctx
+        AnalyzeSentimentInput(product_ids=[product.lower()], since="2024-03-01", until="2024-06-30"), demo_ctx
     )
     ids = (
         "SELECT review_id FROM reviews WHERE product_id = ? "
         "AND created_at >= DATE '2024-03-01' AND created_at < DATE '2024-07-01'"
     )
-    check_against_sql(ctx, result, ids, [product])
+    check_against_sql(demo_ctx, result, ids, [product])
     assert result.trend and all("2024-03" <= p.month <= "2024-06" for p in result.trend)
 
 
-def test_empty_scopes_are_explained(ctx: ToolContext) -> None:
-    unknown = analyze_sentiment(AnalyzeSentimentInput(product_ids=["NO-SUCH-ID"]), ctx)
+def test_empty_scopes_are_explained(demo_ctx: ToolContext) -> None:
+    unknown = analyze_sentiment(AnalyzeSentimentInput(product_ids=["NO-SUCH-ID"]), demo_ctx)
     assert unknown.review_count == 0 and "NO-SUCH-ID" in unknown.to_markdown()
-    category = analyze_sentiment(AnalyzeSentimentInput(category="Spaceships"), ctx)
+    category = analyze_sentiment(AnalyzeSentimentInput(category="Spaceships"), demo_ctx)
     assert category.review_count == 0 and "Dresses" in category.notes[-1]
-    future = analyze_sentiment(AnalyzeSentimentInput(since="2030-01-01"), ctx)
+    future = analyze_sentiment(AnalyzeSentimentInput(since="2030-01-01"), demo_ctx)
     assert future.review_count == 0 and future.charts() == []
-    nothing = analyze_sentiment(AnalyzeSentimentInput(topic="of the"), ctx)
+    nothing = analyze_sentiment(AnalyzeSentimentInput(topic="of the"), demo_ctx)
     assert nothing.review_count == 0 and "no searchable words" in nothing.notes[-1]
 
 
-def test_classify_odd_inputs(ctx: ToolContext) -> None:
-    long = classify_sentiment(ClassifySentimentInput(text="I love it. " * 9000), ctx)
+def test_classify_odd_inputs(demo_ctx: ToolContext) -> None:
+    long = classify_sentiment(ClassifySentimentInput(text="I love it. " * 9000), demo_ctx)
     assert long.english and long.chars_scored == 20_000 and long.note and "first 20,000" in long.note
-    foreign = classify_sentiment(ClassifySentimentInput(text="Das Kleid ist wirklich schön und passt gut"), ctx)
+    foreign = classify_sentiment(ClassifySentimentInput(text="Das Kleid ist wirklich schön und passt gut"), demo_ctx)
     assert not foreign.english and foreign.label == "neutral" and foreign.note
-    assert classify_sentiment(ClassifySentimentInput(text="Love it"), ctx).english
+    assert classify_sentiment(ClassifySentimentInput(text="Love it"), demo_ctx).english
 
 
 def test_tools_are_registered_for_the_agent() -> None:
-    names = [name for name, *_ in TOOLS]
+    names = [tool.name for tool in TOOLS]
     assert names == ["analyze_sentiment", "classify_sentiment"]
-    for _, model, function, description in TOOLS:
-        assert model.__doc__ and callable(function) and description
+    for tool in TOOLS:
+        model = tool.input_model
+        assert tool.input_model.__doc__ and callable(tool.run) and tool.description
         assert all(field.description for field in model.model_fields.values())
 
 

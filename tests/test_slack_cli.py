@@ -20,9 +20,9 @@ from assistant.core.workspace import Workspace
 from assistant.slack.app import build_app
 from assistant.slack.responder import AgentProvider, Responder
 from assistant.slack.settings import SlackSettings
-from tests.agent_helpers import make_agent
-from tests.process_helpers import free_port
-from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, FakeSlack, blocks_text, direct_message, mention, post_event
+from tests.helpers.agent import make_agent
+from tests.helpers.process import free_port
+from tests.helpers.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, blocks_text, direct_message, mention, post_event
 
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "MKA_SLACK_API_URL")
 
@@ -62,6 +62,7 @@ def test_socket_mode_events_reach_the_same_listeners_without_signatures(demo_wor
         fake.stop()
 
 
+@pytest.mark.subprocess
 def test_mka_slack_http_serves_signed_events(demo_workspace: Workspace, tmp_path: Path) -> None:
     # A home of its own (conversation memory is written there) that reads the shared demo build.
     home = tmp_path / "home"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.slack.charts import chart_filename, render_png
+from assistant.render.charts import chart_filename, render_png
 from assistant.slack.dedupe import SeenEvents
 from assistant.slack.formatting import (
     MAX_BLOCKS,

@@ -14,8 +14,8 @@ import pytest
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 from assistant.slack.responder import LLM_DOWN, NO_DATA, PLACEHOLDER, AgentProvider
-from tests.agent_helpers import expected_country
-from tests.slack_helpers import BOT_ID, BOT_USER, blocks_text, direct_message, mention, running_bot
+from tests.helpers.agent import expected_country
+from tests.helpers.slack import BOT_ID, BOT_USER, blocks_text, direct_message, mention, running_bot
 
 pytestmark = pytest.mark.usefixtures("no_outside_network")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant.core.workspace import Workspace
-from tests.ui_helpers import ARTIFACTS, BY_COUNTRY, CHART, UIServer, browser_page, ui_server, wait_for, wait_for_answer
+from tests.helpers.ui import ARTIFACTS, BY_COUNTRY, CHART, UIServer, browser_page, ui_server, wait_for, wait_for_answer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.subprocess]
 MODEL_TIMEOUT_S = 600  # 2 shared cores: routing + narration by the 1.5B model take tens of seconds
 
 

@@ -14,13 +14,13 @@ from assistant.agent.runner import QuestionError
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace, WorkspaceMissingError
 from assistant.llm.factory import LLMUnavailableError
-from assistant.ui.charts import chart_png
+from assistant.render.charts import render_png as chart_png
 from assistant.ui.copy_panel import copy_boxes, variant_text
 from assistant.ui.examples import EXAMPLES, examples_for
 from assistant.ui.status import LLMInfo, status_markdown
 from assistant.ui.stream import Heartbeat, TurnFailed, friendly_error, run_turn
 from assistant.ui.turn import SLOW_AFTER_S, TurnView
-from tests.agent_helpers import expected_country, make_agent
+from tests.helpers.agent import expected_country, make_agent
 from tools.base import ChartSpec, Series
 from tools.families import load_tools
 

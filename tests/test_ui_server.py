@@ -16,8 +16,8 @@ from gradio_client import Client
 
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
-from tests.process_helpers import free_port
-from tests.ui_helpers import (
+from tests.helpers.process import free_port
+from tests.helpers.ui import (
     ARTIFACTS,
     BY_COUNTRY,
     CHART,
@@ -88,6 +88,8 @@ def segment_sizes(workspace: Workspace) -> dict[str, int]:
     return sizes
 
 
+@pytest.mark.browser
+@pytest.mark.subprocess
 def test_browser_click_example_streams_tool_step_table_and_chart(
     scripted_ui: UIServer, demo_workspace: Workspace
 ) -> None:
@@ -116,6 +118,7 @@ def ask_twice(url: str, seg: str) -> tuple[list[dict[str, Any]], list[dict[str, 
     return first, second
 
 
+@pytest.mark.subprocess
 def test_ten_concurrent_sessions_get_their_own_answers_and_memory(
     scripted_ui: UIServer, demo_workspace: Workspace
 ) -> None:
@@ -135,6 +138,7 @@ def test_ten_concurrent_sessions_get_their_own_answers_and_memory(
         assert not any("Sorry" in t for t in chat_texts(second))
 
 
+@pytest.mark.subprocess
 def test_copy_drafts_side_by_side_export_download_and_new_conversation(
     scripted_ui: UIServer, demo_workspace: Workspace
 ) -> None:

@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from assistant.core.workspace import Workspace
 from vectorstore.encoder import MAX_TOKENS, Encoder
@@ -40,6 +41,7 @@ def test_numpy_minilm_matches_sentence_transformers() -> None:
     assert float(got[0] @ got[3]) < 0.5
 
 
+@pytest.mark.subprocess
 def test_a_search_in_a_fresh_process_does_not_load_torch(demo_workspace: Workspace) -> None:
     script = textwrap.dedent(
         """

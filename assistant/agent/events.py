@@ -54,7 +54,7 @@ class TokenUsage(BaseModel):
 
 
 class AgentResult(BaseModel):
-    """The `mka ask --json` contract (DESIGN.md)."""
+    """The `mka ask --json` contract (docs/architecture.md)."""
 
     question: str
     answer: str

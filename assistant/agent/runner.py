@@ -22,7 +22,9 @@ from assistant.agent.events import (
     Token,
     TokenUsage,
 )
-from assistant.agent.graph import AgentDeps, build_graph, warm_up
+from assistant.agent.graph import build_graph
+from assistant.agent.routing import warm_up
+from assistant.agent.state import AgentDeps, AgentState, StepRecord
 from assistant.core.llm_client import LLMClient
 from assistant.core.offline import apply_offline_env, install_tiktoken_cache
 from assistant.core.privacy import mask_pii
@@ -98,7 +100,7 @@ class Agent:
         thread_id = thread_id or uuid.uuid4().hex
         masked = mask_pii(question)
         config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 40}
-        turn = {
+        turn: AgentState = {
             "messages": [HumanMessage(content=masked)],
             "question": masked,
             "steps": [],
@@ -115,7 +117,7 @@ class Agent:
             self.llm.reset_usage()
             started = time.perf_counter()
             timings = Timings()
-            final_state: dict[str, Any] = {}
+            final_state: AgentState = {}
             for mode, payload in self.graph.stream(turn, config, stream_mode=["custom", "values"]):
                 if mode == "values":
                     final_state = payload
@@ -136,7 +138,7 @@ class Agent:
                 model=self.model_name,
                 timings=timings,
                 tokens=TokenUsage(prompt=self.llm.prompt_tokens, completion=self.llm.completion_tokens),
-                charts=[ChartSpec.model_validate(c) for s in steps if s["ok"] for c in s.get("charts", [])],
+                charts=[ChartSpec.model_validate(c) for s in steps if s["ok"] for c in s["charts"]],
                 flags=final_state.get("flags", []),
                 thread_id=thread_id,
             )
@@ -149,8 +151,6 @@ class Agent:
         raise RuntimeError("the agent finished without a result")
 
 
-def _step(state_step: dict[str, Any]) -> Step:
-    result = state_step["result"] if state_step["ok"] else {"error": state_step["error"]}
-    return Step(
-        tool=state_step["tool"], args=state_step["args"], ok=state_step["ok"], ms=state_step["ms"], result=result
-    )
+def _step(record: StepRecord) -> Step:
+    result = record["result"] if record["ok"] else {"error": record["error"]}
+    return Step(tool=record["tool"], args=record["args"], ok=record["ok"], ms=record["ms"], result=result)

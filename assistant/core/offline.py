@@ -164,7 +164,7 @@ def assemble_gguf(model: EmbeddedModel, llm_dir: Path, on_bytes: Callable[[int],
     return target
 
 
-# tiktoken names its cache files by the sha1 of the download URL (OFFLINE.md).
+# tiktoken names its cache files by the sha1 of the download URL (docs/offline.md).
 TIKTOKEN_FILES = {
     "cl100k_base": "9b5ad71b2ce5302211f9c61530b329a4922fc6a4",
     "o200k_base": "fb374d419588a4632f3f557e76b4b70aebbca790",

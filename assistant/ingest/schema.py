@@ -1,4 +1,4 @@
-"""The canonical warehouse schema (DESIGN.md). Every adapter produces frames of exactly these columns."""
+"""The canonical warehouse schema (docs/architecture.md). Every adapter produces frames of exactly these columns."""
 
 from __future__ import annotations
 

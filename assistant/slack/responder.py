@@ -18,7 +18,7 @@ from slack_sdk.web import WebClient
 from assistant.agent.events import Final, StepFinished, StepStarted
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
-from assistant.slack.charts import chart_filename, render_png
+from assistant.render.charts import ChartError, chart_filename, render_png
 from assistant.slack.dedupe import SeenEvents
 from assistant.slack.formatting import COPY_TOOL, CopyStep, SlackMessage, answer_messages, escape, notice
 from assistant.slack.incoming import SlackQuestion
@@ -147,8 +147,11 @@ class Responder:
         for index, spec in enumerate(charts[: self.max_charts], start=1):
             try:
                 png = render_png(spec)
-            except ValueError as exc:  # a malformed chart spec: the answer's table still has the numbers
+            except ChartError as exc:  # a malformed chart spec: the answer's table still has the numbers
                 log.warning("slack: chart %r not drawn: %s", spec.title, exc)
+                continue
+            except Exception:  # our own bug: one chart fewer, the others still go up
+                log.exception("slack: drawing chart %r failed", spec.title)
                 continue
             uploads.append({"file": png, "filename": chart_filename(spec, index), "title": spec.title})
         if not uploads:

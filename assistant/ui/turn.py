@@ -9,6 +9,7 @@ may have removed a sentence), and any flags are listed in a closed "Checks" note
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from assistant.agent.events import AgentEvent, AgentResult, Final, StepFinished, StepStarted, Token
-from assistant.ui.charts import chart_data_uri
+from assistant.render.charts import ChartError, chart_data_uri
+from tools.base import ChartSpec
+
+logger = logging.getLogger("mka.ui")  # not `log`: the step messages have a "log" field
 
 Message = dict[str, Any]
 SLOW_AFTER_S = 20.0
@@ -55,7 +59,7 @@ class TurnView:
         elif isinstance(event, StepFinished):
             step = self._open_step(event.tool)
             step.finished = event
-            step.charts = [(c.title, chart_data_uri(c)) for c in event.charts] if event.ok else []
+            step.charts = drawn_charts(event.charts) if event.ok else []
         elif isinstance(event, Token):
             self.tokens.append(event.text)
         elif isinstance(event, Final):
@@ -174,6 +178,19 @@ def working_message(elapsed: float, after_tools: bool) -> Message:
         log += " — the model is slow on this machine; the answer is still coming"
     doing = "Working from the results so far…" if after_tools else "Reading your question and choosing a tool…"
     return {"role": "assistant", "content": doing, "metadata": {"title": "Working", "status": "pending", "log": log}}
+
+
+def drawn_charts(charts: list[ChartSpec]) -> list[tuple[str, str]]:
+    """(title, PNG data URI) of each chart; one that cannot be drawn is left out (the table has its numbers)."""
+    drawn = []
+    for spec in charts:
+        try:
+            drawn.append((spec.title, chart_data_uri(spec)))
+        except ChartError as exc:
+            logger.warning("ui: chart %r not drawn: %s", spec.title, exc)
+        except Exception:  # our own bug: one missing chart, not a failed turn
+            logger.exception("ui: drawing chart %r failed", spec.title)
+    return drawn
 
 
 def plot(title: str, data_uri: str) -> Any:

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO
-from tests.process_helpers import free_port, stop_process
+from tests.helpers.process import free_port, stop_process
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-# Launch flags that work on these machines (OFFLINE.md); Playwright's own browser download does not.
+# Launch flags that work on these machines (docs/offline.md); Playwright's own browser download does not.
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

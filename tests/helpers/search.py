@@ -1,4 +1,4 @@
-"""Helpers for the search tests (no tests here): a private workspace copy, a real Chroma server on loopback."""
+"""Helpers for the search tests: a private workspace copy, a real Chroma server on loopback."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
-from tests.process_helpers import free_port, stop_process
+from tests.helpers.process import free_port, stop_process
 from tools.context import ToolContext
 
 

@@ -29,7 +29,7 @@ from assistant.slack.app import build_app
 from assistant.slack.responder import PLACEHOLDER, AgentProvider, Responder
 from assistant.slack.server import http_server
 from assistant.slack.settings import SlackSettings
-from tests.agent_helpers import make_agent
+from tests.helpers.agent import make_agent
 
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"

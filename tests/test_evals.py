@@ -107,6 +107,20 @@ def test_suite_errors_name_the_case(tmp_path: Path) -> None:
         load_suite(tmp_path / "missing.yaml")
 
 
+def test_suite_expectations_are_checked_against_the_declared_tools(tmp_path: Path) -> None:
+    def suite_with(expect: dict[str, object]) -> Path:
+        path = tmp_path / "s.yaml"
+        path.write_text(yaml.safe_dump({"name": "s", "threshold": 0.5, "cases": [
+            {"id": "c1", "prompt": "hi", "assert": [{"tool": expect}]}]}))  # fmt: skip
+        return path
+
+    assert load_suite(suite_with({"name": "segment_query", "args": {"countries": ["France"]}})).cases
+    with pytest.raises(SuiteError, match="case 'c1': tool: 'segment_querry' is not a tool"):
+        load_suite(suite_with({"name": "segment_querry"}))
+    with pytest.raises(SuiteError, match=r"case 'c1': tool.args: \['country'\] are not inputs of segment_query"):
+        load_suite(suite_with({"name": "segment_query", "args": {"country": "France"}}))
+
+
 def test_mka_eval_reports_and_gates_on_threshold(
     demo_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CliRunner
 ) -> None:
@@ -126,7 +140,7 @@ def test_mka_eval_reports_and_gates_on_threshold(
          "assert": [{"tool": "write_copy"}, {"regex": "DRAFT"}, {"products_exist": True}, {"no_pii": True}]},
         {"id": "hello", "prompt": "hello", "assert": [{"tool": "none"}, {"max_chars": 200}]},
         {"id": "needs-number", "prompt": "customers in Germany?", "category": "segments",
-         "assert": [{"tool": "country_stats"}, {"number": {"sql": CUSTOMERS_DE}}]},
+         "assert": [{"tool": "segment_query"}, {"number": {"sql": CUSTOMERS_DE}}]},
     ]}  # fmt: skip
     suite_path = tmp_path / "mini.yaml"
     suite_path.write_text(yaml.safe_dump(suite))
@@ -140,13 +154,13 @@ def test_mka_eval_reports_and_gates_on_threshold(
         report = json.loads(out.stdout)
         assert report["pass_rate"] == pytest.approx(2 / 3, abs=0.001)
         assert report["routing_accuracy"] == pytest.approx(2 / 3, abs=0.001)
-        assert report["confusion"]["country_stats"] == {"none": 1}
+        assert report["confusion"]["segment_query"] == {"none": 1}
         failed = next(c for c in report["cases"] if c["id"] == "needs-number")
         assert not failed["passed"] and any(f"{n_de:g}" in c["reason"] for c in failed["checks"] if not c["passed"])
         assert report["latency_ms"]["total_ms"]["p50"] is not None
         assert all(c["flags"] == [] for c in report["cases"])  # what the agent flagged, per case (nothing here)
         md = next((tmp_path / "runs").glob("eval-mini-*.md")).read_text()
-        assert "| country_stats | none | 1 |" in md and "FAIL" in md
+        assert "| segment_query | none | 1 |" in md and "FAIL" in md
         suite["threshold"] = 0.9
         suite_path.write_text(yaml.safe_dump(suite))
         assert cli.invoke(app, ["eval", str(suite_path), "--report", str(tmp_path / "runs")]).exit_code == 1

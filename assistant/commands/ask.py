@@ -35,7 +35,7 @@ def _agent() -> Agent:
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in plain words.")],
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print exactly one JSON object (DESIGN.md contract).")
+        bool, typer.Option("--json", help="Print exactly one JSON object (docs/architecture.md contract).")
     ] = False,
     thread: Annotated[str | None, typer.Option("--thread", help="Conversation id, to continue a conversation.")] = None,
 ) -> None:

@@ -6,19 +6,38 @@
   are judged by the configured LLM (`--llm auto`: when one is available), the trained classifier answering
   where it cannot; `--llm off` uses the classifier alone (fast, but it only knows the shop's reviews).
 - `mka sentiment [--product ID …] [--category C] [--topic T] [--since D] [--until D]` analyses reviews.
+
+TEXT and the scope options are the tools' input fields (assistant/commands/tool_options.py).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+from assistant.commands.tool_options import (
+    argument,
+    command_function,
+    field_parameters,
+    json_parameter,
+    lazy_command,
+    load_tool,
+    option,
+    parameter,
+    run,
+)
+
+if TYPE_CHECKING:
+    from tools.base import Tool
+
 
 def register(app: typer.Typer) -> None:
-    app.command("sentiment")(sentiment)
+    lazy_command(
+        app, "sentiment", "Classify a text or a labelled file, or analyse how customers feel in reviews.", _build
+    )
 
 
 def _judge_client(llm_mode: str) -> Any:
@@ -52,54 +71,51 @@ def _classify_file(path: Path, ctx: Any, llm_mode: str = "off", quiet: bool = Tr
         return score_labelled_file(path, ctx, judge, lambda: progress.advance(task))
 
 
-def sentiment(
-    text: Annotated[str | None, typer.Argument(help="A text to classify (omit to analyse reviews).")] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", help="Classify a 'sentence<TAB>label' TSV file; prints accuracy.")
-    ] = None,
-    product: Annotated[list[str] | None, typer.Option("--product", help="Product id (repeatable).")] = None,
-    category: Annotated[str | None, typer.Option(help="Department, category or class, e.g. Dresses.")] = None,
-    topic: Annotated[str | None, typer.Option(help="An aspect (fit, size, fabric…) or words reviews mention.")] = None,
-    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Reviews from this date.")] = None,
-    until: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Reviews until this date.")] = None,
-    llm: Annotated[
-        str,
-        typer.Option(
-            "--llm", help="--file only: auto (use the configured LLM when available) | on | off (classifier only)."
+def _build() -> Callable[..., None]:
+    """The command: TEXT from classify_sentiment's input, the scope options from analyze_sentiment's, then --file
+    and --llm (the file mode is no tool input)."""
+    classify, analyze = load_tool("classify_sentiment"), load_tool("analyze_sentiment")
+    parameters = [
+        *field_parameters(classify.input_model, {"text": argument(optional=True, note="Omit it to analyse reviews.")}),
+        parameter(
+            "file",
+            Path | None,
+            typer.Option("--file", help="Classify a 'sentence<TAB>label' TSV file; prints accuracy."),
+            default=None,
         ),
-    ] = "auto",
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-) -> None:
+        *field_parameters(analyze.input_model, {"product_ids": option("--product")}),
+        parameter(
+            "llm",
+            str,
+            typer.Option(
+                "--llm", help="--file only: auto (use the configured LLM when available) | on | off (classifier only)."
+            ),
+            default="auto",
+        ),
+        json_parameter("Print one JSON object."),
+    ]
+    return command_function(parameters, lambda values: sentiment(classify, analyze, values))
+
+
+def sentiment(classify: Tool[Any], analyze: Tool[Any], values: dict[str, Any]) -> None:
     """Classify a text or a labelled file, or analyse how customers feel in reviews."""
-    from assistant.commands.common import fail, load_settings, print_json, run_tool
+    from assistant.commands.common import fail, load_settings, print_json
     from assistant.core.workspace import WorkspaceMissingError
     from tools.context import ToolContext
     from tools.sentiment.model import ModelMissingError
-    from tools.sentiment.tool import (
-        AnalyzeSentimentInput,
-        ClassifySentimentInput,
-        analyze_sentiment,
-        classify_sentiment,
-    )
 
+    text, file, llm, as_json = values["text"], values["file"], values["llm"], values["as_json"]
     if text is not None and file is not None:
         fail("give either a TEXT or --file, not both")
     if llm not in ("auto", "on", "off"):
         fail(f"--llm: {llm!r} is not one of auto, on, off")
-    expected = (ValueError, WorkspaceMissingError, ModelMissingError, RuntimeError)
     if text is not None:
-        run_tool(classify_sentiment, lambda: ClassifySentimentInput(text=text), as_json, expected)
+        run(classify, values, as_json)
         return
     if file is None:
-        scope = lambda: AnalyzeSentimentInput(  # noqa: E731 - validated inside run_tool
-            product_ids=product or [],
-            category=category,
-            topic=topic,
-            since=since.date() if since else None,
-            until=until.date() if until else None,
-        )
-        run_tool(analyze_sentiment, scope, as_json, expected)
+        run(analyze, values, as_json)
         return
+    expected = (ValueError, WorkspaceMissingError, ModelMissingError, RuntimeError)
     ctx = ToolContext.from_settings(load_settings())
     try:
         scored = _classify_file(file, ctx, llm, quiet=False)

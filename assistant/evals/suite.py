@@ -8,6 +8,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tools.base import Tool
+
 
 class ToolExpectation(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -106,7 +108,36 @@ class SuiteError(ValueError):
     pass
 
 
-def load_suite(path: Path) -> Suite:
+def check_against_tools(suite: Suite, tools: dict[str, Tool[Any]], path: Path) -> None:
+    """Every expected tool is a declared tool (or 'none') and every expected argument one of its inputs, so a typo
+    in a suite fails loudly instead of lowering the routing figure."""
+    for case in suite.cases:
+        for assertion in case.assertions:
+            expected = assertion.tool
+            if not isinstance(expected, ToolExpectation) or expected.name == "none":
+                continue
+            tool = tools.get(expected.name)
+            if tool is None:
+                raise SuiteError(
+                    f"{path}: case {case.id!r}: tool: {expected.name!r} is not a tool ({', '.join(tools)})"
+                )
+            unknown = sorted(set(expected.args) - set(tool.input_model.model_fields))
+            if unknown:
+                raise SuiteError(f"{path}: case {case.id!r}: tool.args: {unknown} are not inputs of {tool.name}")
+
+
+def load_suite(path: Path, tools: dict[str, Tool[Any]] | None = None) -> Suite:
+    """Read and validate a suite; with `tools` (default: every family's), check its expectations against them."""
+    suite = _read_suite(path)
+    if tools is None:
+        from tools.families import load_tools
+
+        tools = load_tools()
+    check_against_tools(suite, tools, path)
+    return suite
+
+
+def _read_suite(path: Path) -> Suite:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

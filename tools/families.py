@@ -57,13 +57,14 @@ def build_order(families: tuple[Family, ...] = FAMILIES) -> list[Family]:
     pending = [f for f in families if f.build]
     names = {f.build for f in pending}
     done: list[Family] = []
+    built: set[str] = set()
     while pending:
-        ready = next(
-            (f for f in pending if all(n in {d.build for d in done} or n not in names for n in f.build_after)), None
-        )
+        ready = next((f for f in pending if all(n in built or n not in names for n in f.build_after)), None)
         if ready is None:
             raise ValueError(f"build steps need each other: {[f.build for f in pending]}")
+        assert ready.build is not None
         done.append(ready)
+        built.add(ready.build)
         pending.remove(ready)
     return done
 

@@ -60,15 +60,15 @@ def _judge_client(llm_mode: str) -> Any:
 
 def _classify_file(path: Path, ctx: Any, llm_mode: str = "off", quiet: bool = True) -> dict[str, Any]:
     from assistant.commands.common import progress_bars
-    from tools.sentiment.labelled import read_labelled_file, score_labelled_file
+    from tools.sentiment.labelled import read_labelled_file, score_labelled
 
-    sentences = read_labelled_file(path)[0]
+    sentences, labels = read_labelled_file(path)
     judge = _judge_client(llm_mode) if sentences else None
     if judge is None:
-        return score_labelled_file(path, ctx)
+        return score_labelled(sentences, labels, ctx)
     with progress_bars(quiet) as progress:
         task = progress.add_task(f"LLM judging ({judge.model_name})", total=len(sentences))
-        return score_labelled_file(path, ctx, judge, lambda: progress.advance(task))
+        return score_labelled(sentences, labels, ctx, judge, lambda: progress.advance(task))
 
 
 def _build() -> Callable[..., None]:

@@ -1,4 +1,4 @@
-"""Score a labelled `sentence<TAB>label` file: the LLM judges each sentence where one is given, the trained
+"""Score a labelled `sentence<TAB>label` set: the LLM judges each sentence where one is given, the trained
 classifier answers where it cannot (or alone). Used by `mka sentiment --file` and `mka bench sentiment`."""
 
 from __future__ import annotations
@@ -32,17 +32,17 @@ def read_labelled_file(path: Path) -> tuple[list[str], list[int | None]]:
     return sentences, labels
 
 
-def score_labelled_file(
-    path: Path,
+def score_labelled(
+    sentences: list[str],
+    labels: list[int | None],
     ctx: ToolContext,
     judge: LLMClient | None = None,
     on_judged: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """`{"n", "accuracy", "predictions": [0/1 …], "method"}` for the file; `judge` labels what it can."""
+    """`{"n", "accuracy", "predictions": [0/1 …], "method"}` for a labelled set; `judge` labels what it can."""
     from tools.sentiment.judge import judge_texts
     from tools.sentiment.tool import classify_texts, sentiment_model
 
-    sentences, labels = read_labelled_file(path)
     predictions: list[int] = []
     judged: list[int | None] = []
     if sentences:

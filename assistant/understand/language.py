@@ -1,0 +1,83 @@
+"""Which of the supported languages a marketer's question is in, from its script, words and letters.
+
+Short questions ('Wer sind unsere besten Kunden?') carry too few letters for character n-gram models, but
+nearly every one holds a few function words; those, plus letters only some languages use, decide.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+
+LANGUAGES = ("en", "zh", "es", "de", "fr", "pt")
+_NAMES = {"en": "English", "zh": "Chinese", "es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese"}
+
+# Function words and marketer words, accents removed (people often type without them).
+_WORDS: dict[str, frozenset[str]] = {
+    lang: frozenset(words.split())
+    for lang, words in {
+        "en": """the and of to in is are was were how many much what which who whom whose why when where our we us
+            you do does did have has had those these this that there with for from by on at show me give list top
+            best customers sales sold last month year per between than more most please can could would should
+            will any all each it its be been get find tell about across a an i""",
+        "es": """el la los las del y que cuantos cuantas cuanto cuanta tenemos clientes son es esta estan hay de en
+            me por para con nuestros nuestras nuestro nuestra mejores cual cuales quien quienes muestrame dame
+            ventas vendimos una unos unas se lo al mas mes ano entre como donde cuando tambien pero muy""",
+        "de": """der die das und es in ist sind wie viele viel wir haben hat unsere unser unseren unserer kunden
+            wer was welche welcher welches den dem des ein eine einen mit fur von zu im auf nicht gibt zeig
+            zeige mir bitte letzten monat jahr umsatz besten beste auch aus bei nach oder uber sich wo wann""",
+        "fr": """de en la y il elle le les des du et est sont combien clients nous avons nos notre quels quelles
+            quel quelle qui pour avec dans par pays une au aux mois annee ventes meilleurs meilleures montre
+            montrez moi donne ils elles sur pas plus leur leurs entre comment ou quand aussi mais tres ce cette ces""",
+        "pt": """de a e o por os as do da dos das em no na nos nas que quantos quantas quanto temos clientes sao
+            para com nossos nossas nosso nossa melhores quais qual quem mostre mostra vendas vendemos um uma mes
+            ano nao ha foram tem entre como onde quando tambem mas muito pelo pela""",
+    }.items()
+}
+# Letters (and marks) only some of the languages use; each counts like a word.
+_LETTERS = {
+    "es": "ñ¿¡",
+    "de": "äöüß",
+    "fr": "èêëîïœùûÿ",
+    "pt": "ãõ",
+}
+_SHARED_LETTERS = {"ç": ("fr", "pt"), "à": ("fr", "pt"), "â": ("fr", "pt"), "ô": ("fr", "pt")}
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def _plain(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+def detect_language(text: str) -> str:
+    """One of LANGUAGES: CJK script -> 'zh'; else the best-scoring Latin language; short or undecidable -> 'en'."""
+    tokens = _TOKEN.findall(_CJK.sub(" ", text.casefold()))
+    cjk = len(_CJK.findall(text))
+    if cjk and cjk >= len(tokens):  # a Chinese question may name 'VIP' or a product in Latin letters
+        return "zh"
+    scores: defaultdict[str, float] = defaultdict(float)
+    for token in tokens:
+        # A word several languages share ("de", "en", "in") is split between them.
+        owners = [lang for lang, words in _WORDS.items() if _plain(token) in words]
+        for lang in owners:
+            scores[lang] += 1 / len(owners)
+    lowered = text.casefold()
+    for lang, letters in _LETTERS.items():
+        scores[lang] += sum(lowered.count(ch) for ch in letters)
+    for ch, langs in _SHARED_LETTERS.items():
+        for lang in langs:
+            scores[lang] += lowered.count(ch) / len(langs)
+    best = max(scores, key=scores.__getitem__, default="en")
+    top = scores.get(best, 0.0)
+    tied = sum(1 for score in scores.values() if abs(score - top) < 1e-9)  # shares of 1/3 add up unevenly
+    return best if top >= 1 and tied == 1 else "en"
+
+
+def language_name(code: str) -> str:
+    """The English name of a supported language code ('es' -> 'Spanish'), for prompts."""
+    try:
+        return _NAMES[code]
+    except KeyError:
+        raise ValueError(f"unsupported language code {code!r}; expected one of {', '.join(LANGUAGES)}") from None

@@ -1,0 +1,84 @@
+"""detect_language on short marketer questions, and the clarifying questions asked in that language."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.understand.clarify import MAX_LISTED, unknown_value_question
+from assistant.understand.language import LANGUAGES, detect_language, language_name
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("¿Cuántos clientes tenemos en Alemania?", "es"),
+        ("Wie viele Kunden haben wir in Frankreich?", "de"),
+        ("Combien de clients avons-nous en Espagne ?", "fr"),
+        ("Quantos clientes temos na Itália?", "pt"),
+        ("我们在德国有多少客户？", "zh"),
+        ("Wer sind unsere besten Kunden?", "de"),
+        ("and how many of those are in France?", "en"),
+        ("¿Quiénes son nuestros mejores clientes?", "es"),
+        ("Quels sont nos meilleurs clients ?", "fr"),
+        ("Quais são nossos melhores clientes?", "pt"),
+        ("Welche Kunden sind gefährdet?", "de"),
+        ("Clientes en riesgo en España", "es"),
+        ("Clientes em risco no Brasil", "pt"),
+        ("Vendas por país", "pt"),
+        ("Ventas por país", "es"),
+        ("e os da França?", "pt"),
+        ("et en Belgique ?", "fr"),
+        ("und in Österreich?", "de"),
+        ("¿y en Italia?", "es"),
+        ("VIP客户有多少", "zh"),
+        ("日本の顧客は何人ですか", "zh"),
+        ("What are customers saying about dresses?", "en"),
+        ("Show sales of 连衣裙 in Germany", "en"),  # a Chinese product word in an English question
+        ("Alemania", "en"),  # one name is not a language
+        ("ok", "en"),
+        ("", "en"),
+    ],
+)
+def test_detect_language(text: str, language: str) -> None:
+    assert detect_language(text) == language
+
+
+def test_language_names() -> None:
+    assert [language_name(code) for code in LANGUAGES] == [
+        "English", "Chinese", "Spanish", "German", "French", "Portuguese"
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="unsupported language"):
+        language_name("xx")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "I couldn't find a country called “Narnia” in your data. Which of these did you mean? "
+               "Known countries: France, Germany."),
+        ("zh", "在你的数据中没有找到名为“Narnia”的国家。你指的是下面哪一个？已知的国家：France、Germany。"),
+        ("es", "No encuentro «Narnia» como país en tus datos. ¿Te refieres a alguno de estos? "
+               "Países: France, Germany."),
+        ("de", "„Narnia“ finde ich in Ihren Daten nicht als Land. Meinten Sie einen dieser Werte? "
+               "Bekannte Länder: France, Germany."),
+        ("fr", "Je ne trouve pas « Narnia » parmi les pays de vos données. Vouliez-vous dire l'une de ces valeurs ? "
+               "France, Germany."),
+        ("pt", "Não encontrei «Narnia» como país nos seus dados. Você quis dizer algum destes? "
+               "Países: France, Germany."),
+    ],
+)  # fmt: skip
+def test_unknown_value_question_in_each_language(language: str, expected: str) -> None:
+    assert unknown_value_question("country", "Narnia", language, ["France", "Germany"]) == expected
+
+
+def test_a_long_list_is_cut_with_a_count() -> None:
+    known = [f"C{i}" for i in range(MAX_LISTED + 5)]
+    question = unknown_value_question("category", "zapatos", "es", known)
+    assert f"C{MAX_LISTED - 1} … (y 5 más)." in question and f"C{MAX_LISTED}," not in question
+    assert unknown_value_question("category", "鞋", "zh", known).endswith("C11…（另有 5 个）。")
+
+
+def test_no_known_values_and_fallbacks() -> None:
+    assert "keine Segmente zur Auswahl" in unknown_value_question("segment", "Wale", "de", [])
+    assert unknown_value_question("country", "Narnia", "xx", ["France"]).startswith("I couldn't find a country")
+    assert "called “Mars” in your data" in unknown_value_question("planet", "Mars", "en", ["Earth"])

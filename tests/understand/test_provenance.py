@@ -1,0 +1,135 @@
+"""Argument provenance: invented arguments are found and dropped, traceable ones kept; no model, no data."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from assistant.understand.provenance import POLICY, Check, Evidence, Untraced, drop_untraceable, untraceable
+
+TODAY = date(2011, 12, 9)
+
+
+def evidence(question: str, *results: str, **mentioned: set[str]) -> Evidence:
+    return Evidence.build([question], list(results), TODAY, mentioned=mentioned)
+
+
+def untraced_fields(tool: str, args: dict[str, Any], ev: Evidence) -> list[str]:
+    return [u.field for u in untraceable(tool, args, ev)]
+
+
+def test_invented_segments_on_a_country_question_are_dropped() -> None:
+    ev = evidence("How many customers do we have in Germany?", country={"Germany"})
+    args = {"countries": ["Germany"], "segments": ["champions", "loyal"]}
+    untraced = untraceable("segment_query", args, ev)
+    assert [(u.field, u.value) for u in untraced] == [("segments", "champions"), ("segments", "loyal")]
+    assert drop_untraceable(args, untraced) == {"countries": ["Germany"]}
+
+
+def test_only_the_untraced_items_of_a_list_go() -> None:
+    ev = evidence("customers in Germany", country={"Germany"})
+    args = {"countries": ["Germany", "France"]}
+    assert drop_untraceable(args, untraceable("segment_query", args, ev)) == {"countries": ["Germany"]}
+
+
+def test_a_segment_named_in_the_words_is_kept() -> None:
+    ev = evidence("email our at-risk customers")
+    assert untraceable("write_copy", {"segment": "at_risk"}, ev) == []
+    assert untraced_fields("write_copy", {"segment": "hibernating"}, ev) == ["segment"]
+
+
+def test_a_date_range_nobody_gave_is_dropped() -> None:
+    ev = evidence("customers in France", country={"France"})
+    args = {"countries": ["France"], "first_order_from": "2011-01-01", "first_order_to": "2011-06-30"}
+    assert drop_untraceable(args, untraceable("segment_query", args, ev)) == {"countries": ["France"]}
+
+
+def test_period_boundaries_are_traced_within_a_day() -> None:
+    ev = evidence("customers who ordered in the last 90 days")  # 2011-09-11 .. 2011-12-09
+    for day in ("2011-09-10", "2011-09-11", "2011-09-12"):
+        assert untraceable("segment_query", {"not_ordered_since": day}, ev) == []
+    assert untraced_fields("segment_query", {"not_ordered_since": "2011-08-01"}, ev) == ["not_ordered_since"]
+    assert untraceable("segment_query", {"recency_days_max": 90}, ev) == []
+
+
+def test_a_prediction_date_years_after_the_data_is_dropped() -> None:
+    ev = evidence("which customers are likely to churn?")
+    (untraced,) = untraceable("predict_churn", {"as_of": "2015-01-01"}, ev)
+    assert untraced.field == "as_of" and "after the data's last date" in untraced.reason
+    assert untraceable("predict_churn", {"as_of": "2011-12-09"}, ev) == []  # the default, spelled out
+
+
+def test_a_category_of_generic_words_is_dropped() -> None:
+    ev = evidence("Which products sell best in Germany?", country={"Germany"})
+    (untraced,) = untraceable("forecast_sales", {"category": "Products"}, ev)
+    assert "generic" in untraced.reason
+    assert untraceable("forecast_sales", {"category": "Christmas"}, evidence("Christmas sales next month")) == []
+    resolved = evidence("ventas de Navidad", category={"Christmas"})  # the resolver found it in Spanish
+    assert untraceable("forecast_sales", {"category": "Christmas"}, resolved) == []
+
+
+def test_bounds_trace_to_their_neighbours() -> None:
+    ev = evidence("customers with more than 10 orders")
+    assert untraceable("segment_query", {"frequency_min": 11}, ev) == []
+    assert untraceable("segment_query", {"frequency_min": 10}, ev) == []
+    assert untraced_fields("segment_query", {"frequency_min": 12}, ev) == ["frequency_min"]
+
+
+def test_percent_traces_to_a_fraction() -> None:
+    ev = evidence("customers whose churn risk is above 70%")
+    assert untraceable("predict_churn", {"min_probability": 0.7}, ev) == []
+    assert untraceable("segment_query", {"churn_probability_min": 0.71}, ev) == []
+    assert untraced_fields("predict_churn", {"min_probability": 0.8}, ev) == ["min_probability"]
+
+
+def test_durations_convert_between_units() -> None:
+    ev = evidence("customers who have not ordered in 6 months")
+    for days in (180, 182, 183, 186):
+        assert untraceable("segment_query", {"recency_days_min": days}, ev) == []
+    assert untraced_fields("segment_query", {"recency_days_min": 365}, ev) == ["recency_days_min"]
+    assert untraceable("forecast_sales", {"horizon": 3}, evidence("forecast next quarter")) == []
+
+
+def test_how_many_rows_to_show_is_presentation_not_a_claim() -> None:
+    assert untraceable("recommend_products", {"k": 7}, evidence("products for Germany")) == []
+    assert untraceable("write_copy", {"n_variants": 1}, evidence("write an SMS")) == []
+    assert untraced_fields("segment_query", {"frequency_min": 7}, evidence("customers in Germany")) == ["frequency_min"]
+
+
+def test_export_only_when_a_file_is_asked_for() -> None:
+    asked = evidence("list the champions and download a CSV")
+    assert untraceable("segment_query", {"segments": ["champions"], "export": True}, asked) == []
+    not_asked = evidence("list the champions", "export_path: none; csv: false")  # tool results do not count
+    assert untraced_fields("segment_query", {"export": True}, not_asked) == ["export"]
+    assert untraceable("segment_query", {"export": False}, not_asked) == []
+
+
+def test_ids_must_appear_verbatim() -> None:
+    ev = evidence("what should we recommend to customer 12347?")
+    assert untraceable("recommend_products", {"customer_id": "12347"}, ev) == []
+    assert untraced_fields("recommend_products", {"customer_id": "1234"}, ev) == ["customer_id"]
+    basket = evidence("what sells with the white hanging heart t-light holder?")
+    args = {"product_ids": ["white hanging heart t-light holder", "85123A", "regency cakestand"]}
+    untraced = untraceable("recommend_products", args, basket)
+    assert [u.value for u in untraced] == ["85123A", "regency cakestand"]
+
+
+def test_free_text_needs_half_its_words() -> None:
+    ev = evidence("find reviews saying the zipper broke")
+    assert untraceable("search_reviews", {"query": "zippers broken"}, ev) == []
+    assert untraced_fields("search_reviews", {"query": "fabric quality complaints"}, ev) == ["query"]
+    assert untraceable("search_reviews", {"query": "拉链坏了"}, evidence("找出说拉链坏了的评论")) == []
+
+
+def test_an_offer_with_an_invented_number_is_dropped() -> None:
+    ev = evidence("write an email to at-risk customers with 15% off")
+    assert untraceable("write_copy", {"offer": "15% off"}, ev) == []
+    (untraced,) = untraceable("write_copy", {"offer": "20% off"}, ev)
+    assert untraced == Untraced(field="offer", value="20% off", reason="offer states 20, which nobody said")
+
+
+def test_options_are_not_checked() -> None:
+    ev = evidence("customers in Germany", country={"Germany"})
+    args = {"group_by": "month", "sort": "recency", "channel": "email", "exclude_purchased": False}
+    assert untraceable("segment_query", args, ev) == []
+    assert POLICY["export"] is Check.FILE and POLICY["cluster"] is Check.STATED

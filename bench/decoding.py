@@ -62,7 +62,10 @@ def bench_decoding(
     questions = [case.prompt for case in suite.cases if case.prompt][:limit]  # one-turn cases: no history
 
     def messages(question: str) -> list[dict[str, str]]:
-        user = prompts.render("route_user.j2", history="", results="", next_tool=None, feedback=None, question=question)
+        user = prompts.render(
+            "route_user.j2", history="", results="", next_tool=None, feedback=None, subject="", understood="",
+            question=question,
+        )  # fmt: skip
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     fast, params = make_fast_llama_class(), chat_model.llama_params()  # the agent's settings for both

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from assistant.agent.decision import ANSWER, CLARIFY
+from assistant.agent.decision import ANSWER, CLARIFY, DECLINE, NO_TOOL
 from assistant.agent.events import Final, StepFinished, StepStarted, Token
 from assistant.agent.graph import REFUSAL
 from assistant.agent.memory import count_tokens, history_text
@@ -28,8 +28,11 @@ def test_direct_answer(demo_workspace: Workspace) -> None:
 
 def test_single_tool_answer_is_grounded_and_streams_content_first(demo_workspace: Workspace) -> None:
     customers, revenue = expected_country(demo_workspace, "Germany")
-    narration = f"Germany has {customers} customers who spent {revenue:,.2f} in total."
-    agent, model = make_agent(demo_workspace, route("country_stats", country="Germany"), narration)
+    # The model cites facts by id; the answer carries their values with their labels.
+    agent, model = make_agent(
+        demo_workspace, route("country_stats", country="Germany"), "Germany has {f1} who spent {f2}."
+    )
+    narration = f"Germany has {customers} customers (Germany) who spent {revenue:,.2f} revenue (Germany)."
     events = list(agent.stream("How many customers do we have in Germany?"))
     kinds = [type(e) for e in events]
     assert kinds.index(StepStarted) < kinds.index(StepFinished) < kinds.index(Token)
@@ -46,24 +49,26 @@ def test_single_tool_answer_is_grounded_and_streams_content_first(demo_workspace
     # The tool results reach the narration prompt fenced as data.
     respond_prompt = str(model.calls[1]["messages"][-1].content)
     assert "<data>" in respond_prompt and "Germany" in respond_prompt
+    assert f"[f1] customers (Germany) = {customers}" in respond_prompt
     model.assert_complete()
 
 
 def test_grounding_violation_is_removed_and_flagged(demo_workspace: Workspace) -> None:
     customers, _ = expected_country(demo_workspace, "France")
-    narration = f"France has {customers} customers. Revenue grew by 87.5% last year."
+    narration = "France has {f1}. Revenue grew by 87.5% last year."
     agent, _ = make_agent(demo_workspace, route("country_stats", country="France"), narration)
     result = agent.ask("Customers in France?")
     assert "87.5%" not in result.answer
-    assert f"France has {customers} customers." in result.answer
+    assert f"France has {customers} customers (France)." in result.answer
     assert "did not match the data" in result.answer
     assert any("grounding" in f for f in result.flags)
 
 
 def test_narration_stops_after_its_second_sentence(demo_workspace: Workspace) -> None:
     customers, _ = expected_country(demo_workspace, "France")
-    two = f"France has {customers} customers. Send them a spring newsletter."
-    agent, _ = make_agent(demo_workspace, route("country_stats", country="France"), f"{two} Also consider a survey.")
+    two = f"France has {customers} customers (France). Send them a spring newsletter."
+    script = "France has {f1}. Send them a spring newsletter. Also consider a survey."
+    agent, _ = make_agent(demo_workspace, route("country_stats", country="France"), script)
     events = list(agent.stream("Customers in France?"))
     streamed = "".join(e.text for e in events if isinstance(e, Token))
     result = events[-1].result  # type: ignore[union-attr]
@@ -77,10 +82,11 @@ def test_invalid_args_go_back_to_the_model_once(demo_workspace: Workspace) -> No
         demo_workspace,
         route("country_stats", country=""),
         route("country_stats", country="Spain"),
-        f"Spain has {customers} customers.",
+        "Spain has {f1}.",
     )
     result = agent.ask("customers in spain")
     assert [s.ok for s in result.steps] == [True]
+    assert f"Spain has {customers} customers (Spain)." in result.answer
     second_route = str(model.calls[1]["messages"][-1].content)
     assert "previous choice failed" in second_route and "country" in second_route
     model.assert_complete()
@@ -92,10 +98,12 @@ def test_tool_error_fed_back_then_fixed(demo_workspace: Workspace) -> None:
         demo_workspace,
         route("country_stats", country="Atlantis"),
         route("country_stats", country="Norway"),
-        f"Norway has {customers} customers.",
+        "Norway has {f1}.",
+        understand=False,  # code would ask about Atlantis before the model: this is the model's own error path
     )
     result = agent.ask("customers in Atlantis or Norway")
     assert [s.ok for s in result.steps] == [False, True]
+    assert f"Norway has {customers} customers (Norway)." in result.answer
     assert "Atlantis" in result.steps[0].result["error"]
     assert "country_stats failed" in str(model.calls[1]["messages"][-1].content)
     model.assert_complete()
@@ -107,6 +115,7 @@ def test_tool_error_twice_is_explained_not_retried_forever(demo_workspace: Works
         route("country_stats", country="Atlantis"),
         route("country_stats", country="Lemuria"),
         "I could not find customers in those countries.",
+        understand=False,
     )
     result = agent.ask("customers in Atlantis")
     assert [s.ok for s in result.steps] == [False, False]
@@ -136,9 +145,9 @@ def test_multi_step_chains_tools_and_restricts_the_next_choice(demo_workspace: W
     agent, model = make_agent(
         demo_workspace,
         {"tool": "country_stats", "args": {"country": "France"}, "next": ["write_copy"]},
-        route("write_copy", channel="sms", products=["D101"], n_variants=1),
+        route("write_copy", channel="sms", products=["linen summer dress"], n_variants=1),
         copy,
-        f"Here is a draft for your {customers} customers in France.",
+        "Here is a draft for your {f1} in France.",
     )
     # Send the decision schema as for llama.cpp (the scripted model is sent none by default), so that the
     # scripted model records, in each call's kwargs, the schema it was constrained by.
@@ -152,9 +161,10 @@ def test_multi_step_chains_tools_and_restricts_the_next_choice(demo_workspace: W
 
     # The first routing call may choose any tool; the second only the planned one (or answer / clarify).
     assert {"country_stats", "write_copy"} <= tools_allowed(0)
-    assert tools_allowed(1) == {"write_copy", ANSWER, CLARIFY}
+    assert tools_allowed(1) == {"write_copy", ANSWER, CLARIFY, DECLINE}
     assert "Now fill the arguments for the next tool: write_copy" in str(model.calls[1]["messages"][-1].content)
     assert "DRAFT" in result.answer and "Linen Summer Dress" in result.answer
+    assert f"Here is a draft for your {customers} customers (France) in France." in result.answer
     model.assert_complete()
 
 
@@ -163,7 +173,7 @@ def test_memory_per_thread(demo_workspace: Workspace) -> None:
     agent, model = make_agent(
         demo_workspace,
         route("country_stats", country="Germany"),
-        f"Germany has {customers} customers.",
+        "Germany has {f1}.",
         {"tool": "answer"},
         "You asked about Germany.",
         {"tool": "answer"},
@@ -175,6 +185,7 @@ def test_memory_per_thread(demo_workspace: Workspace) -> None:
     same_thread = str(model.calls[2]["messages"][-1].content)
     other_thread = str(model.calls[4]["messages"][-1].content)
     assert "Customers in Germany?" in same_thread and "country_stats" in same_thread
+    assert f"Germany has {customers} customers (Germany)." in same_thread  # remembered as rendered, not as ids
     assert "Germany" not in other_thread
     model.assert_complete()
 
@@ -229,16 +240,16 @@ def test_llm_failure_surfaces_as_an_exception(demo_workspace: Workspace) -> None
 def test_routing_examples_match_the_real_tools() -> None:
     """Every example in the routing prompt validates against the tool it names (they cannot drift)."""
     import prompts
-    from assistant.agent.decision import ANSWER, CLARIFY, parse_decision
+    from assistant.agent.decision import parse_decision
     from tools.families import load_tools
 
     tools = load_tools()
     examples = prompts.load_yaml("route_examples.yaml")
     named = {e["decision"]["tool"] for e in examples}
-    assert named >= set(tools) | {ANSWER, CLARIFY}, f"tools without an example: {set(tools) - named}"
+    assert named >= set(tools) | set(NO_TOOL), f"tools without an example: {set(tools) - named}"
     for example in examples:
         decision, _ = parse_decision(example["decision"], tools)
-        assert decision.tool in (*tools, ANSWER, CLARIFY)
+        assert decision.tool in (*tools, *NO_TOOL)
 
 
 def test_routing_examples_do_not_repeat_eval_prompts() -> None:
@@ -313,13 +324,12 @@ def test_an_offer_the_marketer_did_not_state_is_dropped_before_copy(demo_workspa
     assert not offer_was_stated("free delivery this month", "Write an email about our candles", [])
     assert not offer_was_stated("20% off", "Email them 10% off", [])
     copy = {"variants": [{"body": "New in: our Linen Summer Dress, made for warm evenings."}]}
-    agent, model = make_agent(
-        demo_workspace, route("write_copy", channel="sms", products=["D101"], n_variants=1, offer="free delivery"), copy
-    )
+    invented = route("write_copy", channel="sms", products=["linen summer dress"], n_variants=1, offer="free delivery")
+    agent, model = make_agent(demo_workspace, invented, invented, copy)  # asked once about the offer, then dropped
     result = agent.ask("Write an SMS about the linen summer dress")
     assert result.steps[0].args.get("offer") is None
-    assert any("did not state" in f for f in result.flags)
-    assert "free delivery" not in str(model.calls[1]["messages"][-1].content)  # the copy prompt never saw it
+    assert any("dropped untraceable: offer='free delivery'" in f for f in result.flags)
+    assert "free delivery" not in str(model.calls[2]["messages"][-1].content)  # the copy prompt never saw it
 
 
 def test_a_stream_stopped_early_closes_the_model_stream_and_counts_what_it_read() -> None:

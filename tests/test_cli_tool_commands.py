@@ -47,7 +47,11 @@ CASES = [(path, name) for path, names in COMMANDS.items() for name in names]
 FIELDS = [(path, name, field) for path, name in CASES for field in TOOLS[name].input_model.model_fields]
 
 # What a field needs besides itself to pass its model's cross-field checks (tried only if it fails alone).
-COMPANIONS: dict[str, list[str]] = {"explain_segment": ["-s", "lost"], "recommend_products": ["--segment", "lost"]}
+COMPANIONS: dict[str, list[str]] = {
+    "explain_segment": ["-s", "lost"],
+    "recommend_products": ["--segment", "lost"],
+    "segment_query": ["--recency-min", "5"],  # strict_bounds names a bound that must be set
+}
 
 
 def command(path: tuple[str, ...]) -> Any:

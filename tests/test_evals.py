@@ -130,7 +130,7 @@ def test_mka_eval_reports_and_gates_on_threshold(
     script = tmp_path / "script.yaml"
     script.write_text(yaml.safe_dump({"rules": [
         {"match": "sms", "purpose": "route", "output": {"tool": "write_copy", "args": {"channel": "sms",
-                                                                                       "products": ["D101"]}}},
+                                                                                       "products": ["linen dress"]}}},
         {"match": ".", "purpose": "copy", "output": {"variants": [{"body": "Linen Summer Dress: new in. Shop now."}]}},
         {"match": ".", "purpose": "route", "output": {"tool": "answer"}},
         {"match": ".", "purpose": "respond", "output": "I can help with segments and copy."},

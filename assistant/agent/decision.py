@@ -16,6 +16,8 @@ from tools.base import Tool
 
 ANSWER = "answer"
 CLARIFY = "clarify"
+DECLINE = "decline"  # out of scope: no tool can serve it; a fixed, honest reply says what the assistant can do
+NO_TOOL = (ANSWER, CLARIFY, DECLINE)
 MAX_FOLLOW_UPS = 3
 
 
@@ -52,7 +54,53 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def decision_schema(tools: dict[str, Tool[Any]]) -> dict[str, Any]:
+# Inputs filled by code from the question (strict bounds...), never by the model: left out of the decision schema.
+CODE_ONLY = "x-code-only"
+
+# Tool inputs that hold a value of the data, by the kind of value: their schema gets the workspace's real values.
+DATA_FIELDS = {
+    "countries": "country",
+    "country": "country",
+    "category": "category",
+    "bought_category": "category",
+    "segment": "segment",
+    "cluster": "cluster",
+}
+
+
+def _with_enum(prop: dict[str, Any], values: list[Any]) -> dict[str, Any]:
+    """The property with its string/integer (or array-of) branch limited to `values`."""
+
+    def limit(node: dict[str, Any]) -> dict[str, Any]:
+        if node.get("type") == "array":
+            return {**node, "items": {"enum": values}}
+        if node.get("type") in ("string", "integer"):
+            rest = {k: v for k, v in node.items() if k not in ("type", "maxLength", "minLength", "pattern")}
+            return {**rest, "enum": values}
+        return node
+
+    if "anyOf" in prop:
+        return {**prop, "anyOf": [limit(p) for p in prop["anyOf"]]}
+    return limit(prop)
+
+
+def args_schema(model: type[BaseModel], enums: dict[str, list[Any]] | None = None) -> dict[str, Any]:
+    """A tool's input schema as the model fills it: code-only inputs left out, data fields limited to the data."""
+    schema = inline_refs(model.model_json_schema())
+    props = {k: v for k, v in schema.get("properties", {}).items() if not v.get(CODE_ONLY)}
+    for name, prop in props.items():
+        values = (enums or {}).get(DATA_FIELDS.get(name, ""))
+        if values:
+            props[name] = _with_enum(prop, values)
+    schema["properties"] = props
+    if "required" in schema:
+        schema["required"] = [r for r in schema["required"] if r in props]
+    return schema
+
+
+def decision_schema(tools: dict[str, Tool[Any]], enums: dict[str, list[Any]] | None = None) -> dict[str, Any]:
+    """`enums`: the workspace's real values by kind (country, category, segment, cluster), so a grammar-constrained
+    model cannot emit a country or category the data does not have."""
     tool_names = list(tools)
     next_schema = {"type": "array", "items": {"enum": tool_names}, "maxItems": MAX_FOLLOW_UPS}
     branches: list[dict[str, Any]] = [
@@ -60,7 +108,7 @@ def decision_schema(tools: dict[str, Tool[Any]]) -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "tool": {"const": name},
-                "args": inline_refs(spec.input_model.model_json_schema()),
+                "args": args_schema(spec.input_model, enums),
                 "next": next_schema,
             },
             "required": ["tool", "args"],
@@ -68,6 +116,7 @@ def decision_schema(tools: dict[str, Tool[Any]]) -> dict[str, Any]:
         for name, spec in tools.items()
     ]
     branches.append({"type": "object", "properties": {"tool": {"const": ANSWER}}, "required": ["tool"]})
+    branches.append({"type": "object", "properties": {"tool": {"const": DECLINE}}, "required": ["tool"]})
     branches.append(
         {
             "type": "object",
@@ -92,7 +141,7 @@ def parse_decision(raw: dict[str, Any], tools: dict[str, Tool[Any]]) -> tuple[De
         decision = Decision.model_validate(raw)
     except ValidationError as exc:
         raise ArgsError("(decision)", format_validation_error(exc)) from exc
-    if decision.tool in (ANSWER, CLARIFY):
+    if decision.tool in NO_TOOL:
         if decision.tool == CLARIFY and not (decision.question or "").strip():
             raise ArgsError(CLARIFY, "question: a clarifying question is required")
         return decision, None
@@ -106,4 +155,4 @@ def parse_decision(raw: dict[str, Any], tools: dict[str, Tool[Any]]) -> tuple[De
         raise ArgsError(decision.tool, format_validation_error(exc)) from exc
 
 
-DecisionKind = Literal["tool", "answer", "clarify"]
+DecisionKind = Literal["tool", "answer", "clarify", "decline"]

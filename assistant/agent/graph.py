@@ -20,14 +20,27 @@ from langgraph.types import Checkpointer
 
 import prompts
 from assistant.agent.carry_over import carry_over
-from assistant.agent.decision import ANSWER, CLARIFY, ArgsError, decision_schema, parse_decision
+from assistant.agent.decision import ANSWER, CLARIFY, DECLINE, ArgsError, decision_schema, parse_decision
 from assistant.agent.events import StepFinished, StepStarted, Token
+from assistant.agent.facts import step_facts
 from assistant.agent.memory import history_text
 from assistant.agent.narration import narrate
 from assistant.agent.routing import offer_was_stated, results_text, route_system_prompt
 from assistant.agent.state import AgentDeps, AgentState, StepRecord
+from assistant.agent.understanding import (
+    Understanding,
+    carry_subject,
+    check_provenance,
+    dropped_note,
+    evidence_for,
+    mark_strict_bounds,
+    message,
+    subject_of,
+    subject_text,
+)
 from assistant.core.llm_client import StructuredOutputError
 from assistant.core.privacy import mask_pii
+from assistant.understand.clarify import unknown_value_question
 
 MAX_STEPS = 4
 MAX_STORED_MESSAGES = 40
@@ -40,26 +53,59 @@ REFUSAL = (
 
 def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> Any:
     route_system = route_system_prompt(deps)
-    full_schema = decision_schema(deps.tools)
+    enums = deps.understander.enums() if deps.understander else None
+    full_schema = decision_schema(deps.tools, enums)
+    understander = deps.understander
+
+    def settle(tool: str, args: dict[str, Any], state: AgentState, seen: Understanding | None) -> dict[str, Any]:
+        """Code's part of a routing decision: canonical values, follow-up subject, strict comparisons."""
+        if understander is None or seen is None:
+            return args
+        args = understander.canonical(args)
+        args = carry_subject(set(deps.tools[tool].input_model.model_fields), args, seen)
+        return mark_strict_bounds(tool, args, seen.slots)
 
     def route(state: AgentState) -> dict[str, Any]:
         steps = state.get("steps", [])
         if len(steps) >= MAX_STEPS:
             return {"outcome": "respond"}
         next_tool = state.get("next_tool")
-        schema = decision_schema({next_tool: deps.tools[next_tool]}) if next_tool else full_schema
+        schema = decision_schema({next_tool: deps.tools[next_tool]}, enums) if next_tool else full_schema
+        earlier = state.get("messages", [])[:-1]
+        seen = understander.read(state["question"], earlier) if understander else None
         user = prompts.render(
             "route_user.j2",
-            history=history_text(state.get("messages", [])[:-1], deps.memory_tokens),
+            history=history_text(earlier, deps.memory_tokens),
             results=results_text(steps),
             next_tool=next_tool,
             feedback=state.get("feedback"),
+            subject=subject_text(seen.subject) if seen and seen.follow_up else "",
+            understood=seen.hint() if seen else "",
             question=state["question"],
         )
+        if seen and seen.unknown_places and not steps and not next_tool:
+            # Code knows the data's countries: an unknown one gets a real question, not an unfiltered answer.
+            known = list(understander.vocabulary.countries) if understander else []
+            question = unknown_value_question("country", seen.unknown_places[0], seen.language, known)
+            return {"outcome": "clarify", "clarify": question, "feedback": None}
+        untraced: list[Any] = []
         try:
             raw = deps.llm.json("route", [SystemMessage(route_system), HumanMessage(user)], schema, "decision")
-            if raw.get("tool") in deps.tools and steps:
-                raw["args"] = carry_over(deps.tools[raw["tool"]], dict(raw.get("args") or {}), steps)
+            if raw.get("tool") in deps.tools:
+                args_in = dict(raw.get("args") or {})
+                if steps:
+                    args_in = carry_over(deps.tools[raw["tool"]], args_in, steps)
+                args_in = settle(raw["tool"], args_in, state, seen)
+                if understander is not None and seen is not None:
+                    evidence = evidence_for(
+                        seen, state["question"], earlier, steps, understander.resolver, understander.today
+                    )
+                    args_in, untraced = check_provenance(raw["tool"], args_in, evidence)
+                    if untraced and not state.get("retried"):
+                        # Ask once, naming what cannot be traced; on the second try the values are dropped.
+                        names = ", ".join(f"{u.field}={u.value!r} ({u.reason})" for u in untraced)
+                        raise ArgsError(raw["tool"], f"values the request does not give: {names}; leave them out")
+                raw["args"] = args_in
             decision, args = parse_decision(raw, deps.tools)
         except (ArgsError, StructuredOutputError) as exc:
             kind = "invalid args" if isinstance(exc, ArgsError) else "unparseable decision"
@@ -70,6 +116,10 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             return {"outcome": "route", "feedback": str(exc), "retried": True, "flags": flags}
         if decision.tool == ANSWER:
             return {"outcome": "respond" if steps else "answer", "feedback": None}
+        if decision.tool == DECLINE and not steps:
+            return {"outcome": "decline", "feedback": None}
+        if decision.tool == DECLINE:
+            return {"outcome": "respond", "feedback": None}
         if decision.tool == CLARIFY:
             return {"outcome": "clarify", "clarify": decision.question, "feedback": None}
         assert args is not None
@@ -80,7 +130,12 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             args = args.model_copy(update={"offer": None})
             flags.append(f"dropped an offer the marketer did not state: {offer!r}")
         plan = state.get("plan", []) if next_tool else [t for t in decision.next if t != decision.tool]
+        if untraced:
+            flags.append("dropped untraceable: " + ", ".join(f"{u.field}={u.value!r}" for u in untraced))
         return {
+            "notes": [*state.get("notes", []), dropped_note(untraced, seen.language if seen else "en")]
+            if untraced
+            else state.get("notes", []),
             "pending": {"tool": decision.tool, "args": args.model_dump(mode="json", exclude_defaults=True)},
             "plan": plan,
             "next_tool": None,
@@ -129,6 +184,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
                 result=dumped,
                 markdown=markdown,
                 charts=[c.model_dump(mode="json") for c in charts],
+                facts=step_facts(spec, result, steps),
             )
         )
         write(StepFinished(tool=spec.name, args=shown_args, ok=True, ms=ms, markdown=markdown, charts=charts,
@@ -138,15 +194,30 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             return {"steps": steps, "next_tool": plan[0], "plan": plan[1:], "outcome": "route", "retried": False}
         return {"steps": steps, "outcome": "respond"}
 
+    def with_notes(state: AgentState, update: dict[str, Any]) -> dict[str, Any]:
+        """The answer followed by what was not applied, so the marketer sees every dropped value."""
+        notes = [n for n in state.get("notes", []) if n]
+        if notes:
+            text = "\n\n" + "\n".join(dict.fromkeys(notes))
+            get_stream_writer()(Token(text=text))
+            update = {**update, "answer": update.get("answer", "") + text}
+        return update
+
     def respond(state: AgentState) -> dict[str, Any]:
         steps = state.get("steps", [])
         if steps and all(s["ok"] and not deps.tools[s["tool"]].narrate for s in steps):
             answer = "\n\n".join(s["markdown"] for s in steps)  # the draft is the answer; nothing to narrate
-            return {"answer": answer}
-        return narrate(deps, state, prompts.render("respond_system.j2"), "respond_user.j2")
+            return with_notes(state, {"answer": answer})
+        return with_notes(state, narrate(deps, state, prompts.render("respond_system.j2"), "respond_user.j2"))
 
     def answer(state: AgentState) -> dict[str, Any]:
         return narrate(deps, state, prompts.render("answer_system.j2"), "answer_user.j2")
+
+    def decline(state: AgentState) -> dict[str, Any]:
+        """Out of scope: an honest fixed reply about what the assistant does, in the request's language; no tool."""
+        text = message("decline", state.get("language_code") or "en")
+        get_stream_writer()(Token(text=text))
+        return {"answer": text, "flags": [*state.get("flags", []), "declined: out of scope"]}
 
     def clarify(state: AgentState) -> dict[str, Any]:
         text = mask_pii(state.get("clarify") or "Could you say a bit more about what you need?")
@@ -162,7 +233,9 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         used = [f"{s['tool']} {json.dumps(s['args'], ensure_ascii=False)}" for s in state.get("steps", [])]
         messages = state.get("messages", [])
         removals = [RemoveMessage(id=m.id) for m in messages[: max(0, len(messages) + 1 - MAX_STORED_MESSAGES)] if m.id]
-        reply = AIMessage(content=state.get("answer", "")[:1200], additional_kwargs={"tools_used": used})
+        subject = subject_of(state.get("steps", []))
+        kwargs = {"tools_used": used, "subject": subject}  # the subject: what a follow-up's "those" refers to
+        reply = AIMessage(content=state.get("answer", "")[:1200], additional_kwargs=kwargs)
         return {"messages": [*removals, reply]}
 
     def after(state: AgentState) -> str:
@@ -176,6 +249,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         ("respond", respond),
         ("answer", answer),
         ("clarify", clarify),
+        ("decline", decline),
         ("refuse", refuse),
         ("remember", remember),
     ):
@@ -183,10 +257,13 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
     graph.add_edge(START, "guard")
     graph.add_conditional_edges("guard", after, {"route": "route", "refuse": "refuse"})
     graph.add_conditional_edges(
-        "route", after, {"route": "route", "act": "act", "respond": "respond", "answer": "answer", "clarify": "clarify"}
-    )
+        "route",
+        after,
+        {"route": "route", "act": "act", "respond": "respond", "answer": "answer", "clarify": "clarify",
+         "decline": "decline"},
+    )  # fmt: skip
     graph.add_conditional_edges("act", after, {"route": "route", "respond": "respond"})
-    for name in ("respond", "answer", "clarify", "refuse"):
+    for name in ("respond", "answer", "clarify", "decline", "refuse"):
         graph.add_edge(name, "remember")
     graph.add_edge("remember", END)
     return graph.compile(checkpointer=checkpointer)
@@ -194,5 +271,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
 
 def _guard(state: AgentState) -> dict[str, Any]:
     from assistant.core.privacy import asks_for_pii
+    from assistant.understand.language import detect_language, language_name
 
-    return {"outcome": "refuse" if asks_for_pii(state["question"]) else "route"}
+    code = detect_language(state["question"])  # the answer is written in the request's language
+    outcome = "refuse" if asks_for_pii(state["question"]) else "route"
+    return {"outcome": outcome, "language_code": code, "language": language_name(code)}

@@ -1,5 +1,9 @@
 """Grounding: every number the answer states must appear in a tool result (or the question); every quote
 must be a span of retrieved data; every product id must exist. Violations are removed and flagged.
+
+A narration over tool results states figures only as fact references ({f3}, rendered with their labels by
+assistant/agent/facts.py): there, any other number is unsupported unless it is a counting word (up to 10) or
+the marketer typed it, so a figure copied from another row, or another claim, cannot survive.
 """
 
 from __future__ import annotations
@@ -27,10 +31,15 @@ def quotations(text: str) -> list[str]:
 class GroundingReport:
     unsupported_numbers: list[str] = field(default_factory=list)
     unsupported_quotes: list[str] = field(default_factory=list)
+    unknown_refs: list[str] = field(default_factory=list)  # fact references that name no fact of the turn
 
     @property
     def ok(self) -> bool:
-        return not (self.unsupported_numbers or self.unsupported_quotes)
+        return not (self.unsupported_numbers or self.unsupported_quotes or self.unknown_refs)
+
+    @property
+    def problems(self) -> list[str]:
+        return [*self.unsupported_numbers, *self.unsupported_quotes, *self.unknown_refs]
 
 
 def _to_float(token: str) -> tuple[float, int, bool]:
@@ -77,9 +86,16 @@ def _supported(token: str, allowed: set[float]) -> bool:
     return any(abs(a - value) <= tolerance or (percent and abs(a * 100 - value) <= tolerance) for a in allowed)
 
 
-def check_answer(text: str, results: Iterable[Any], question: str = "") -> GroundingReport:
-    allowed = collect_numbers([*results, question])
-    data_text = json.dumps(list(results), default=str, ensure_ascii=False).lower()
+def check_answer(
+    text: str, results: Iterable[Any], question: str = "", *, numbers_from_results: bool = True
+) -> GroundingReport:
+    """Numbers and quotes of `text` that the results (or the question) do not support.
+
+    `numbers_from_results=False` (a narration citing facts): a free number is supported only by the question
+    or as a counting word; quotes are still checked against the results."""
+    results = list(results)
+    allowed = collect_numbers([*results, question] if numbers_from_results else [question])
+    data_text = json.dumps(results, default=str, ensure_ascii=False).lower()
     report = GroundingReport()
     for token in NUMBER.findall(text):
         if not _supported(token, allowed):
@@ -106,7 +122,7 @@ def _sentences(text: str) -> list[str]:
 
 
 def remove_unsupported(text: str, report: GroundingReport) -> str:
-    """Drop the sentences that carry an unsupported number or quote, and say so."""
+    """Drop the sentences that carry an unsupported number, quote or fact reference, and say so."""
     if report.ok:
         return text
     bad_numbers = set(report.unsupported_numbers)
@@ -115,7 +131,11 @@ def remove_unsupported(text: str, report: GroundingReport) -> str:
     for sentence in _sentences(text):
         tokens = {t.strip() for t in NUMBER.findall(sentence)}
         # The sentence a bad quotation starts in goes (a quotation may itself contain sentence ends).
-        if tokens & bad_numbers or any(start in sentence for start in bad_quote_starts):
+        if (
+            tokens & bad_numbers
+            or any(start in sentence for start in bad_quote_starts)
+            or any(ref in sentence for ref in report.unknown_refs)
+        ):
             removed += 1
             continue
         kept.append(sentence)

@@ -1,4 +1,8 @@
-"""Narration: the short streamed comment under the tool results, cut at whole sentences and checked for grounding."""
+"""Narration: the short streamed comment under the tool results, cut at whole sentences and checked for grounding.
+
+Over tool results the model cites figures as fact ids ({f3}); the ids are rendered as value-plus-label phrases
+as they stream, and any other number (bar counting words and the marketer's own) is removed with its sentence.
+Written in the marketer's language (`state["language"]`, an English name such as "Spanish")."""
 
 from __future__ import annotations
 
@@ -10,12 +14,12 @@ from langgraph.config import get_stream_writer
 
 import prompts
 from assistant.agent.events import Token
+from assistant.agent.facts import RefStream, narration_data, render_fact_refs, turn_facts, unknown_refs
 from assistant.agent.grounding import check_answer, remove_unsupported
 from assistant.agent.memory import history_text
-from assistant.agent.routing import results_text
 from assistant.agent.state import AgentDeps, AgentState
 
-NARRATION_TOKENS = 90
+NARRATION_TOKENS = 110  # two sentences plus a few fact ids ("{f12}" is ~3 tokens)
 NARRATION_SENTENCES = 2  # the prompt asks for two; a small model often writes a third (~2 s on 2 cores)
 
 _SENTENCE_END = re.compile(r"[.!?][\"')\]*_”’]*(?=\s)")
@@ -49,22 +53,34 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
     """Stream the narration as tokens; return the state update: the answer (results shown, then narration), flags."""
     write = get_stream_writer()
     steps = state.get("steps", [])
+    facts = turn_facts(steps)
     history = history_text(state.get("messages", [])[:-1], deps.memory_tokens)
-    results = results_text(steps)
-    user = prompts.render(user_template, history=history, results=results, question=state["question"])
+    results = narration_data(steps)  # facts and briefs; empty for a direct answer
+    language = state.get("language") or "English"
+    user = prompts.render(
+        user_template, history=history, results=results, question=state["question"], language=language
+    )
     pieces = []
     messages = [SystemMessage(system), HumanMessage(user)]
     two_sentences = lambda text: sentences_end(text, NARRATION_SENTENCES)  # noqa: E731
+    stream = RefStream(facts)  # what the marketer sees: ids rendered as values with their labels
     for piece in deps.llm.stream("respond", messages, max_tokens=NARRATION_TOKENS, until=two_sentences):
         pieces.append(piece)
-        write(Token(text=piece))
-    narration = whole_sentences("".join(pieces).strip())
+        if text := stream.feed(piece):
+            write(Token(text=text))
+    if text := stream.flush():
+        write(Token(text=text))
+    raw = whole_sentences("".join(pieces).strip())
     evidence = [s["result"] for s in steps if s["ok"]] + [s["markdown"] for s in steps] + [history]
-    report = check_answer(narration, evidence, question=state["question"])
+    # Over tool results a figure must be a fact reference; with no tool run (a direct answer), it must at
+    # least occur in the conversation.
+    report = check_answer(raw, evidence, question=state["question"], numbers_from_results=not steps)
+    report.unknown_refs = unknown_refs(raw, facts)
     flags = list(state.get("flags", []))
     if not report.ok:
-        narration = remove_unsupported(narration, report)
-        flags.append(f"grounding: removed unsupported {report.unsupported_numbers + report.unsupported_quotes}")
+        raw = remove_unsupported(raw, report)
+        flags.append(f"grounding: removed unsupported {report.problems}")
+    narration, _ = render_fact_refs(raw, facts)
     shown = [s["markdown"] for s in steps if s["ok"] and s["markdown"]]
     shown += [f"**{s['tool']} failed:** {s['error']}" for s in steps if not s["ok"]]
     answer = "\n\n".join([*shown, narration]).strip()

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 import prompts
 from assistant.agent.brief import brief
-from assistant.agent.decision import ANSWER, CLARIFY, decision_schema, inline_refs
+from assistant.agent.decision import NO_TOOL, args_schema, decision_schema
 from assistant.agent.state import AgentDeps, StepRecord
 from assistant.core.privacy import mask_pii
 
@@ -19,7 +19,7 @@ RESULT_CHARS = 700  # per step, of the brief the model reads (the marketer sees 
 
 def _args_hint(model: type[BaseModel], max_description: int = 70) -> str:
     """A compact one-line description of a tool's arguments for the routing prompt (it is read every call)."""
-    schema = inline_refs(model.model_json_schema())
+    schema = args_schema(model)  # without the enums of data values: the prompt lists those once
     parts = []
     for name, prop in schema.get("properties", {}).items():
         options = [p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"]
@@ -38,15 +38,19 @@ def route_system_prompt(deps: AgentDeps) -> str:
     tools = [
         {"name": n, "description": s.description, "args": _args_hint(s.input_model)} for n, s in deps.tools.items()
     ]
-    examples = [e for e in (deps.examples or []) if e["decision"]["tool"] in (*deps.tools, ANSWER, CLARIFY)]
-    return prompts.render("route_system.j2", tools=tools, examples=examples)
+    examples = [e for e in (deps.examples or []) if e["decision"]["tool"] in (*deps.tools, *NO_TOOL)]
+    known = deps.understander.known_values() if deps.understander else {}
+    return prompts.render("route_system.j2", tools=tools, examples=examples, known=known)
 
 
 def warm_up(deps: AgentDeps) -> None:
     """Route one trivial request so the model is loaded and the fixed routing prefix sits in the KV cache."""
-    user = prompts.render("route_user.j2", history="", results="", next_tool=None, feedback=None, question="Hi")
+    user = prompts.render(
+        "route_user.j2", history="", results="", next_tool=None, feedback=None, subject="", understood="", question="Hi"
+    )
     messages = [SystemMessage(route_system_prompt(deps)), HumanMessage(user)]
-    deps.llm.json("warm-up", messages, decision_schema(deps.tools), "decision")
+    enums = deps.understander.enums() if deps.understander else None
+    deps.llm.json("warm-up", messages, decision_schema(deps.tools, enums), "decision")
 
 
 _GENERIC = {"this", "that", "with", "off", "the", "and", "for", "our", "your", "all", "any", "on", "of", "a", "an"}

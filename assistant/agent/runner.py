@@ -25,12 +25,14 @@ from assistant.agent.events import (
 from assistant.agent.graph import build_graph
 from assistant.agent.routing import warm_up
 from assistant.agent.state import AgentDeps, AgentState, StepRecord
+from assistant.agent.understanding import Understander
 from assistant.core.llm_client import LLMClient
 from assistant.core.offline import apply_offline_env, install_tiktoken_cache
 from assistant.core.privacy import mask_pii
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 from assistant.llm.factory import build_chat_model
+from assistant.understand.vocabulary import Vocabulary
 from tools.base import ChartSpec, Tool
 from tools.context import ToolContext
 from tools.families import load_tools
@@ -51,6 +53,7 @@ class Agent:
         tools: dict[str, Tool[Any]] | None = None,
         checkpointer: Any | None = None,
         ctx: ToolContext | None = None,
+        understand: bool = True,
     ) -> None:
         workspace = Workspace(settings.home)
         install_tiktoken_cache(workspace.tiktoken_dir)
@@ -71,6 +74,7 @@ class Agent:
             ctx=self.ctx,
             memory_tokens=settings.memory_tokens,
             examples=prompts.load_yaml("route_examples.yaml"),
+            understander=_understander(self.ctx) if understand else None,
         )
         self.graph = build_graph(self.deps, checkpointer)
         self._turn_lock = threading.Lock()  # usage counters are per turn; turns run one at a time
@@ -112,6 +116,7 @@ class Agent:
             "clarify": None,
             "answer": "",
             "flags": [],
+            "notes": [],
         }
         with self._turn_lock:
             self.llm.reset_usage()
@@ -149,6 +154,13 @@ class Agent:
             if isinstance(event, Final):
                 return event.result
         raise RuntimeError("the agent finished without a result")
+
+
+def _understander(ctx: ToolContext) -> Understander | None:
+    """Code's reading of requests, from the workspace's own values; None when there is no warehouse yet."""
+    if not ctx.workspace.warehouse_path.exists():
+        return None
+    return Understander.from_vocabulary(Vocabulary.from_connection(ctx.warehouse()))
 
 
 def _step(record: StepRecord) -> Step:

@@ -8,12 +8,15 @@ pydantic model; a plain dict round-trips through SqliteSaver and InMemorySaver u
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, NotRequired, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
 from assistant.core.llm_client import LLMClient
+
+if TYPE_CHECKING:
+    from assistant.agent.understanding import Understander
 from tools.base import Tool
 from tools.context import ToolContext
 
@@ -29,6 +32,7 @@ class StepRecord(TypedDict):
     result: dict[str, Any] | None  # the tool's output as JSON, when ok
     markdown: str  # what the marketer sees ("" when not ok)
     charts: list[dict[str, Any]]  # ChartSpec dumps
+    facts: NotRequired[list[dict[str, Any]]]  # tools.facts.Fact dumps, ids unique across the turn
 
 
 class PendingCall(TypedDict):
@@ -51,6 +55,9 @@ class AgentState(TypedDict, total=False):
     clarify: str | None
     answer: str
     flags: list[str]
+    notes: list[str]  # shown under the answer: values left out because the request never gave them
+    language: str  # the request's language by name ("Spanish"): the narration is written in it
+    language_code: str  # the same as a code ("es"): picks fixed replies
 
 
 @dataclass
@@ -60,3 +67,4 @@ class AgentDeps:
     ctx: ToolContext
     memory_tokens: int = 1500
     examples: list[dict[str, Any]] | None = None
+    understander: Understander | None = None  # code's reading of requests; None = the model alone

@@ -58,11 +58,18 @@ def sample_tools() -> dict[str, Tool[Any]]:
 
 
 def make_agent(
-    workspace: Workspace, *outputs: Any, tools: dict[str, Tool[Any]] | None = None, memory_tokens: int = 1500
+    workspace: Workspace,
+    *outputs: Any,
+    tools: dict[str, Tool[Any]] | None = None,
+    memory_tokens: int = 1500,
+    understand: bool = True,
 ) -> tuple[Agent, ScriptedChatModel]:
+    """`understand=False`: the model alone, without code's reading of the request (to test the model's paths)."""
     model = ScriptedChatModel(outputs=list(outputs))
     settings = Settings(home=workspace.home, llm="scripted", memory_tokens=memory_tokens)
-    agent = Agent(settings, chat_model=model, tools=tools or sample_tools(), checkpointer=InMemorySaver())
+    agent = Agent(
+        settings, chat_model=model, tools=tools or sample_tools(), checkpointer=InMemorySaver(), understand=understand
+    )
     return agent, model
 
 

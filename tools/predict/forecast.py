@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from tools.base import ChartSpec, Series, Table
 from tools.context import ToolContext
+from tools.facts import Fact
 from tools.predict.common import PredictionError
 from tools.predict.forecast_model import (
     MIN_WEEKS,
@@ -108,6 +109,25 @@ class ForecastSalesResult(BaseModel):
             )
         lines += ["", f"_Method: {self.method}_"] + [f"_Note: {n}_" for n in self.notes]
         return "\n".join(lines)
+
+    def facts(self) -> list[Fact]:
+        """Named facts: each period's forecast and its range (kind forecast), then booked and recent actuals."""
+        what = f"{self.metric}{f' in {self.category}' if self.category else ''}"
+        unit = "money" if self.metric == "revenue" else "orders"
+        model = f"forecast_sales: {self.method[:60].rsplit(' ', 1)[0]}…"
+        sql = "forecast_sales: SQL daily sales"
+        out = [Fact(label=f"forecast {what} for {p.period}", value=p.forecast, unit=unit, source=model,
+                    kind="forecast") for p in self.periods]  # fmt: skip
+        out += [Fact(label=f"{what} already booked in {p.period} (actual so far)", value=p.actual_to_date,
+                     unit=unit, source=sql) for p in self.periods if p.actual_to_date]  # fmt: skip
+        past = [(period, value) for period, value in self.history if period not in {p.period for p in self.periods}]
+        out += [Fact(label=f"actual {what} in {period}", value=value, unit=unit, source=sql)
+                for period, value in past[::-1][:3]]  # fmt: skip
+        for p in self.periods:
+            for end, value in (("low", p.low), ("high", p.high)):
+                out.append(Fact(label=f"forecast {what} for {p.period}, {end} end of the 80 % range", value=value,
+                                unit=unit, source=model, kind="forecast"))  # fmt: skip
+        return out
 
     def charts(self) -> list[ChartSpec]:
         x = [h[0] for h in self.history] + [p.period for p in self.periods]

@@ -155,11 +155,13 @@ def _conditions(spec: SegmentSpec, params: dict[str, Any]) -> list[str]:
         ("churn_probability_max", "pr.churn_probability <= $churn_probability_max"),
         ("expected_spend_min", "pr.expected_spend >= $expected_spend_min"),
     ]
+    strict = {b.value for b in spec.strict_bounds}
     for name, cond in bounds:
         value = getattr(spec, name)
         if value is not None:
             params[name] = value
-            conds.append(cond)
+            # Both comparisons are representable: "more than" excludes the bound, "at least" includes it.
+            conds.append(cond.replace(">=", ">").replace("<=", "<") if name in strict else cond)
     return conds
 
 

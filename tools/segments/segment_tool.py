@@ -19,20 +19,24 @@ def describe(spec: SegmentSpec, p: q.Plan) -> str:
         parts.append("in RFM segment " + " or ".join(s.value for s in spec.segments))
     if spec.countries:
         parts.append("in " + " or ".join(p.params["countries"]))
+    strict = {b.value for b in spec.strict_bounds}
     ranges = [
-        ("last order", spec.recency_days_min, spec.recency_days_max, " days ago"),
-        ("orders", spec.frequency_min, spec.frequency_max, ""),
-        ("total spend", spec.monetary_min, spec.monetary_max, ""),
-        ("predicted churn probability", spec.churn_probability_min, spec.churn_probability_max, ""),
-        ("predicted 6-month spend", spec.expected_spend_min, None, ""),
+        ("last order", "recency_days", " days ago"),
+        ("orders", "frequency", ""),
+        ("total spend", "monetary", ""),
+        ("predicted churn probability", "churn_probability", ""),
+        ("predicted 6-month spend", "expected_spend", ""),
     ]
-    for label, low, high, unit in ranges:
+    for label, name, unit in ranges:
+        low, high = getattr(spec, f"{name}_min", None), getattr(spec, f"{name}_max", None)
+        above = "more than" if f"{name}_min" in strict else "at least"
+        below = "less than" if f"{name}_max" in strict else "at most"
         if low is not None and high is not None:
-            parts.append(f"{label} between {low:g} and {high:g}{unit}")
+            parts.append(f"{label} {above} {low:g} and {below} {high:g}{unit}")
         elif low is not None:
-            parts.append(f"{label} at least {low:g}{unit}")
+            parts.append(f"{label} {above} {low:g}{unit}")
         elif high is not None:
-            parts.append(f"{label} at most {high:g}{unit}")
+            parts.append(f"{label} {below} {high:g}{unit}")
     if spec.not_ordered_since is not None:
         parts.append(f"no order since {spec.not_ordered_since}")
     if spec.first_order_from is not None:

@@ -95,6 +95,20 @@ def _as_list(value: Any) -> Any:
 PREDICTION_FILTERS = ("churn_probability_min", "churn_probability_max", "expected_spend_min")
 
 
+class BoundName(StrEnum):
+    """The numeric bounds, each inclusive unless named in `strict_bounds`."""
+
+    recency_days_min = "recency_days_min"
+    recency_days_max = "recency_days_max"
+    frequency_min = "frequency_min"
+    frequency_max = "frequency_max"
+    monetary_min = "monetary_min"
+    monetary_max = "monetary_max"
+    churn_probability_min = "churn_probability_min"
+    churn_probability_max = "churn_probability_max"
+    expected_spend_min = "expected_spend_min"
+
+
 class SegmentSpec(BaseModel):
     """Which customers: a named RFM segment and/or filters, grouped and sorted; all filters combine with AND."""
 
@@ -158,6 +172,13 @@ class SegmentSpec(BaseModel):
     )
     limit: int = Field(default=20, ge=0, le=MAX_SAMPLE, description="How many customer ids to list (0-1000).")
     export: bool = Field(default=False, description="Also write every matching customer to a CSV file.")
+    strict_bounds: list[BoundName] = Field(
+        default_factory=list,
+        max_length=len(BoundName),
+        description="Bounds that exclude their own value ('more than 5000' rather than 'at least 5000').",
+        # Filled by code from the question's wording (assistant/understand/slots.py), never by the model.
+        json_schema_extra={"x-code-only": True},
+    )
 
     @field_validator("segments", mode="before")
     @classmethod
@@ -207,6 +228,9 @@ class SegmentSpec(BaseModel):
             low, high = getattr(self, low_name), getattr(self, high_name)
             if low is not None and high is not None and low > high:
                 raise ValueError(f"{low_name} ({low}) is greater than {high_name} ({high})")
+        unset = [b.value for b in self.strict_bounds if getattr(self, b.value) is None]
+        if unset:
+            raise ValueError(f"strict_bounds names {', '.join(unset)}, which must be set too")
         if self.not_ordered_since is not None and self.as_of is not None and self.not_ordered_since > self.as_of:
             raise ValueError(f"not_ordered_since ({self.not_ordered_since}) is after as_of ({self.as_of})")
         return self

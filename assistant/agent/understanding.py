@@ -1,0 +1,314 @@
+"""What code knows about a request before and after the model routes it: "the model chooses, code decides".
+
+Before routing: the request's language, the data values it names (any language, aliases), its numbers with
+comparators and its periods; these go into the routing prompt as "Understood in the request". After routing:
+the model's arguments are made canonical, strict comparisons are marked, a follow-up keeps the previous
+request's subject, and every value must be traceable to what the marketer wrote (assistant/understand/).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from langchain_core.messages import AnyMessage
+
+import prompts
+from assistant.agent.grounding import collect_numbers
+from assistant.agent.state import StepRecord
+from assistant.understand.aliases import EntityResolver, Kind, Mention
+from assistant.understand.language import detect_language, language_name
+from assistant.understand.provenance import Evidence, Untraced, drop_untraceable, untraceable
+from assistant.understand.slots import Slots, extract_slots
+from assistant.understand.vocabulary import Vocabulary
+
+# The data-value inputs a request's subject is made of: carried into a follow-up that does not name them anew.
+SUBJECT_FIELDS: dict[str, str] = {
+    "countries": "country",
+    "country": "country",
+    "segments": "segment",
+    "segment": "segment",
+    "category": "category",
+    "bought_category": "category",
+    "bought_product": "product",
+    "product_ids": "product",
+    "customer_id": "customer",
+    "cluster": "cluster",
+}
+# The inputs whose values the entity resolver can spell the data's way.
+RESOLVED_FIELDS: dict[str, Kind] = {
+    "countries": "country",
+    "country": "country",
+    "segments": "segment",
+    "segment": "segment",
+    "category": "category",
+    "bought_category": "category",
+}
+# Segment-query bounds a strict comparison ("more than") applies to, by the quantity the wording bounds.
+_BOUNDS = {"orders": "frequency", "spend": "monetary", "probability": "churn_probability", "days": "recency_days"}
+_INTEGER_BOUNDS = {"frequency", "recency_days"}
+CODE_SET = {"strict_bounds"}  # inputs code fills from the wording
+
+# Words that mark a follow-up leaning on the previous request ("and those in France?", "只看差评").
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:¿\s*)?(?:and|or|but|what about|how about|only|just|same|also|now|then|y|e|et|und|nur|solo|sólo|só|"
+    r"apenas|seulement|juste|también|auch|aussi|também)\b"
+    r"|\b(?:those|these|them|they|their|of them|ones|esos|esas|estos|estas|ellos|ellas|dessen|diese|davon|"
+    r"ceux|celles|parmi eux|esses|essas|deles|delas)\b"
+    r"|^\s*(?:那|其中|这些|他们|只看|那么|再)",
+    re.IGNORECASE,
+)
+
+
+# "customers in Atlantis": a proper name after a customer noun and a place preposition; when it resolves to no
+# value of the data, the marketer is asked which country was meant instead of getting every customer.
+_PLACE = re.compile(
+    r"\b(?:customers?|shoppers?|buyers?|clients?|clientes?|kunden|kundinnen|compradores|consumidores)\b"
+    r"[^.?!,;]{0,30}?\b(?:in|from|en|aus|em|no|na|à|au|aux|dans|de)\s+(?:the\s+|la\s+|el\s+|le\s+|o\s+|a\s+)?"
+    r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})"
+    r"|在([\u4e00-\u9fff]{2,8}?)(?:有多少|的)(?:客户|顾客|用户)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Understanding:
+    """Code's reading of one request (with the marketer's earlier turns for slots and mentions)."""
+
+    language: str  # "en", "zh", "es", "de", "fr", "pt"
+    mentions: list[Mention]
+    slots: Slots
+    follow_up: bool
+    subject: dict[str, Any] = field(default_factory=dict)
+    unknown_places: list[str] = field(default_factory=list)
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+    def mentioned(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for m in self.mentions:
+            found.setdefault(m.kind, set()).add(m.value)
+        return found
+
+    def hint(self) -> str:
+        """The compact line the routing prompt shows: resolved values and numbers with their comparators."""
+        parts = [f"{m.kind} {m.value}" + (f" (from '{m.surface}')" if m.surface != m.value else "")
+                 for m in self.mentions]  # fmt: skip
+        for b in self.slots.bounds:
+            word = {"gt": "more than", "ge": "at least", "lt": "less than", "le": "at most", "eq": "exactly"}[b.op]
+            parts.append(f"{b.quantity or 'value'} {word} {b.value:g}")
+        if self.slots.top_n:
+            parts.append(f"top {self.slots.top_n}")
+        for p in self.slots.periods:
+            parts.append(f"period {p.start.isoformat()} to {p.end.isoformat()}" + (" (future)" if p.future else ""))
+        parts += [f"customer id {c}" for c in self.slots.customer_ids]
+        parts += [f"product id {p}" for p in self.slots.product_ids]
+        return "; ".join(dict.fromkeys(parts))
+
+
+@dataclass
+class Understander:
+    """Built once per agent from the workspace's vocabulary (the aliases table takes a moment to build)."""
+
+    vocabulary: Vocabulary
+    resolver: EntityResolver
+
+    @classmethod
+    def from_vocabulary(cls, vocabulary: Vocabulary) -> Understander:
+        return cls(vocabulary=vocabulary, resolver=EntityResolver.for_vocabulary(vocabulary))
+
+    @property
+    def today(self) -> date:
+        return self.vocabulary.last_order_date or date.today()
+
+    def read(self, question: str, messages: list[AnyMessage]) -> Understanding:
+        subject = previous_subject(messages)
+        follow_up = bool(subject) and bool(_FOLLOW_UP.search(question))
+        return Understanding(
+            language=detect_language(question),
+            mentions=self.resolver.find_mentions(question),
+            slots=extract_slots(question, self.today),
+            follow_up=follow_up,
+            subject=subject if follow_up else {},  # a new request does not inherit the last one's filters
+            unknown_places=self.unknown_places(question),
+        )
+
+    def unknown_places(self, question: str) -> list[str]:
+        """Places the request names for its customers that are none of the data's values (nor a period)."""
+        unknown = []
+        for match in _PLACE.finditer(question):
+            surface = (match.group(1) or match.group(2) or "").strip()
+            if not surface or (match.group(1) and not surface[:1].isupper()):
+                continue  # a lower-case word after "in" is not a place name ("in total", "in our shop")
+            if any(self.resolver.resolve(kind, surface) for kind in ("country", "category", "segment")):
+                continue
+            if self.resolver.find_mentions(surface) or extract_slots(surface, self.today).periods:
+                continue
+            unknown.append(surface)
+        return unknown
+
+    def enums(self) -> dict[str, list[Any]]:
+        """The values a routing decision may use, by kind (decision.DATA_FIELDS names the inputs)."""
+        v = self.vocabulary
+        enums: dict[str, list[Any]] = {
+            "country": list(v.countries),
+            "category": list(v.categories),
+            "segment": list(v.segments),
+        }
+        if v.clusters:
+            enums["cluster"] = [c.id for c in v.clusters]
+        return {k: vals for k, vals in enums.items() if vals}
+
+    def known_values(self) -> dict[str, list[str]]:
+        """For the routing prompt: the short lists worth reading (countries and categories)."""
+        return {"countries": list(self.vocabulary.countries), "categories": list(self.vocabulary.categories)}
+
+    def canonical(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Data values written another way ('Deutschland', 'Intimates') replaced by the data's spelling."""
+        out = dict(args)
+        for name, kind in RESOLVED_FIELDS.items():
+            if name not in out or out[name] is None:
+                continue
+            value = out[name]
+            if isinstance(value, list):
+                out[name] = [self.resolver.resolve(kind, str(v)) or v for v in value]
+            elif isinstance(value, str):
+                out[name] = self.resolver.resolve(kind, value) or value
+        return out
+
+
+def previous_subject(messages: list[AnyMessage]) -> dict[str, Any]:
+    """The subject stored with the latest answer of this conversation (see `subject_of`)."""
+    for message in reversed(messages):
+        if message.type == "ai":
+            subject = message.additional_kwargs.get("subject")
+            return dict(subject) if isinstance(subject, dict) else {}
+    return {}
+
+
+def subject_of(steps: list[StepRecord]) -> dict[str, Any]:
+    """A turn's subject: its first tool and the data values its successful steps used, for the next turn."""
+    ok = [s for s in steps if s["ok"]]
+    if not ok:
+        return {}
+    subject: dict[str, Any] = {"tool": ok[0]["tool"]}
+    for step in ok:
+        for name, value in step["args"].items():
+            if name in SUBJECT_FIELDS and value not in (None, [], "") and name not in subject:
+                subject[name] = value
+    return subject
+
+
+def subject_text(subject: dict[str, Any]) -> str:
+    if not subject:
+        return ""
+    values = {k: v for k, v in subject.items() if k != "tool"}
+    return f"{subject.get('tool')} {json.dumps(values, ensure_ascii=False)}"
+
+
+def carry_subject(tool_fields: set[str], args: dict[str, Any], understanding: Understanding) -> dict[str, Any]:
+    """A follow-up keeps the previous subject's values the request does not replace ('and in France?' replaces
+    the country, keeps the segment)."""
+    if not understanding.follow_up:
+        return args
+    named = {m.kind for m in understanding.mentions}
+    out = dict(args)
+    for name, value in understanding.subject.items():
+        kind = SUBJECT_FIELDS.get(name)
+        if kind is None or kind in named:
+            continue
+        target = _field_for(name, tool_fields)
+        if target is None or out.get(target) not in (None, [], ""):
+            continue
+        out[target] = _shape(value, list_field=target in ("countries", "segments", "product_ids"))
+    return out
+
+
+def _field_for(name: str, tool_fields: set[str]) -> str | None:
+    """The tool's input that holds the same kind of value (segments -> segment, category -> bought_category)."""
+    kind = SUBJECT_FIELDS[name]
+    candidates = [f for f, k in SUBJECT_FIELDS.items() if k == kind and f in tool_fields]
+    return name if name in tool_fields else (candidates[0] if candidates else None)
+
+
+def _shape(value: Any, list_field: bool) -> Any:
+    if list_field:
+        return value if isinstance(value, list) else [value]
+    return value[0] if isinstance(value, list) and value else value
+
+
+def mark_strict_bounds(tool: str, args: dict[str, Any], slots: Slots) -> dict[str, Any]:
+    """'More than 10 orders' -> frequency_min 11 (whole numbers) or a strict bound; 'at least' stays inclusive.
+
+    The model often writes the number as said into an inclusive field; code knows which comparison was said."""
+    if tool != "segment_query":
+        return args
+    out = dict(args)
+    strict = set(out.get("strict_bounds") or [])
+    for bound in slots.bounds:
+        base = _BOUNDS.get(bound.quantity or "")
+        if base is None or bound.op not in ("gt", "lt"):
+            continue
+        name = f"{base}_{'min' if bound.op == 'gt' else 'max'}"
+        said = bound.value / 100 if base == "churn_probability" and bound.value > 1 else bound.value
+        value = out.get(name)
+        if value is None or abs(float(value) - said) > 1e-9:
+            continue  # the model did not use this number for this bound (or already made it N+1)
+        if base in _INTEGER_BOUNDS and float(said).is_integer():
+            out[name] = int(said) + (1 if bound.op == "gt" else -1)
+        else:
+            strict.add(name)
+    if strict:
+        out["strict_bounds"] = sorted(strict)
+    return out
+
+
+def evidence_for(
+    understanding: Understanding, question: str, messages: list[AnyMessage], steps: list[StepRecord],
+    resolver: EntityResolver, today: date,
+) -> Evidence:  # fmt: skip
+    """What an argument may be traced to: the marketer's words (this turn and earlier), earlier results, and the
+    previous request's subject."""
+    said = [question, *(str(m.content) for m in messages if m.type == "human")]
+    results = [json.dumps(s["result"], ensure_ascii=False, default=str) for s in steps if s["ok"]]
+    subject_values = [json.dumps(v, ensure_ascii=False) for k, v in understanding.subject.items() if k != "tool"]
+    mentioned: dict[str, set[str]] = {}
+    for text in [*said, *subject_values]:
+        for m in resolver.find_mentions(text):
+            mentioned.setdefault(m.kind, set()).add(m.value)
+    for name, value in understanding.subject.items():  # the subject's values were traced when it was made
+        kind = SUBJECT_FIELDS.get(name)
+        if kind:
+            mentioned.setdefault(kind, set()).update(str(v) for v in (value if isinstance(value, list) else [value]))
+    slots = extract_slots(" \n".join(said), today)
+    numbers = collect_numbers([s["result"] for s in steps if s["ok"]] + list(understanding.subject.values()))
+    return Evidence(texts=[*said, *results, *subject_values], slots=slots, mentioned=mentioned, numbers=numbers)
+
+
+def check_provenance(tool: str, args: dict[str, Any], evidence: Evidence) -> tuple[dict[str, Any], list[Untraced]]:
+    """(the arguments without untraceable values, what was dropped). Code-only inputs (strict_bounds) were set
+    by code from the wording, so they are not the model's to trace."""
+    checked = {k: v for k, v in args.items() if k not in CODE_SET}
+    untraced = untraceable(tool, checked, evidence)
+    if not untraced:
+        return args, []
+    return {**drop_untraceable(checked, untraced), **{k: v for k, v in args.items() if k in CODE_SET}}, untraced
+
+
+def message(name: str, language: str, **values: str) -> str:
+    """A fixed reply from prompts/agent_messages.yaml in the request's language (English when not written)."""
+    texts: dict[str, str] = prompts.load_yaml("agent_messages.yaml")[name]
+    return (texts.get(language) or texts["en"]).format(**values)
+
+
+def dropped_note(untraced: list[Untraced], language: str) -> str:
+    """The line an answer carries when values were left out: the marketer sees what was not applied."""
+    if not untraced:
+        return ""
+    shown = ", ".join(f"{u.field} = {json.dumps(u.value, ensure_ascii=False)}" for u in untraced[:4])
+    return message("not_applied", language, values=shown)

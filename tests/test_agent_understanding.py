@@ -1,0 +1,141 @@
+"""The agent's code-side decisions around the model (assistant/agent/understanding.py), with the scripted model:
+data-aware schemas, alias resolution, strict comparisons, provenance dropping, follow-ups, out of scope."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from assistant.agent.decision import decision_schema
+from assistant.agent.understanding import Understander, message
+from assistant.core.workspace import Workspace
+from assistant.understand.vocabulary import Vocabulary
+from tests.helpers.agent import make_agent
+from tools.families import load_tools
+
+
+def route(tool: str, **args: Any) -> str:
+    return json.dumps({"tool": tool, "args": args})
+
+
+def count_where(workspace: Workspace, where: str, params: list[Any] | None = None) -> int:
+    con = workspace.connect()
+    try:
+        row = con.execute(
+            f"SELECT count(*) FROM customer_rfm r JOIN customers c USING (customer_id) WHERE {where}", params or []
+        ).fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.fixture(scope="module")
+def segment_tools() -> dict[str, Any]:
+    return load_tools()
+
+
+def test_the_routing_schema_only_admits_the_datas_values(demo_workspace: Workspace) -> None:
+    con = demo_workspace.connect()
+    try:
+        understander = Understander.from_vocabulary(Vocabulary.from_connection(con))
+        countries = sorted(r[0] for r in con.execute("SELECT DISTINCT country FROM customers").fetchall())
+    finally:
+        con.close()
+    schema = decision_schema(load_tools(), understander.enums())
+    branch = next(b for b in schema["anyOf"] if b["properties"]["tool"].get("const") == "segment_query")
+    args = branch["properties"]["args"]["properties"]
+    assert sorted(args["countries"]["items"]["enum"]) == countries
+    assert "strict_bounds" not in args  # filled by code, never by the model
+
+
+def test_a_country_written_in_another_language_reaches_the_tool_in_the_datas_spelling(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, _ = make_agent(
+        demo_workspace, route("segment_query", countries=["Deutschland"]), "Hier sind die Kunden.", tools=segment_tools
+    )
+    result = agent.ask("Wie viele Kunden haben wir in Deutschland?")
+    assert result.steps[0].args["countries"] == ["Germany"]
+    assert result.steps[0].result["customers"] == count_where(demo_workspace, "c.country = 'Germany'")
+    assert "Kunden" in result.answer or result.answer  # the narration itself is the model's
+
+
+def test_more_than_is_strict_and_at_least_is_inclusive(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, _ = make_agent(
+        demo_workspace,
+        route("segment_query", frequency_min=3),
+        "Done.",
+        route("segment_query", frequency_min=3),
+        "Done.",
+        route("segment_query", monetary_min=500),
+        "Done.",
+        tools=segment_tools,
+    )
+    strict = agent.ask("How many customers have more than 3 orders?")
+    assert strict.steps[0].args["frequency_min"] == 4
+    assert strict.steps[0].result["customers"] == count_where(demo_workspace, "r.frequency > 3")
+    inclusive = agent.ask("How many customers have at least 3 orders?")
+    assert inclusive.steps[0].args["frequency_min"] == 3
+    assert inclusive.steps[0].result["customers"] == count_where(demo_workspace, "r.frequency >= 3")
+    spend = agent.ask("Customers who spent over 500 in total")
+    assert spend.steps[0].args["strict_bounds"] == ["monetary_min"]
+    assert spend.steps[0].result["customers"] == count_where(demo_workspace, "r.monetary > 500")
+
+
+def test_values_the_request_never_gave_are_asked_about_once_then_dropped_and_named(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    invented = route("segment_query", countries=["France"], segments=["champions"], export=True)
+    agent, model = make_agent(demo_workspace, invented, invented, "Here they are.", tools=segment_tools)
+    result = agent.ask("How many customers do we have in France?")
+    assert [s.tool for s in result.steps] == ["segment_query"]
+    args = result.steps[0].args
+    assert args["countries"] == ["France"] and "segments" not in args and "export" not in args
+    assert result.steps[0].result["customers"] == count_where(demo_workspace, "c.country = 'France'")
+    second_prompt = str(model.calls[1]["messages"][-1].content)
+    assert "champions" in second_prompt and "leave them out" in second_prompt  # asked once, with the reason
+    assert "Not applied" in result.answer and "champions" in result.answer
+    assert any("dropped untraceable" in f for f in result.flags)
+
+
+def test_a_follow_up_keeps_the_previous_subject(demo_workspace: Workspace, segment_tools: dict[str, Any]) -> None:
+    agent, _ = make_agent(
+        demo_workspace,
+        route("segment_query", countries=["Germany"]),
+        "There are some.",
+        route("segment_query", segments=["champions"]),
+        "Fewer.",
+        route("segment_query", countries=["France"]),
+        "Others.",
+        tools=segment_tools,
+    )
+    first = agent.ask("How many customers do we have in Germany?", thread_id="t")
+    assert first.steps[0].args == {"countries": ["Germany"]}
+    follow = agent.ask("and how many of those are champions?", thread_id="t")
+    assert follow.steps[0].args["countries"] == ["Germany"]
+    assert follow.steps[0].args["segments"] == ["champions"]
+    fresh = agent.ask("How many customers are in France?", thread_id="t")
+    assert fresh.steps[0].args == {"countries": ["France"]}  # a new request does not inherit the filters
+
+
+def test_out_of_scope_gets_an_honest_reply_in_the_requests_language(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace, json.dumps({"tool": "decline"}), json.dumps({"tool": "decline"}))
+    english = agent.ask("What will Apple's share price be tomorrow?")
+    assert not english.steps and english.answer == message("decline", "en")
+    spanish = agent.ask("¿Quién ganó el partido de fútbol de anoche?")
+    assert not spanish.steps and spanish.answer == message("decline", "es")
+    model.assert_complete()  # one routing call each, no narration
+
+
+def test_an_unknown_place_gets_a_question_listing_the_known_countries(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace)  # no scripted output: code asks, the model is never called
+    result = agent.ask("How many customers do we have in Atlantis?")
+    assert not result.steps and not model.calls
+    assert "Atlantis" in result.answer and "Germany" in result.answer and "?" in result.answer
+    spanish = agent.ask("¿Cuántos clientes tenemos en Atlántida?")
+    assert "Atlántida" in spanish.answer and "Germany" in spanish.answer and not model.calls

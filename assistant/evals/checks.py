@@ -37,6 +37,61 @@ class CheckContext:
         return sql
 
 
+# Options that say how to show or compute an answer, not which data it is about: `exact` does not compare them.
+BEHAVIOUR_OPTIONS = frozenset(
+    {
+        "group_by", "sort", "limit", "k", "mode", "metric", "granularity", "channel", "tone", "horizon", "top_n",
+        "n_variants", "exclude_purchased", "include_subscribed", "max_depth", "language", "export",
+        "min_segment_size", "top_segments", "call_list",
+    }
+)  # fmt: skip
+# Whole-number bounds: a strict one ('more than 10 orders') is the same filter as the inclusive N+1.
+INTEGER_BOUNDS = ("frequency_min", "frequency_max", "recency_days_min", "recency_days_max")
+
+
+def normalised_args(args: dict[str, Any]) -> dict[str, Any]:
+    """Strict whole-number bounds written as N+1 (min) or N-1 (max), as a suite writes them; other strict bounds
+    (money, probabilities) stay named in `strict_bounds`."""
+    strict = args.get("strict_bounds")
+    if not strict:
+        return args
+    out = dict(args)
+    remaining = []
+    for name in strict if isinstance(strict, list) else [strict]:
+        value = out.get(name)
+        if name in INTEGER_BOUNDS and isinstance(value, int | float) and float(value).is_integer():
+            out[name] = int(value) + (1 if name.endswith("_min") else -1)
+        else:
+            remaining.append(name)
+    if remaining:
+        out["strict_bounds"] = sorted(remaining)
+    else:
+        out.pop("strict_bounds")
+    return out
+
+
+def _unset(value: Any) -> bool:
+    return value is None or value == [] or value == {} or (isinstance(value, str) and not value.strip())
+
+
+def _lower_set(value: Any) -> set[str]:
+    return {str(v).strip().lower() for v in (value if isinstance(value, list) else [value])}
+
+
+def extra_values(expect: ToolExpectation, actual: dict[str, Any]) -> list[str]:
+    """Data values in `actual` beyond the expected ones: a field the question never gave, or more list items."""
+    ignored = BEHAVIOUR_OPTIONS | set(expect.free)
+    extra = []
+    for key, got in sorted(actual.items()):
+        if key in ignored or _unset(got):
+            continue
+        if key not in expect.args:
+            extra.append(f"{key}={got!r}")
+        elif isinstance(expect.args[key], list) and not _lower_set(got) <= _lower_set(expect.args[key]):
+            extra.append(f"{key}={sorted(_lower_set(got) - _lower_set(expect.args[key]))}")
+    return extra
+
+
 def _args_match(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
     for key, want in expected.items():
         got = actual.get(key)
@@ -60,9 +115,93 @@ def check_tool(expect: ToolExpectation, result: AgentResult) -> CheckResult:
     matching = [s for s in result.steps if s.tool == expect.name]
     if not matching:
         return CheckResult("tool", False, f"expected {expect.name}, used {used or 'no tool'}")
-    if expect.args and not any(_args_match(expect.args, s.args) for s in matching):
+    fitting = [s for s in matching if _args_match(expect.args, normalised_args(s.args))]
+    if expect.args and not fitting:
         return CheckResult("tool", False, f"{expect.name} args {[s.args for s in matching]} lack {expect.args}")
+    if expect.exact:
+        extras = [extra_values(expect, normalised_args(s.args)) for s in fitting]
+        if all(extras):
+            return CheckResult("tool", False, f"{expect.name} has values the request never gave: {extras[0]}")
+        return CheckResult("tool", True, f"used {expect.name} with exactly the expected values")
     return CheckResult("tool", True, f"used {expect.name}")
+
+
+# A result with one of these counts at 0, or with all of these lists empty, found nothing.
+RESULT_COUNTS = ("customers", "review_count", "members", "contacts", "count")
+RESULT_LISTS = ("hits", "items", "top", "rows", "periods", "rules", "variants", "call_first", "breakdown", "segments")
+
+
+def empty_result(result: Any) -> bool:
+    """True when a tool result holds nothing to show: no result, 'no customers match', no hits, no rows."""
+    if _unset(result):
+        return True
+    if not isinstance(result, dict):
+        return False
+    if result.get("empty_reason"):
+        return True
+    counts = [result[k] for k in RESULT_COUNTS if isinstance(result.get(k), int | float)]
+    if counts:
+        return not any(counts)
+    lists = [result[k] for k in RESULT_LISTS if isinstance(result.get(k), list)]
+    if lists:
+        return not any(lists)
+    return False
+
+
+def check_useful(result: AgentResult, expected_tool: str | None) -> CheckResult:
+    """The expected tool ran first, ok, and found something; and there is an answer. 'none': no tool, an answer."""
+    if not result.answer.strip():
+        return CheckResult("useful", False, "empty answer")
+    steps = result.steps
+    if expected_tool == "none":
+        ok = not steps
+        return CheckResult("useful", ok, "answered without a tool" if ok else f"used {[s.tool for s in steps]}")
+    if not steps:
+        if expected_tool is None:
+            return CheckResult("useful", True, "answered")
+        return CheckResult("useful", False, f"no tool ran (expected {expected_tool})")
+    first = steps[0]
+    if expected_tool is not None and first.tool != expected_tool:
+        return CheckResult("useful", False, f"first tool {first.tool}, expected {expected_tool}")
+    if not first.ok:
+        return CheckResult("useful", False, f"{first.tool} failed")
+    if empty_result(first.result):
+        return CheckResult("useful", False, f"{first.tool} found nothing")
+    return CheckResult("useful", True, f"{first.tool} found results")
+
+
+# Paragraphs that are tool output rather than narration: tables, bullets, bold headlines, notes, headings.
+_TOOL_LINE = re.compile(r"^\s*(?:\||[-*•] |\*\*|_|#|>|\d+\. )")
+_CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.S)
+
+
+def answer_prose(answer: str, tool_ran: bool) -> str:
+    """The narration of an answer: code blocks, tables and tool-output lines removed. After a tool, the answer
+    is its results, then the narration, so the narration is the last paragraph that is not tool output."""
+    text = _CODE_BLOCK.sub("\n\n", answer)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    prose = [
+        "\n".join(line for line in p.splitlines() if line.strip() and not _TOOL_LINE.match(line))
+        for p in paragraphs
+        if not all(_TOOL_LINE.match(line) for line in p.splitlines() if line.strip())
+    ]
+    prose = [p for p in prose if p.strip()]
+    if tool_ran:
+        return prose[-1] if prose else ""
+    return "\n\n".join(prose)
+
+
+def check_language(language: str, result: AgentResult) -> CheckResult:
+    try:
+        from assistant.understand.language import detect_language
+    except ImportError:
+        return CheckResult("language", None, "skipped: no language detector (assistant.understand.language)")
+    prose = answer_prose(result.answer, bool(result.steps))
+    if not prose:
+        return CheckResult("language", False, "no prose to read the language of")
+    found = detect_language(prose)
+    ok = found == language
+    return CheckResult("language", ok, f"prose in {found}" + ("" if ok else f", expected {language}"))
 
 
 def _numbers(text: str) -> list[tuple[float, bool]]:
@@ -148,7 +287,10 @@ def check_quotes_exist(result: AgentResult, ctx: CheckContext) -> CheckResult:
     )
 
 
-def run_check(assertion: Assertion, result: AgentResult, ctx: CheckContext) -> CheckResult:
+def run_check(
+    assertion: Assertion, result: AgentResult, ctx: CheckContext, expected_tool: str | None = None
+) -> CheckResult:
+    """One assertion on one result; `expected_tool` (the case's) is what a `useful` check expects to have run."""
     answer = result.answer
     kind = assertion.kind
     if isinstance(assertion.tool, ToolExpectation):
@@ -179,6 +321,10 @@ def run_check(assertion: Assertion, result: AgentResult, ctx: CheckContext) -> C
     if assertion.max_ms is not None:
         ok = result.timings.total_ms <= assertion.max_ms
         return CheckResult(kind, ok, f"{result.timings.total_ms:.0f} ms (max {assertion.max_ms:.0f})")
+    if assertion.useful:
+        return check_useful(result, expected_tool)
+    if assertion.language is not None:
+        return check_language(assertion.language, result)
     if assertion.rubric is not None:
         if ctx.judge is None:
             return CheckResult(kind, None, "skipped: no judge model configured (--judge)")

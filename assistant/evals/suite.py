@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -16,6 +16,16 @@ class ToolExpectation(BaseModel):
 
     name: str = Field(description="Expected tool; 'none' for no tool (answer, clarify or refusal).")
     args: dict[str, Any] = Field(default_factory=dict, description="A subset the tool's arguments must contain.")
+    exact: bool = Field(
+        default=False,
+        description="The step's data-value arguments are exactly `args`: a value the question never gave (a segment, "
+        "a date range, a category) fails. Behaviour options (group_by, sort, limit, k…) are not compared.",
+    )
+    free: list[str] = Field(
+        default_factory=list,
+        description="Arguments that may take any value, or be absent (free text such as a search query); "
+        "`exact` does not compare them.",
+    )
 
 
 class NumberExpectation(BaseModel):
@@ -42,6 +52,12 @@ class Assertion(BaseModel):
     quotes_exist: bool | None = None
     max_ms: float | None = Field(default=None, gt=0)
     rubric: str | None = None
+    useful: bool | None = Field(
+        default=None,
+        description="The expected tool ran first and ok with a non-empty result, and the answer is not empty; "
+        "for an expected 'none': no tool ran and the answer is not empty.",
+    )
+    language: str | None = Field(default=None, description="The answer's prose is in this language (en, zh, …).")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Assertion:
@@ -64,6 +80,12 @@ class Case(BaseModel):
     prompt: str | None = None
     turns: list[str] | None = Field(default=None, description="A short conversation; checks apply to the last turn.")
     category: str = "general"
+    family: str | None = Field(default=None, description="The template family a generated case comes from.")
+    split: Literal["dev", "test"] | None = Field(
+        default=None, description="dev: may be used to tune prompts and examples; test: only to report."
+    )
+    language: str = "en"
+    intent: str | None = None
     assertions: list[Assertion] = Field(alias="assert")
 
     @model_validator(mode="after")
@@ -75,6 +97,10 @@ class Case(BaseModel):
     @property
     def messages(self) -> list[str]:
         return [self.prompt] if self.prompt else list(self.turns or [])
+
+    @property
+    def follow_up(self) -> bool:
+        return len(self.messages) > 1
 
     @property
     def expected_tool(self) -> str | None:
@@ -108,6 +134,21 @@ class SuiteError(ValueError):
     pass
 
 
+SPLITS = ("dev", "test")
+
+
+def filter_split(suite: Suite, split: str | None) -> Suite:
+    """Only the cases of one split (dev or test); None keeps every case."""
+    if split is None:
+        return suite
+    if split not in SPLITS:
+        raise SuiteError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    cases = [c for c in suite.cases if c.split == split]
+    if not cases:
+        raise SuiteError(f"suite {suite.name!r} has no cases in the {split!r} split")
+    return suite.model_copy(update={"cases": cases})
+
+
 def check_against_tools(suite: Suite, tools: dict[str, Tool[Any]], path: Path) -> None:
     """Every expected tool is a declared tool (or 'none') and every expected argument one of its inputs, so a typo
     in a suite fails loudly instead of lowering the routing figure."""
@@ -121,7 +162,7 @@ def check_against_tools(suite: Suite, tools: dict[str, Tool[Any]], path: Path) -
                 raise SuiteError(
                     f"{path}: case {case.id!r}: tool: {expected.name!r} is not a tool ({', '.join(tools)})"
                 )
-            unknown = sorted(set(expected.args) - set(tool.input_model.model_fields))
+            unknown = sorted((set(expected.args) | set(expected.free)) - set(tool.input_model.model_fields))
             if unknown:
                 raise SuiteError(f"{path}: case {case.id!r}: tool.args: {unknown} are not inputs of {tool.name}")
 

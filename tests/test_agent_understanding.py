@@ -125,9 +125,9 @@ def test_a_follow_up_keeps_the_previous_subject(demo_workspace: Workspace, segme
 
 def test_out_of_scope_gets_an_honest_reply_in_the_requests_language(demo_workspace: Workspace) -> None:
     agent, model = make_agent(demo_workspace, json.dumps({"tool": "decline"}), json.dumps({"tool": "decline"}))
-    english = agent.ask("What will Apple's share price be tomorrow?")
+    english = agent.ask("What's a good name for my new puppy?")  # not in the code's topic list: the model declines
     assert not english.steps and english.answer == message("decline", "en")
-    spanish = agent.ask("¿Quién ganó el partido de fútbol de anoche?")
+    spanish = agent.ask("¿Cómo se llama el perro de mi vecino?")
     assert not spanish.steps and spanish.answer == message("decline", "es")
     model.assert_complete()  # one routing call each, no narration
 
@@ -139,3 +139,14 @@ def test_an_unknown_place_gets_a_question_listing_the_known_countries(demo_works
     assert "Atlantis" in result.answer and "Germany" in result.answer and "?" in result.answer
     spanish = agent.ask("¿Cuántos clientes tenemos en Atlántida?")
     assert "Atlántida" in spanish.answer and "Germany" in spanish.answer and not model.calls
+
+
+def test_a_clearly_outside_topic_is_declined_by_code_without_the_model(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace)  # nothing scripted: a model call would fail the test
+    for question, language in (("Who won the cricket test match yesterday?", "en"), ("明天上海天气怎么样？", "zh")):
+        result = agent.ask(question)
+        assert not result.steps and result.answer == message("decline", language)
+    assert not model.calls
+    agent, _ = make_agent(demo_workspace, route("country_stats", country="Germany"), "Done.")
+    kept = agent.ask("How many customers in Germany watch football?")  # names the shop's customers: in scope
+    assert [s.tool for s in kept.steps] == ["country_stats"]

@@ -375,8 +375,8 @@ def test_counting_words_and_the_marketers_numbers_may_stay(demo_workspace: Works
     result = agent.ask("Champions: I plan a 15% code")
     text = narration(result.answer, segment_result())
     assert text.startswith("Pick the top 3 countries.")  # a counting word
-    assert "404" not in text  # even a true figure, written as digits rather than cited, is removed
-    assert result.flags and "404" in result.flags[-1]
+    # A true figure written as digits, with one reading only, is cited for the model: rendered with its label.
+    assert "404 " in text and "{f" not in text
 
 
 def test_a_forecast_cannot_be_stated_as_a_past_actual(demo_workspace: Workspace) -> None:

@@ -118,6 +118,42 @@ def _cite(text: str, facts: list[Fact]) -> str:
     return "\n".join(out)
 
 
+def cite_numbers(text: str, facts: list[Fact]) -> str:
+    """Narration text with a free number replaced by a fact's reference when that is the only reading: exactly
+    one fact has the value, and the sentence names no entity (country, segment...) that fact's label lacks but
+    another fact's label has. Anything else stays a free number, which grounding then removes."""
+    numeric = [f for f in facts if isinstance(f.value, int | float)]
+    label_words = [set(re.findall(r"\w{3,}", f.label.lower())) for f in numeric]
+    known_words = set().union(*label_words) if label_words else set()
+    out = []
+    for sentence in re.split(r"(?<=[.!?。！？])(\s+)", text):
+        named = {w.lower() for w in re.findall(r"\b[A-Z][\w'-]{2,}", sentence)} & known_words
+
+        def cite(m: re.Match[str], sentence: str = sentence, named: set[str] = named) -> str:
+            token = m.group(0)
+            start, end = m.span()
+            if (start and sentence[start - 1] in "-{fF") or sentence[end : end + 1] in ("-", "}"):
+                return token  # a date part or an existing reference
+            value, tolerance, percent = _tolerance(token)
+            if not percent and "." not in token and abs(value) <= 10:
+                return token
+            hits = [
+                i for i, f in enumerate(numeric)
+                if (f.unit == "percent") == percent
+                and abs((100 * float(f.value) if percent else float(f.value)) - value) <= tolerance
+            ]  # fmt: skip
+            if len(hits) != 1 or not named <= label_words[hits[0]] or numeric[hits[0]].kind != "actual":
+                return token  # a forecast is only ever cited by its id, never read into a free figure
+            # "95 orders" is not the fact "95 customers": the noun after the number must fit the fact.
+            after = re.match(r"\s*%?\s*([a-z]{3,})", sentence[end:].lower())
+            if after and after.group(1) in known_words - label_words[hits[0]]:
+                return token
+            return "{" + numeric[hits[0]].id + "}"
+
+        out.append(NUMBER.sub(cite, sentence))
+    return "".join(out)
+
+
 def narration_data(steps: list[StepRecord]) -> str:
     """The turn's results as the narrating model reads them: per step its facts, then a brief of what the
     marketer sees with the numbers replaced by fact ids; masked."""

@@ -41,6 +41,7 @@ from assistant.agent.understanding import (
 from assistant.core.llm_client import StructuredOutputError
 from assistant.core.privacy import mask_pii
 from assistant.understand.clarify import unknown_value_question
+from assistant.understand.scope import outside_topics
 
 MAX_STEPS = 4
 MAX_STORED_MESSAGES = 40
@@ -83,6 +84,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             understood=seen.hint() if seen else "",
             question=state["question"],
         )
+        if not steps and not next_tool and outside_topics(state["question"]):
+            return {"outcome": "decline", "feedback": None}  # share prices, sports...: no tool can serve it
         if seen and seen.unknown_places and not steps and not next_tool:
             # Code knows the data's countries: an unknown one gets a real question, not an unfiltered answer.
             known = list(understander.vocabulary.countries) if understander else []
@@ -125,7 +128,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         assert args is not None
         flags = list(state.get("flags", []))
         offer = getattr(args, "offer", None)
-        if offer and not offer_was_stated(offer, state["question"], state.get("messages", [])):
+        if offer and understander is None and not offer_was_stated(offer, state["question"], state.get("messages", [])):
             # A small model copies offers from the routing examples; copy must never carry an invented one.
             args = args.model_copy(update={"offer": None})
             flags.append(f"dropped an offer the marketer did not state: {offer!r}")

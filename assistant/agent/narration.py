@@ -6,6 +6,7 @@ Written in the marketer's language (`state["language"]`, an English name such as
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -14,7 +15,7 @@ from langgraph.config import get_stream_writer
 
 import prompts
 from assistant.agent.events import Token
-from assistant.agent.facts import RefStream, narration_data, render_fact_refs, turn_facts, unknown_refs
+from assistant.agent.facts import RefStream, cite_numbers, narration_data, render_fact_refs, turn_facts, unknown_refs
 from assistant.agent.grounding import check_answer, remove_unsupported
 from assistant.agent.memory import history_text
 from assistant.agent.state import AgentDeps, AgentState
@@ -49,6 +50,15 @@ def whole_sentences(text: str) -> str:
     return text[: cut + 1] if cut > 0 else text
 
 
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _known_dates(text: str, evidence: list[Any]) -> str:
+    """The text with the ISO dates the results contain blanked out: a date is not a figure to cite."""
+    data = json.dumps(evidence, default=str)
+    return _ISO_DATE.sub(lambda m: "(date)" if m.group(0) in data else m.group(0), text)
+
+
 def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str) -> dict[str, Any]:
     """Stream the narration as tokens; return the state update: the answer (results shown, then narration), flags."""
     write = get_stream_writer()
@@ -71,10 +81,16 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
     if text := stream.flush():
         write(Token(text=text))
     raw = whole_sentences("".join(pieces).strip())
+    if steps:
+        # A small model writes digits despite the prompt: a figure that is a fact's value becomes that fact's
+        # reference (rendered with its label, so it cannot stay attached to another claim); dates the results
+        # hold are left as written.
+        raw = cite_numbers(raw, facts)
     evidence = [s["result"] for s in steps if s["ok"]] + [s["markdown"] for s in steps] + [history]
     # Over tool results a figure must be a fact reference; with no tool run (a direct answer), it must at
     # least occur in the conversation.
-    report = check_answer(raw, evidence, question=state["question"], numbers_from_results=not steps)
+    checked = _known_dates(raw, evidence) if steps else raw
+    report = check_answer(checked, evidence, question=state["question"], numbers_from_results=not steps)
     report.unknown_refs = unknown_refs(raw, facts)
     flags = list(state.get("flags", []))
     if not report.ok:

@@ -415,6 +415,14 @@ def _text(facts: _Facts, field: str, value: Any) -> str | None:
 
 
 def _offer(facts: _Facts, field: str, value: Any) -> str | None:
+    from tools.copywriter.offer import parse_offer  # the copy tool's reading of offers, in every language
+
+    terms = [(t.kind, t.values, t.threshold) for t in parse_offer(_plain(value)).terms]
+    if terms:
+        # "7折" for a marketer's "七折", "30% off" for "七折": the same offer, whatever the notation.
+        said = {(t.kind, t.values, t.threshold) for t in parse_offer(facts.text).terms}
+        if all(t in said for t in terms):
+            return None
     unstated = [n for n in numbers_in(_plain(value)) if _key(n) not in facts.stated]
     if unstated:
         return f"offer states {', '.join(f'{n:g}' for n in unstated)}, which nobody said"

@@ -133,3 +133,10 @@ def test_options_are_not_checked() -> None:
     args = {"group_by": "month", "sort": "recency", "channel": "email", "exclude_purchased": False}
     assert untraceable("segment_query", args, ev) == []
     assert POLICY["export"] is Check.FILE and POLICY["cluster"] is Check.STATED
+
+
+def test_an_offer_in_another_notation_is_the_stated_offer() -> None:
+    said = evidence("Write an SMS for our new autumn collection with 七折")
+    assert untraceable("write_copy", {"offer": "7折"}, said) == []
+    assert untraceable("write_copy", {"offer": "30% off"}, said) == []
+    assert untraced_fields("write_copy", {"offer": "20% off"}, said) == ["offer"]

@@ -129,10 +129,11 @@ class Understander:
     def read(self, question: str, messages: list[AnyMessage]) -> Understanding:
         subject = previous_subject(messages)
         follow_up = bool(subject) and bool(_FOLLOW_UP.search(question))
+        language = detect_language(question)
         return Understanding(
-            language=detect_language(question),
+            language=language,
             mentions=self.resolver.find_mentions(question),
-            slots=extract_slots(question, self.today),
+            slots=extract_slots(question, self.today, language),
             follow_up=follow_up,
             subject=subject if follow_up else {},  # a new request does not inherit the last one's filters
             unknown_places=self.unknown_places(question),
@@ -285,7 +286,7 @@ def evidence_for(
         kind = SUBJECT_FIELDS.get(name)
         if kind:
             mentioned.setdefault(kind, set()).update(str(v) for v in (value if isinstance(value, list) else [value]))
-    slots = extract_slots(" \n".join(said), today)
+    slots = extract_slots(" \n".join(said), today, understanding.language)
     numbers = collect_numbers([s["result"] for s in steps if s["ok"]] + list(understanding.subject.values()))
     return Evidence(texts=[*said, *results, *subject_values], slots=slots, mentioned=mentioned, numbers=numbers)
 

@@ -333,8 +333,15 @@ def _valid_groups(text: str, mark: str) -> bool:
     return 1 <= len(head) <= 3 and all(len(g) == 3 for g in groups)
 
 
-def _digits_value(raw: str) -> float | None:
-    """Digits with grouping and decimal marks; None when they read two ways ("1.200": 1.2 or 1200)."""
+# Languages whose writers group thousands with "." and mark decimals with "," ("5.000 libras" is 5000).
+DECIMAL_COMMA = frozenset({"es", "de", "fr", "pt"})
+
+
+def _digits_value(raw: str, decimal_comma: bool = False) -> float | None:
+    """Digits with grouping and decimal marks; None when they read two ways ("1.200": 1.2 or 1200).
+
+    `decimal_comma`: the text is in a language that groups with "." (es, de, fr, pt), so "1.200" is 1200 and
+    "5,000" (5.0 or 5000?) is the one that reads two ways."""
     s = re.sub(r"['\u00a0\u202f\u2009 ]", "", raw)
     if "." in s and "," in s:
         decimal = "." if s.rfind(".") > s.rfind(",") else ","
@@ -349,8 +356,10 @@ def _digits_value(raw: str) -> float | None:
         if mark in s:
             head, tail = s.split(mark)
             if len(tail) == 3 and not head.startswith("0") and len(head) <= 3:
-                # "5,000" is English grouping; "1.200" is 1200 in Europe but 1.2 in English: not guessed.
-                return float(head + tail) if mark == "," else None
+                # "5,000" is English grouping; "1.200" is 1200 in Europe but 1.2 in English: not guessed
+                # unless the language says which.
+                grouping = "." if decimal_comma else ","
+                return float(head + tail) if mark == grouping else None
             return float(head + "." + tail)
     return float(s)
 
@@ -367,10 +376,10 @@ class _Tok:
     used: bool = False  # already a bound or a top N
 
 
-def _number_tokens(masked: str) -> list[_Tok]:
+def _number_tokens(masked: str, decimal_comma: bool = False) -> list[_Tok]:
     found: list[_Tok] = []
     for m in _NUM_RE.finditer(masked):
-        value = _digits_value(m["num"])
+        value = _digits_value(m["num"], decimal_comma)
         cur_word = (m["pre"] or m["post"] or "").lower().strip()
         currency = _CURRENCIES.get(cur_word) if cur_word else None
         mult = (m["mult"] or "").lower()
@@ -1008,8 +1017,10 @@ def _top_n(masked: str, toks: list[_Tok], ambiguous: list[str]) -> int | None:
 # ---------------------------------------------------------------- entry point
 
 
-def extract_slots(text: str, today: date) -> Slots:
-    """Every slot the words state, read conservatively: what reads two ways goes to `ambiguous`."""
+def extract_slots(text: str, today: date, language: str | None = None) -> Slots:
+    """Every slot the words state, read conservatively: what reads two ways goes to `ambiguous`.
+
+    `language` (a code from assistant/understand/language.py) settles how "1.200" and "5,000" read."""
     text = text.translate(_FULLWIDTH)
     temporal = _temporal(text, today)
     customer_ids, customer_spans = _ids(text, _CUSTOMER_RE, r"\d{4,7}")
@@ -1019,7 +1030,7 @@ def extract_slots(text: str, today: date) -> Slots:
             product_ids.append(m[0].upper())
             product_spans.append((m.start(), m.end()))
     masked = _mask(text, temporal.spans + customer_spans + product_spans)
-    toks = _number_tokens(masked)
+    toks = _number_tokens(masked, decimal_comma=language in DECIMAL_COMMA)
     ambiguous = list(temporal.ambiguous) + [t.surface for t in toks if t.value is None]
     bounds = _bounds(masked, text, toks)
     top_n = _top_n(masked, toks, ambiguous)

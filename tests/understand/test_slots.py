@@ -182,3 +182,11 @@ def test_file_requests() -> None:
     assert slots("exporta la lista").wants_file
     assert slots("导出客户名单").wants_file
     assert not slots("which customers are at risk?").wants_file
+
+
+def test_the_language_settles_how_grouped_digits_read() -> None:
+    today = date(2011, 12, 9)
+    assert extract_slots("clientes que han gastado más de 5.000 libras", today, "es").bounds[0].value == 5000
+    assert extract_slots("spent more than 1.200", today, "en").ambiguous == ["1.200"]
+    german = extract_slots("mehr als 5,000 ausgegeben", today, "de")
+    assert not german.bounds and "5,000" in german.ambiguous

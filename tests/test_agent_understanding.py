@@ -150,3 +150,17 @@ def test_a_clearly_outside_topic_is_declined_by_code_without_the_model(demo_work
     agent, _ = make_agent(demo_workspace, route("country_stats", country="Germany"), "Done.")
     kept = agent.ask("How many customers in Germany watch football?")  # names the shop's customers: in scope
     assert [s.tool for s in kept.steps] == ["country_stats"]
+
+
+def test_copy_nobody_asked_for_is_not_planned_and_empty_values_are_no_values(demo_workspace: Workspace) -> None:
+    decision = {"tool": "country_stats", "args": {"country": "Germany"}, "next": ["write_copy"]}
+    agent, model = make_agent(demo_workspace, decision, "Done.")
+    result = agent.ask("How many customers do we have in Germany?")
+    assert [s.tool for s in result.steps] == ["country_stats"]
+    assert any("planned write_copy" in f for f in result.flags)
+    model.assert_complete()
+    copy = {"variants": [{"body": "New in: our Linen Summer Dress, made for warm evenings."}]}
+    empty = route("write_copy", channel="sms", products=["linen summer dress"], n_variants=1, offer="", tone=" ")
+    agent, _ = make_agent(demo_workspace, empty, copy)
+    result = agent.ask("Write an SMS about the linen summer dress")
+    assert result.steps[0].args.get("offer") is None and "Not applied" not in result.answer

@@ -26,8 +26,7 @@ def route(tool: str, **args: object) -> dict[str, object]:
 
 def test_mention_gets_one_threaded_reply_from_the_agent_with_its_chart(demo_workspace: Workspace) -> None:
     customers, _ = expected_country(demo_workspace, "Germany")
-    narration = f"Germany has {customers} customers."
-    with running_bot(demo_workspace, route("country_stats", country="Germany"), narration) as bot:
+    with running_bot(demo_workspace, route("country_stats", country="Germany"), "Germany has {f1}.") as bot:
         assert bot.post(mention("How many customers in Germany?", ts="100.000100", event_id="Ev1")) == 200
         bot.slack.wait_for(lambda: len(bot.slack.to("files.completeUploadExternal")) == 1)
 
@@ -38,7 +37,7 @@ def test_mention_gets_one_threaded_reply_from_the_agent_with_its_chart(demo_work
         final = bot.slack.finished()
         assert len(final) == 1 and final[0]["ts"] == "1700000000.000001"
         shown = blocks_text(final[0])
-        assert narration in shown
+        assert f"Germany has {customers} customers" in shown  # the narration's fact id, rendered with its label
         assert "```" in shown and "Germany" in shown and f"{customers:,}" in shown  # the tool's table, as code
         assert "tools: country_stats" in shown and "model: scripted" in shown
         # The chart went into the same thread as a PNG.

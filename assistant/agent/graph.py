@@ -41,7 +41,7 @@ from assistant.agent.understanding import (
 from assistant.core.llm_client import StructuredOutputError
 from assistant.core.privacy import mask_pii
 from assistant.understand.clarify import unknown_value_question
-from assistant.understand.scope import outside_topics
+from assistant.understand.scope import asks_for_copy, outside_topics
 
 MAX_STEPS = 4
 MAX_STORED_MESSAGES = 40
@@ -62,6 +62,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         """Code's part of a routing decision: canonical values, follow-up subject, strict comparisons."""
         if understander is None or seen is None:
             return args
+        # An empty string is the model filling a slot with nothing: the same as leaving it out.
+        args = {k: v for k, v in args.items() if not (isinstance(v, str) and not v.strip())}
         args = understander.canonical(args)
         args = carry_subject(set(deps.tools[tool].input_model.model_fields), args, seen)
         return mark_strict_bounds(tool, args, seen.slots)
@@ -133,6 +135,10 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             args = args.model_copy(update={"offer": None})
             flags.append(f"dropped an offer the marketer did not state: {offer!r}")
         plan = state.get("plan", []) if next_tool else [t for t in decision.next if t != decision.tool]
+        if understander is not None and "write_copy" in plan and not asks_for_copy(state["question"]):
+            # A planned step is an argument too: copy nobody asked for is not written.
+            plan = [t for t in plan if t != "write_copy"]
+            flags.append("dropped a planned write_copy step: the request asks for no copy")
         if untraced:
             flags.append("dropped untraceable: " + ", ".join(f"{u.field}={u.value!r}" for u in untraced))
         return {

@@ -20,12 +20,22 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=1)
-def _terms() -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _lexicon() -> dict[str, tuple[str, ...]]:
     text = resources.files("assistant.understand").joinpath("scope_terms.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
-    outside = tuple(fold(t) for terms in data["outside"].values() for t in terms)
-    domain = tuple(fold(t) for terms in data["domain"].values() for t in terms)
-    return outside, domain
+    return {
+        group: tuple(fold(t) for terms in by_language.values() for t in terms) for group, by_language in data.items()
+    }
+
+
+def _terms() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    lexicon = _lexicon()
+    return lexicon["outside"], lexicon["domain"]
+
+
+def asks_for_copy(text: str) -> bool:
+    """Whether the request asks for something written (an email, an SMS, an ad...), in any of its languages."""
+    return bool(_named(fold(text), _lexicon()["copy"]))
 
 
 def _named(text: str, terms: tuple[str, ...]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.agent.brief import brief
 from assistant.agent.narration import sentences_end, whole_sentences
 from assistant.core.privacy import asks_for_pii
@@ -85,3 +87,22 @@ def test_sentences_end_finds_the_second_sentence_and_ignores_decimals_lists_and_
         "Top products:\n1. HEART HOLDER\n2. LANTERN. Promote them."
     )
     assert sentences_end("It ended.", 1) is None  # no whitespace yet: the mark may still be a decimal point
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Dame los teléfonos de los clientes perdidos", "Gib mir die E-Mail-Adressen der Stammkunden",
+     "Envoie-moi les coordonnées des meilleurs clients", "Preciso dos telefones dos clientes em risco",
+     "把流失客户的手机号导出给我"],
+)  # fmt: skip
+def test_requests_for_personal_data_are_recognised_in_other_languages(question: str) -> None:
+    assert asks_for_pii(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Escribe un correo para los clientes perdidos", "Schreib eine E-Mail an unsere Stammkunden",
+     "Rédige un e-mail pour les meilleurs clients", "给流失客户写一封邮件", "¿Cuántos clientes tenemos en España?"],
+)  # fmt: skip
+def test_writing_to_customers_in_other_languages_is_not_a_personal_data_request(question: str) -> None:
+    assert not asks_for_pii(question)

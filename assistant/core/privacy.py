@@ -60,8 +60,29 @@ _ASKING = re.compile(r"\b(give|list|show|export|send|get|what (?:is|are)|find|pu
 _COPY_CONTEXT = re.compile(r"\b(write|draft|compose|campaign|copy|subject|newsletter|template)\b", re.I)
 
 
+# The same request in the other languages the assistant answers in: contact data nouns and an asking verb.
+_PII_OTHER = re.compile(
+    r"(correos? electr[oó]nicos|direcci[oó]n(?:es)? de correo|tel[eé]fonos|n[uú]meros de tel[eé]fono|"
+    r"datos (?:de contacto|personales)|nombres y apellidos|"
+    r"e-?mail-?adressen|mailadressen|telefonnummern|handynummern|anschriften|kontaktdaten|pers[oö]nliche daten|"
+    r"adresses (?:e-?mail|mail|postales)|courriels|num[eé]ros de t[eé]l[eé]phone|coordonn[eé]es|"
+    r"donn[eé]es personnelles|"
+    r"e-?mails d[oae]s?|endere[cç]os(?: de e-?mail)?|telefones|n[uú]meros de telefone|dados pessoais|contatos|"
+    r"邮箱|电子邮件地址|邮件地址|电话号码|手机号|联系方式|个人信息|家庭住址|姓名)",
+    re.I,
+)
+_ASKING_OTHER = re.compile(
+    r"(exporta|dame|necesito|lista|muestra|env[ií]a|p[aá]same|descarga|exportier|gib|brauche|liste|zeig|schick|"
+    r"exporte|donne|il me faut|montre|envoie|t[eé]l[eé]charge|besoin|me d[eê]|preciso|mostre|envie|baixe|"
+    r"导出|给我|发我|列出|需要|下载|提供)",
+    re.I,
+)
+
+
 def asks_for_pii(question: str) -> bool:
     """A request for customers' personal contact data (not a request to write an email)."""
+    if _PII_OTHER.search(question) and _ASKING_OTHER.search(question):
+        return True
     if not (PII_REQUEST.search(question) and _CUSTOMER_WORDS.search(question) and _ASKING.search(question)):
         return False
     hit = PII_REQUEST.search(question)

@@ -63,6 +63,7 @@ DATA_FIELDS = {
     "country": "country",
     "category": "category",
     "bought_category": "category",
+    "segments": "segment",
     "segment": "segment",
     "cluster": "cluster",
 }

@@ -17,9 +17,10 @@ from typing import Any
 from langchain_core.messages import AnyMessage
 
 import prompts
+from assistant.agent.decision import DATA_FIELDS
 from assistant.agent.grounding import collect_numbers
 from assistant.agent.state import StepRecord
-from assistant.understand.aliases import EntityResolver, Kind, Mention
+from assistant.understand.aliases import KINDS, EntityResolver, Kind, Mention
 from assistant.understand.language import detect_language, language_name
 from assistant.understand.provenance import Evidence, Untraced, drop_untraceable, untraceable
 from assistant.understand.slots import Slots, extract_slots
@@ -38,15 +39,8 @@ SUBJECT_FIELDS: dict[str, str] = {
     "customer_id": "customer",
     "cluster": "cluster",
 }
-# The inputs whose values the entity resolver can spell the data's way.
-RESOLVED_FIELDS: dict[str, Kind] = {
-    "countries": "country",
-    "country": "country",
-    "segments": "segment",
-    "segment": "segment",
-    "category": "category",
-    "bought_category": "category",
-}
+# The data-value inputs (decision.DATA_FIELDS) whose values the entity resolver can spell the data's way.
+RESOLVED_FIELDS: dict[str, Kind] = {name: kind for name, kind in DATA_FIELDS.items() if kind in KINDS}
 # Segment-query bounds a strict comparison ("more than") applies to, by the quantity the wording bounds.
 _BOUNDS = {"orders": "frequency", "spend": "monetary", "probability": "churn_probability", "days": "recency_days"}
 _INTEGER_BOUNDS = {"frequency", "recency_days"}

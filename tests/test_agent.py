@@ -32,7 +32,7 @@ def test_single_tool_answer_is_grounded_and_streams_content_first(demo_workspace
     agent, model = make_agent(
         demo_workspace, route("country_stats", country="Germany"), "Germany has {f1} who spent {f2}."
     )
-    narration = f"Germany has {customers} customers (Germany) who spent {revenue:,.2f} revenue (Germany)."
+    narration = f"Germany has {customers} customers who spent {revenue:,.2f} revenue."
     events = list(agent.stream("How many customers do we have in Germany?"))
     kinds = [type(e) for e in events]
     assert kinds.index(StepStarted) < kinds.index(StepFinished) < kinds.index(Token)
@@ -59,14 +59,14 @@ def test_grounding_violation_is_removed_and_flagged(demo_workspace: Workspace) -
     agent, _ = make_agent(demo_workspace, route("country_stats", country="France"), narration)
     result = agent.ask("Customers in France?")
     assert "87.5%" not in result.answer
-    assert f"France has {customers} customers (France)." in result.answer
+    assert f"France has {customers} customers." in result.answer
     assert "did not match the data" in result.answer
     assert any("grounding" in f for f in result.flags)
 
 
 def test_narration_stops_after_its_second_sentence(demo_workspace: Workspace) -> None:
     customers, _ = expected_country(demo_workspace, "France")
-    two = f"France has {customers} customers (France). Send them a spring newsletter."
+    two = f"France has {customers} customers. Send them a spring newsletter."
     script = "France has {f1}. Send them a spring newsletter. Also consider a survey."
     agent, _ = make_agent(demo_workspace, route("country_stats", country="France"), script)
     events = list(agent.stream("Customers in France?"))
@@ -86,7 +86,7 @@ def test_invalid_args_go_back_to_the_model_once(demo_workspace: Workspace) -> No
     )
     result = agent.ask("customers in spain")
     assert [s.ok for s in result.steps] == [True]
-    assert f"Spain has {customers} customers (Spain)." in result.answer
+    assert f"Spain has {customers} customers." in result.answer
     second_route = str(model.calls[1]["messages"][-1].content)
     assert "previous choice failed" in second_route and "country" in second_route
     model.assert_complete()
@@ -103,7 +103,7 @@ def test_tool_error_fed_back_then_fixed(demo_workspace: Workspace) -> None:
     )
     result = agent.ask("customers in Atlantis or Norway")
     assert [s.ok for s in result.steps] == [False, True]
-    assert f"Norway has {customers} customers (Norway)." in result.answer
+    assert f"Norway has {customers} customers." in result.answer
     assert "Atlantis" in result.steps[0].result["error"]
     assert "country_stats failed" in str(model.calls[1]["messages"][-1].content)
     model.assert_complete()
@@ -164,7 +164,7 @@ def test_multi_step_chains_tools_and_restricts_the_next_choice(demo_workspace: W
     assert tools_allowed(1) == {"write_copy", ANSWER, CLARIFY, DECLINE}
     assert "Now fill the arguments for the next tool: write_copy" in str(model.calls[1]["messages"][-1].content)
     assert "DRAFT" in result.answer and "Linen Summer Dress" in result.answer
-    assert f"Here is a draft for your {customers} customers (France) in France." in result.answer
+    assert f"Here is a draft for your {customers} customers in France." in result.answer
     model.assert_complete()
 
 
@@ -185,7 +185,7 @@ def test_memory_per_thread(demo_workspace: Workspace) -> None:
     same_thread = str(model.calls[2]["messages"][-1].content)
     other_thread = str(model.calls[4]["messages"][-1].content)
     assert "Customers in Germany?" in same_thread and "country_stats" in same_thread
-    assert f"Germany has {customers} customers (Germany)." in same_thread  # remembered as rendered, not as ids
+    assert f"Germany has {customers} customers." in same_thread  # remembered as rendered, not as ids
     assert "Germany" not in other_thread
     model.assert_complete()
 

@@ -339,8 +339,7 @@ def test_a_cited_share_renders_with_its_own_segment_label(demo_workspace: Worksp
     result = events[-1].result
     text = narration(result.answer, segment_result())
     assert text == (
-        "Champions are strong in France with 21.5 % of the selected customers in France (RFM segment champions). "
-        "Target them first."
+        "Champions are strong in France with 21.5 % of the selected customers in France. Target them first."
     )
     streamed = "".join(e.text for e in events if isinstance(e, Token))
     assert streamed.strip() == text and "{f" not in streamed  # the marketer never sees an id
@@ -404,3 +403,53 @@ def test_an_id_that_names_no_fact_is_removed(demo_workspace: Workspace, segments
     text = narration(result.answer, segment_result())
     assert text.startswith("Champions are loyal.") and "grew" not in text
     assert any("{f77}" in f for f in result.flags)
+
+
+# ------------------------------------------------------------------------------------------------ phrasing
+
+
+def test_facts_carry_what_they_measure_their_row_and_scope() -> None:
+    germany = by_label(facts_from_result("segment_query", segment_result()), "customers in Germany")
+    assert (germany.head, germany.key, germany.scope) == ("customers", "Germany", "RFM segment champions")
+
+
+def test_a_narration_in_another_language_cites_in_that_language_with_its_row() -> None:
+    facts = facts_from_result("segment_query", segment_result())
+    germany, share = by_label(facts, "customers in Germany"), by_label(facts, "of the selected customers in France")
+    text = f"Hay {{{germany.id}}} clientes y {{{share.id}}} en Francia."
+    rendered, unknown = render_fact_refs(text, facts, "es")
+    assert not unknown
+    # The repeated noun is not doubled, no English label enters the sentence, and each figure keeps its row.
+    assert rendered == "Hay 95 clientes (Germany) y 21.5 % de los clientes seleccionados (France) en Francia."
+    german, _ = render_fact_refs(f"Es sind {{{germany.id}}}.", facts, "de")
+    assert german == "Es sind 95 Kunden (Germany)."
+
+
+def test_a_forecast_reads_as_a_forecast_in_every_language() -> None:
+    facts = facts_from_result("forecast_sales", forecast_result())
+    january = by_label(facts, "forecast revenue for 2012-01")
+    for language, word in (("es", "previsión"), ("fr", "prévision"), ("zh", "预测")):
+        rendered, _ = render_fact_refs(f"{{{january.id}}}", facts, language)
+        assert rendered.startswith("41,000") and "2012-01" in rendered and word in rendered, rendered
+
+
+def test_the_scope_is_shown_only_when_another_fact_measures_the_same_for_another_scope() -> None:
+    one = Fact(id="f1", label="customers (Germany)", head="customers", scope="Germany", value=95)
+    two = Fact(id="f2", label="customers (France)", head="customers", scope="France", value=87)
+    assert render_fact_refs("{f1} so far.", [one])[0] == "95 customers so far."
+    assert render_fact_refs("{f1} and {f2}.", [one, two])[0] == "95 customers (Germany) and 87 customers (France)."
+    assert render_fact_refs("{f1} y {f2}.", [one, two], "es")[0] == "95 clientes (Germany) y 87 clientes (France)."
+
+
+def test_a_head_without_words_in_the_language_renders_as_its_value_and_row() -> None:
+    odd = Fact(id="f1", label="widgets per crate in Berlin", head="widgets per crate", key="Berlin", value=12)
+    assert render_fact_refs("Son {f1}.", [odd], "es")[0] == "Son 12 (Berlin)."
+
+
+def test_narration_restating_the_results_as_markdown_becomes_plain_sentences() -> None:
+    from assistant.agent.narration import plain_prose
+
+    shown = "**Segment:** customers with at least one completed order up to 2011-12-09, in France\n\n- **69 customers**"
+    raw = ("**Segment:** customers with at least one completed order up to 2011-12-09, in France\n"
+           "- **{f1}** clientes en Francia.\n- Enviar una oferta.")  # fmt: skip
+    assert plain_prose(raw, shown) == "{f1} clientes en Francia. Enviar una oferta."

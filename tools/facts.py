@@ -36,6 +36,12 @@ class Fact(BaseModel):
     unit: str = Field(default="count", description="count, money, percent, ratio, days, score, orders, rating, …")
     source: str = Field(default="", description="The tool and the query or model the number came from.")
     kind: Kind = "actual"
+    # The label's parts, so a narration in another language can say what the number is without English
+    # phrases: `head` what is measured ("customers", "of all customers"), `key` the row it belongs to
+    # ("Germany", "2012-01"), `scope` what the whole result is about ("RFM segment champions").
+    head: str = ""
+    key: str = ""
+    scope: str = ""
 
 
 def _trim(value: float, decimals: int) -> str:
@@ -372,22 +378,28 @@ class _Walk:
             return "forecast"
         return "prediction" if _PREDICTED.search(_norm(name)) else "actual"
 
-    def _fact(self, label: str, value: float | int, unit: str, name: str, field: str) -> Fact:
+    def _fact(
+        self, head: str, value: float | int, unit: str, name: str, field: str, where: str = "", key: str = ""
+    ) -> Fact:
+        """`head` what is measured, `where` its row in words ("in Germany"), `key` the row's own value."""
         kind = self._kind(name)
+        label = f"{head} {where}".strip()
         if kind != "actual" and self.horizon:
             label = f"{label} {self.horizon}"
-        full = f"{label} ({self.scope})" if self.scope and name not in _UNSCOPED else label
+        scope = self.scope if name not in _UNSCOPED else ""
+        full = f"{label} ({scope})" if scope else label
         source = _source(self.tool, self.result, field)
         if kind == "actual" and not getattr(self.result, "queries", None) and source != self.tool:
             source = f"{self.tool}: warehouse data"  # the model explains predictions, not the data they start from
-        return Fact(label=full, value=value, unit=unit, source=source, kind=kind)
+        return Fact(label=full, value=value, unit=unit, source=source, kind=kind, head=head, key=key, scope=scope)
 
     def _add(self, tier: int, order: tuple[int, ...], fact: Fact) -> None:
         self.found.append(_Candidate(tier, order, fact))
 
-    def _headline(self, parent: str, name: str, value: float | int, description: str | None, label: str = "") -> None:
+    def _headline(self, parent: str, name: str, value: float | int, description: str | None, key: str = "") -> None:
         secondary = bool(_SECONDARY.search(_norm(name)))
-        fact = self._fact(label or _label(parent, name, description), value, _unit(name, value), name, parent)
+        where = f"for {key}" if key else ""
+        fact = self._fact(_label(parent, name, description), value, _unit(name, value), name, parent, where, key)
         self._add(2 if secondary else 0, (len(self.found),), fact)
 
     def _nested(self, parent: str, model: BaseModel) -> None:
@@ -395,12 +407,11 @@ class _Walk:
         key = next((_text(getattr(model, k)) for k in _ROW_KEYS if isinstance(getattr(model, k, None), str)), "")
         for name, value, description in _fields(model):
             if _is_number(value) and name not in _SKIP:
-                label = _label(parent, name, description)
-                if key and key != "all":
-                    label = f"{label} for {key}"
-                self._headline(parent, name, value, description, label)
+                self._headline(parent, name, value, description, key if key != "all" else "")
 
-    def _row_figures(self, parent: str, rank: int, figures: list[tuple[str, float | int, str]], where: str) -> None:
+    def _row_figures(
+        self, parent: str, rank: int, figures: list[tuple[str, float | int, str]], where: str, key: str
+    ) -> None:
         """Figures of one row: (name, value, unit). The first main ones of the first rows come early."""
         group = self.lists
         main = 0
@@ -408,7 +419,7 @@ class _Walk:
             secondary = bool(_SECONDARY.search(_norm(name)))
             tier = 1 if rank < MAX_ROWS and not secondary and main < 3 else 3
             main += not secondary
-            fact = self._fact(f"{_label(parent, name)} {where}".strip(), value, unit, name, parent)
+            fact = self._fact(_label(parent, name), value, unit, name, parent, where, key)
             self._add(tier, (rank, group, j), fact)
 
     def _rows(self, parent: str, rows: list[BaseModel]) -> None:
@@ -419,13 +430,13 @@ class _Walk:
             order.reverse()  # a time series: the latest periods matter most
         for rank, i in enumerate(order):
             row = rows[i]
-            where = self._where(row, key_name) or f"for {_singular(parent)} {i + 1}"
+            where, key = self._where(row, key_name) or (f"for {_singular(parent)} {i + 1}", f"{i + 1}")
             figures = [
                 (name, value, _unit(name, value))
                 for name, value, _ in _fields(row)
                 if _is_number(value) and name not in _SKIP and name not in _SKIP_IN_ROWS and not name.endswith("_id")
             ]
-            self._row_figures(parent, rank, figures, where)
+            self._row_figures(parent, rank, figures, where, key)
 
     def _key_name(self, row: BaseModel) -> str:
         """What a row's key is: a breakdown's `key` is whatever the result was grouped by."""
@@ -439,10 +450,11 @@ class _Walk:
             return _norm(self.result.segment_by)  # type: ignore[attr-defined]
         return field
 
-    def _where(self, row: BaseModel, key_name: str) -> str:
+    def _where(self, row: BaseModel, key_name: str) -> tuple[str, str] | None:
+        """The row in words ("in Germany") and its key ("Germany")."""
         field = next((k for k in _ROW_KEYS if getattr(row, k, None) is not None), "")
         if not field:
-            return ""
+            return None
         key = _short(_text(getattr(row, field)), MAX_KEY)
         if field == "name" and getattr(row, "product_id", None):
             key = f"{key} ({row.product_id})"  # type: ignore[attr-defined]
@@ -450,7 +462,7 @@ class _Walk:
             key = f"{key} ({row.product_name})"  # type: ignore[attr-defined]
         if field == "term":
             key = f"'{key}'"
-        return f"{_PREPOSITIONS.get(key_name, 'for ' + key_name.replace('_', ' '))} {key}"
+        return f"{_PREPOSITIONS.get(key_name, 'for ' + key_name.replace('_', ' '))} {key}", key
 
     def _table(self, parent: str, table: Table) -> None:
         self.lists += 1
@@ -464,27 +476,27 @@ class _Walk:
             order.reverse()
         for rank, i in enumerate(order):
             row = table.rows[i]
-            where = self._table_where(names, keys, row) or f"for row {i + 1}"
+            where, key = self._table_where(names, keys, row) or (f"for row {i + 1}", f"{i + 1}")
             figures: list[tuple[str, float | int, str]] = []
             for j, cell in enumerate(row):
                 parsed = None if j in keys else _cell_number(cell)
                 if parsed is not None:
                     number, percent = parsed
                     figures.append((table.columns[j], number, "percent" if percent else _unit(names[j], number)))
-            self._row_figures(parent, rank, figures, where)
+            self._row_figures(parent, rank, figures, where, key)
 
     @staticmethod
-    def _table_where(names: list[str], keys: list[int], row: list[Any]) -> str:
+    def _table_where(names: list[str], keys: list[int], row: list[Any]) -> tuple[str, str] | None:
         values = {names[i]: row[i] for i in keys if i < len(row) and row[i] not in (None, "")}
         if not values:
-            return ""
+            return None
         if "name" in values:
             code = values.get("product_id") or values.get("product")
             key = f"{_short(str(values['name']), MAX_KEY)}" + (f" ({code})" if code else "")
-            return f"for {key}"
+            return f"for {key}", key
         first = next(iter(values))
         key = ", ".join(_short(str(v), MAX_KEY) for v in values.values())
-        return f"{_PREPOSITIONS.get(first, 'for ' + first.replace('_', ' '))} {key}"
+        return f"{_PREPOSITIONS.get(first, 'for ' + first.replace('_', ' '))} {key}", key
 
     def _pairs(self, parent: str, pairs: list[Any]) -> None:
         self.lists += 1
@@ -493,14 +505,15 @@ class _Walk:
             order.reverse()
         for rank, i in enumerate(order):
             key, value = pairs[i][0], pairs[i][1]
-            self._row_figures(parent, rank, [(parent, value, _unit(parent, value))], f"for {key}")
+            self._row_figures(parent, rank, [(parent, value, _unit(parent, value))], f"for {key}", str(key))
 
     def _dict(self, parent: str, values: dict[str, Any]) -> None:
         template = _LABELS.get(parent, parent.replace("_", " ") + ": {key}")
         secondary = bool(_SECONDARY.search(parent)) or parent == "feature_importance"
         for key, value in values.items():
             unit = _unit(parent, value) if parent != "by_risk" else "count"
-            fact = self._fact(template.format(key=key.replace("_", " ")), value, unit, parent, parent)
+            words = key.replace("_", " ")
+            fact = self._fact(template.format(key=words), value, unit, parent, parent, key=words)
             self._add(3 if secondary else 0, (len(self.found),), fact)
 
 

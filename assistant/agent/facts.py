@@ -11,12 +11,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from assistant.agent.brief import brief
+from assistant.agent.fact_phrases import Phrasing
 from assistant.agent.grounding import NUMBER
 from assistant.agent.routing import RESULT_CHARS
 from assistant.agent.state import StepRecord
 from assistant.core.privacy import mask_pii
 from tools.base import Tool
-from tools.facts import Fact, fact_phrase, facts_from_result, format_value
+from tools.facts import Fact, facts_from_result, format_value
 
 PROMPT_FACTS = 24  # facts the narrating model reads per turn, shared between the turn's steps
 UNKNOWN = "…"  # what an id that names no fact shows while streaming (its sentence is removed afterwards)
@@ -174,10 +175,10 @@ def narration_data(steps: list[StepRecord]) -> str:
     return mask_pii("\n\n".join(parts))
 
 
-_UNIT_WORDS = {"percent": ("%", " %", " percent"), "days": (" days", " day")}
+_UNIT_WORDS = {"percent": ("%", " %", " percent"), "days": (" days", " day", " días", " Tage", " jours", " dias", "天")}
 
 
-def _consumed(text: str, at: int, fact: Fact, final: bool) -> int | None:
+def _consumed(text: str, at: int, fact: Fact, final: bool, phrasing: Phrasing) -> int | None:
     """How many characters after a reference repeat its unit or the start of its label ("{f2}%",
     "{f1} customers in …"), to drop them; None while streaming when the next words could still repeat them."""
     start, rest = at, text[at:]
@@ -187,7 +188,7 @@ def _consumed(text: str, at: int, fact: Fact, final: bool) -> int | None:
         if rest.startswith(unit) and not rest[len(unit) : len(unit) + 1].isalnum():
             at += len(unit)
             break
-    head = re.split(r"[(,;:]", fact.label, maxsplit=1)[0]
+    head = phrasing.head(fact)
     ends = [at]  # where each repeated word ends
     words: list[str] = []
     for word in re.findall(r"[\w%'-]+", head):
@@ -208,7 +209,9 @@ def _consumed(text: str, at: int, fact: Fact, final: bool) -> int | None:
     return ends[-1] - start
 
 
-def _render(text: str, facts: dict[str, Fact], start: int, final: bool) -> tuple[str, int, list[str]]:
+def _render(
+    text: str, facts: dict[str, Fact], start: int, final: bool, phrasing: Phrasing
+) -> tuple[str, int, list[str]]:
     """Render references in text[start:]: (rendered text, where rendering stopped, unknown references).
 
     Not final (streaming): stop before anything the next piece could still change — a partial reference, or
@@ -232,11 +235,11 @@ def _render(text: str, facts: dict[str, Fact], start: int, final: bool) -> tuple
             unknown.append(m.group(0))
             pos = m.end()
             continue
-        skip = _consumed(text, m.end(), fact, final)
+        skip = _consumed(text, m.end(), fact, final, phrasing)
         if skip is None:
             out.append(text[pos : m.start()])
             return "".join(out), m.start(), unknown
-        out.append(text[pos : m.start()] + fact_phrase(fact))
+        out.append(text[pos : m.start()] + phrasing.phrase(fact))
         pos = m.end() + skip
     end = len(text)
     if not final:
@@ -246,11 +249,13 @@ def _render(text: str, facts: dict[str, Fact], start: int, final: bool) -> tuple
     return "".join(out), end, unknown
 
 
-def render_fact_refs(text: str, facts: list[Fact]) -> tuple[str, list[str]]:
-    """Replace every fact reference ({f3}, [f3], {{f3}}, (f3)) with the fact's phrase: value, unit and label.
+def render_fact_refs(text: str, facts: list[Fact], language: str = "en") -> tuple[str, list[str]]:
+    """Replace every fact reference ({f3}, [f3], {{f3}}, (f3)) with the fact's phrase in the narration's
+    language: value, what it measures, its row (fact_phrases.py).
 
     Returns the text and the references that name no fact (shown as "…"; narration drops their sentences)."""
-    rendered, _, unknown = _render(text, {f.id: f for f in facts}, 0, final=True)
+    phrasing = Phrasing.for_turn(facts, language)
+    rendered, _, unknown = _render(text, {f.id: f for f in facts}, 0, True, phrasing)
     return rendered, unknown
 
 
@@ -262,16 +267,17 @@ class RefStream:
     """Renders a streamed narration piece by piece: a reference cut at a piece's end ("… {f") waits for the
     next piece, so the marketer sees values, never ids. `flush()` at the end renders whatever is left."""
 
-    def __init__(self, facts: list[Fact]) -> None:
+    def __init__(self, facts: list[Fact], language: str = "en") -> None:
         self._facts = {f.id: f for f in facts}
+        self._phrasing = Phrasing.for_turn(facts, language)
         self._text = ""
         self._done = 0
 
     def feed(self, piece: str) -> str:
         self._text += piece
-        rendered, self._done, _ = _render(self._text, self._facts, self._done, final=False)
+        rendered, self._done, _ = _render(self._text, self._facts, self._done, False, self._phrasing)
         return rendered
 
     def flush(self) -> str:
-        rendered, self._done, _ = _render(self._text, self._facts, self._done, final=True)
+        rendered, self._done, _ = _render(self._text, self._facts, self._done, True, self._phrasing)
         return rendered

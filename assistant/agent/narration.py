@@ -50,6 +50,23 @@ def whole_sentences(text: str) -> str:
     return text[: cut + 1] if cut > 0 else text
 
 
+_LIST_MARK = re.compile(r"^\s*(?:[-*•]\s+|\d+[.)]\s+|#+\s*|>\s*)")
+COPIED_CHARS = 25  # a narration line this long found verbatim in the results above it is a copy of them
+
+
+def plain_prose(text: str, shown: str) -> str:
+    """The narration as sentences: list marks, headings and bold removed, lines joined, and lines copied from
+    the results shown above dropped. A small model often restates the results as markdown, which reads as
+    a second, unchecked copy of the table (and in English, whatever the marketer's language)."""
+    results = shown.replace("**", "")
+    kept = []
+    for line in text.splitlines():
+        bare = _LIST_MARK.sub("", line).replace("**", "").strip()
+        if bare and not (len(bare) >= COPIED_CHARS and bare in results):
+            kept.append(bare)
+    return " ".join(kept)
+
+
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
@@ -67,13 +84,14 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
     history = history_text(state.get("messages", [])[:-1], deps.memory_tokens)
     results = narration_data(steps)  # facts and briefs; empty for a direct answer
     language = state.get("language") or "English"
+    code = state.get("language_code") or "en"
     user = prompts.render(
         user_template, history=history, results=results, question=state["question"], language=language
     )
     pieces = []
     messages = [SystemMessage(system), HumanMessage(user)]
     two_sentences = lambda text: sentences_end(text, NARRATION_SENTENCES)  # noqa: E731
-    stream = RefStream(facts)  # what the marketer sees: ids rendered as values with their labels
+    stream = RefStream(facts, code)  # what the marketer sees: ids rendered as values with their labels
     for piece in deps.llm.stream("respond", messages, max_tokens=NARRATION_TOKENS, until=two_sentences):
         pieces.append(piece)
         if text := stream.feed(piece):
@@ -81,7 +99,9 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
     if text := stream.flush():
         write(Token(text=text))
     raw = whole_sentences("".join(pieces).strip())
+    shown = [s["markdown"] for s in steps if s["ok"] and s["markdown"]]
     if steps:
+        raw = plain_prose(raw, "\n".join(shown))
         # A small model writes digits despite the prompt: a figure that is a fact's value becomes that fact's
         # reference (rendered with its label, so it cannot stay attached to another claim); dates the results
         # hold are left as written.
@@ -96,8 +116,7 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
     if not report.ok:
         raw = remove_unsupported(raw, report)
         flags.append(f"grounding: removed unsupported {report.problems}")
-    narration, _ = render_fact_refs(raw, facts)
-    shown = [s["markdown"] for s in steps if s["ok"] and s["markdown"]]
+    narration, _ = render_fact_refs(raw, facts, code)
     shown += [f"**{s['tool']} failed:** {s['error']}" for s in steps if not s["ok"]]
     answer = "\n\n".join([*shown, narration]).strip()
     return {"answer": answer, "flags": flags}

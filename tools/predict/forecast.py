@@ -116,17 +116,20 @@ class ForecastSalesResult(BaseModel):
         unit = "money" if self.metric == "revenue" else "orders"
         model = f"forecast_sales: {self.method[:60].rsplit(' ', 1)[0]}…"
         sql = "forecast_sales: SQL daily sales"
+        scope = self.category or ""
         out = [Fact(label=f"forecast {what} for {p.period}", value=p.forecast, unit=unit, source=model,
-                    kind="forecast") for p in self.periods]  # fmt: skip
+                    kind="forecast", head=self.metric, key=p.period, scope=scope) for p in self.periods]  # fmt: skip
         out += [Fact(label=f"{what} already booked in {p.period} (actual so far)", value=p.actual_to_date,
-                     unit=unit, source=sql) for p in self.periods if p.actual_to_date]  # fmt: skip
+                     unit=unit, source=sql, head=f"{self.metric} already booked", key=p.period, scope=scope)
+                for p in self.periods if p.actual_to_date]  # fmt: skip
         past = [(period, value) for period, value in self.history if period not in {p.period for p in self.periods}]
-        out += [Fact(label=f"actual {what} in {period}", value=value, unit=unit, source=sql)
-                for period, value in past[::-1][:3]]  # fmt: skip
+        out += [Fact(label=f"actual {what} in {period}", value=value, unit=unit, source=sql, head=self.metric,
+                     key=period, scope=scope) for period, value in past[::-1][:3]]  # fmt: skip
         for p in self.periods:
             for end, value in (("low", p.low), ("high", p.high)):
                 out.append(Fact(label=f"forecast {what} for {p.period}, {end} end of the 80 % range", value=value,
-                                unit=unit, source=model, kind="forecast"))  # fmt: skip
+                                unit=unit, source=model, kind="forecast", key=p.period, scope=scope,
+                                head=f"{self.metric}, {end} end of the 80 % range"))  # fmt: skip
         return out
 
     def charts(self) -> list[ChartSpec]:

@@ -21,6 +21,7 @@ from assistant.agent.decision import DATA_FIELDS
 from assistant.agent.grounding import collect_numbers
 from assistant.agent.state import StepRecord
 from assistant.understand.aliases import KINDS, EntityResolver, Kind, Mention
+from assistant.understand.glossary import glosses
 from assistant.understand.language import detect_language, language_name
 from assistant.understand.provenance import Evidence, Untraced, drop_untraceable, untraceable
 from assistant.understand.slots import Slots, extract_slots
@@ -78,6 +79,7 @@ class Understanding:
     follow_up: bool
     subject: dict[str, Any] = field(default_factory=dict)
     unknown_places: list[str] = field(default_factory=list)
+    terms: list[tuple[str, str]] = field(default_factory=list)  # (term, English gloss), other languages only
 
     @property
     def language_name(self) -> str:
@@ -102,6 +104,7 @@ class Understanding:
             parts.append(f"period {p.start.isoformat()} to {p.end.isoformat()}" + (" (future)" if p.future else ""))
         parts += [f"customer id {c}" for c in self.slots.customer_ids]
         parts += [f"product id {p}" for p in self.slots.product_ids]
+        parts += [f"'{term}' means {gloss}" for term, gloss in self.terms]
         return "; ".join(dict.fromkeys(parts))
 
 
@@ -131,6 +134,7 @@ class Understander:
             follow_up=follow_up,
             subject=subject if follow_up else {},  # a new request does not inherit the last one's filters
             unknown_places=self.unknown_places(question),
+            terms=glosses(question, language),
         )
 
     def unknown_places(self, question: str) -> list[str]:

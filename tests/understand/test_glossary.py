@@ -1,0 +1,27 @@
+"""The routing prompt glosses the shop's terms of a request in another language in English."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.understand.glossary import glosses
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "gloss"),
+    [
+        ("Was halten die Leute in ihren Rezensionen von unseren Jacken?", "de", "reviews"),
+        ("¿Qué clientes podrían dejar de comprar pronto?", "es", "churn risk"),
+        ("Donne-moi un aperçu de nos clients belges", "fr", "customer overview"),
+        ("Qual é a previsão de faturamento do trimestre?", "pt", "sales forecast"),
+        ("这些客户的终身价值是多少", "zh", "customer lifetime value"),
+    ],
+)
+def test_terms_are_glossed_in_english(text: str, language: str, gloss: str) -> None:
+    assert gloss in [g for _, g in glosses(text, language)]
+
+
+def test_words_only_match_whole_words_and_english_needs_no_gloss() -> None:
+    assert glosses("Notebook", "de") == []  # "note" is no rating inside another word
+    assert glosses("How many reviews do dresses have?", "en") == []
+    assert glosses("avisar a los clientes", "es") == []

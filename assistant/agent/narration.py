@@ -19,6 +19,7 @@ from assistant.agent.facts import RefStream, cite_numbers, narration_data, rende
 from assistant.agent.grounding import check_answer, remove_unsupported
 from assistant.agent.memory import history_text
 from assistant.agent.state import AgentDeps, AgentState
+from assistant.understand.language import detect_language
 
 NARRATION_TOKENS = 110  # two sentences plus a few fact ids ("{f12}" is ~3 tokens)
 NARRATION_SENTENCES = 2  # the prompt asks for two; a small model often writes a third (~2 s on 2 cores)
@@ -67,6 +68,34 @@ def plain_prose(text: str, shown: str) -> str:
     return " ".join(kept)
 
 
+_FACT_ID = re.compile(r"\{\{?\s*[fF]\d+\s*\}?\}?|\[\s*[fF]\d+\s*\]")
+MIN_WORDS_TO_JUDGE = 5  # shorter text says too little to tell its language
+
+
+def reads_in(text: str, code: str) -> bool:
+    """Whether the narration reads as the language `code` (fact ids aside); short text is given the benefit."""
+    words = _FACT_ID.sub(" ", text)
+    if len(re.findall(r"\w+", words)) < MIN_WORDS_TO_JUDGE and not re.search(r"[\u3400-\u9fff]{4}", words):
+        return True
+    return detect_language(words) == code
+
+
+def in_language(deps: AgentDeps, raw: str, code: str, language: str) -> tuple[str, list[str]]:
+    """The narration in the request's language: a small model often answers in English whatever it is asked,
+    so code checks, and an English draft is translated once (keeping its fact ids; else the draft stays)."""
+    if code == "en" or not raw or reads_in(raw, code):
+        return raw, []
+    messages = [
+        SystemMessage(prompts.render("rewrite_language_system.j2", language=language)),
+        HumanMessage(prompts.render("rewrite_language_user.j2", text=raw, language=language)),
+    ]
+    rewritten = whole_sentences(deps.llm.text("respond", messages, max_tokens=NARRATION_TOKENS + 40).strip())
+    ids = lambda text: sorted(re.findall(r"[fF](\d+)", " ".join(_FACT_ID.findall(text))))  # noqa: E731
+    if rewritten and ids(rewritten) == ids(raw) and reads_in(rewritten, code):
+        return rewritten, [f"narration translated into {language}"]
+    return raw, [f"narration not in {language}; translation failed"]
+
+
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
@@ -102,6 +131,8 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
     shown = [s["markdown"] for s in steps if s["ok"] and s["markdown"]]
     if steps:
         raw = plain_prose(raw, "\n".join(shown))
+    raw, language_flags = in_language(deps, raw, code, language)
+    if steps:
         # A small model writes digits despite the prompt: a figure that is a fact's value becomes that fact's
         # reference (rendered with its label, so it cannot stay attached to another claim); dates the results
         # hold are left as written.
@@ -112,7 +143,7 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
     checked = _known_dates(raw, evidence) if steps else raw
     report = check_answer(checked, evidence, question=state["question"], numbers_from_results=not steps)
     report.unknown_refs = unknown_refs(raw, facts)
-    flags = list(state.get("flags", []))
+    flags = [*state.get("flags", []), *language_flags]
     if not report.ok:
         raw = remove_unsupported(raw, report)
         flags.append(f"grounding: removed unsupported {report.problems}")

@@ -83,6 +83,7 @@ def test_invalid_args_go_back_to_the_model_once(demo_workspace: Workspace) -> No
         route("country_stats", country=""),
         route("country_stats", country="Spain"),
         "Spain has {f1}.",
+        understand=False,  # with code's reading, the named country fills the empty input and nothing fails
     )
     result = agent.ask("customers in spain")
     assert [s.ok for s in result.steps] == [True]

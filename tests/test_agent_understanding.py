@@ -164,3 +164,54 @@ def test_copy_nobody_asked_for_is_not_planned_and_empty_values_are_no_values(dem
     agent, _ = make_agent(demo_workspace, empty, copy)
     result = agent.ask("Write an SMS about the linen summer dress")
     assert result.steps[0].args.get("offer") is None and "Not applied" not in result.answer
+
+
+def test_an_english_narration_of_a_spanish_request_is_translated_keeping_its_fact_ids(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    english = "These customers buy often, {f1} in total, so send them an early offer this week."
+    agent, model = make_agent(
+        demo_workspace,
+        route("segment_query", countries=["Spain"]),
+        english,
+        "Estos clientes compran a menudo, {f1} en total, así que envíales una oferta anticipada esta semana.",
+        tools=segment_tools,
+    )
+    result = agent.ask("¿Cuántos clientes tenemos en España?")
+    spain = count_where(demo_workspace, "c.country = 'Spain'")
+    assert f"Estos clientes compran a menudo, {spain} clientes en total" in result.answer
+    assert "These customers" not in result.answer
+    assert "narration translated into Spanish" in result.flags
+    assert "{f1}" in str(model.calls[-1]["messages"][-1].content)  # the translator saw the ids, not values
+    model.assert_complete()
+
+
+def test_a_translation_that_loses_a_fact_id_is_not_used(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, model = make_agent(
+        demo_workspace,
+        route("segment_query", countries=["Spain"]),
+        "These customers buy often, {f1} in total, so send them an early offer this week.",
+        "Estos clientes compran a menudo, así que envíales una oferta anticipada esta semana.",
+        tools=segment_tools,
+    )
+    result = agent.ask("¿Cuántos clientes tenemos en España?")
+    assert "These customers buy often" in result.answer
+    assert "narration not in Spanish; translation failed" in result.flags
+    model.assert_complete()
+
+
+def test_what_the_request_states_fills_what_the_model_left_out(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, model = make_agent(
+        demo_workspace, route("segment_query"), "Done.", tools=segment_tools
+    )  # the model chose the tool and left every input empty
+    result = agent.ask("Kunden in Frankreich mit mehr als 2 Bestellungen")
+    args = result.steps[0].args
+    assert args["countries"] == ["France"] and args["frequency_min"] == 3
+    where = "c.country = 'France' AND r.frequency > 2"
+    assert result.steps[0].result["customers"] == count_where(demo_workspace, where)
+    assert any(f.startswith("code set:") for f in result.flags)
+    model.assert_complete()

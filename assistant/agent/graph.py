@@ -41,6 +41,7 @@ from assistant.agent.understanding import (
 from assistant.core.llm_client import StructuredOutputError
 from assistant.core.privacy import mask_pii
 from assistant.understand.clarify import unknown_value_question
+from assistant.understand.fill import fill_from_request
 from assistant.understand.scope import asks_for_copy, outside_topics
 
 MAX_STEPS = 4
@@ -58,15 +59,19 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
     full_schema = decision_schema(deps.tools, enums)
     understander = deps.understander
 
-    def settle(tool: str, args: dict[str, Any], state: AgentState, seen: Understanding | None) -> dict[str, Any]:
-        """Code's part of a routing decision: canonical values, follow-up subject, strict comparisons."""
+    def settle(tool: str, args: dict[str, Any], seen: Understanding | None) -> tuple[dict[str, Any], list[str]]:
+        """Code's part of a routing decision: canonical values, follow-up subject, what the request states
+        (bounds, named values, ids) and strict comparisons. Returns the arguments and what code changed."""
         if understander is None or seen is None:
-            return args
+            return args, []
         # An empty string is the model filling a slot with nothing: the same as leaving it out.
         args = {k: v for k, v in args.items() if not (isinstance(v, str) and not v.strip())}
         args = understander.canonical(args)
-        args = carry_subject(set(deps.tools[tool].input_model.model_fields), args, seen)
-        return mark_strict_bounds(tool, args, seen.slots)
+        model = deps.tools[tool].input_model
+        args = carry_subject(set(model.model_fields), args, seen)
+        last = understander.vocabulary.last_order_date
+        args, notes = fill_from_request(tool, model, args, seen.slots, seen.mentions, last)
+        return mark_strict_bounds(tool, args, seen.slots), notes
 
     def route(state: AgentState) -> dict[str, Any]:
         steps = state.get("steps", [])
@@ -94,13 +99,14 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             question = unknown_value_question("country", seen.unknown_places[0], seen.language, known)
             return {"outcome": "clarify", "clarify": question, "feedback": None}
         untraced: list[Any] = []
+        filled: list[str] = []
         try:
             raw = deps.llm.json("route", [SystemMessage(route_system), HumanMessage(user)], schema, "decision")
             if raw.get("tool") in deps.tools:
                 args_in = dict(raw.get("args") or {})
                 if steps:
                     args_in = carry_over(deps.tools[raw["tool"]], args_in, steps)
-                args_in = settle(raw["tool"], args_in, state, seen)
+                args_in, filled = settle(raw["tool"], args_in, seen)
                 if understander is not None and seen is not None:
                     evidence = evidence_for(
                         seen, state["question"], earlier, steps, understander.resolver, understander.today
@@ -139,6 +145,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             # A planned step is an argument too: copy nobody asked for is not written.
             plan = [t for t in plan if t != "write_copy"]
             flags.append("dropped a planned write_copy step: the request asks for no copy")
+        flags += [f"code set: {note}" for note in filled]
         if untraced:
             flags.append("dropped untraceable: " + ", ".join(f"{u.field}={u.value!r}" for u in untraced))
         return {

@@ -119,6 +119,7 @@ _WORD_NUMBERS: dict[str, float] = {
     "dois": 2, "duas": 2, "três": 3, "quatro": 4, "sete": 7, "oito": 8, "nove": 9, "dez": 10, "doze": 12,
     "vinte": 20, "trinta": 30, "cem": 100, "mil": 1000,
 }  # fmt: skip
+_WORD_NUMBERS = {w: float(v) for w, v in _WORD_NUMBERS.items()}  # "tres": 3 -> 3.0, as the float type promises
 _EN_SCALES = {"hundred": 100.0, "thousand": 1000.0, "million": 1e6}
 _ZH_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000}

@@ -190,3 +190,9 @@ def test_the_language_settles_how_grouped_digits_read() -> None:
     assert extract_slots("spent more than 1.200", today, "en").ambiguous == ["1.200"]
     german = extract_slots("mehr als 5,000 ausgegeben", today, "de")
     assert not german.bounds and "5,000" in german.ambiguous
+
+
+@pytest.mark.parametrize("text", ["los próximos tres meses", "in den nächsten drei Monaten", "nos próximos nove meses"])
+def test_number_words_of_every_language_read_as_floats(text: str) -> None:
+    # The es/de/fr/pt number words were ints, and a period or top N built from them crashed (int.is_integer).
+    assert slots(text).periods

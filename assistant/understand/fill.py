@@ -1,0 +1,330 @@
+"""Complete a routed tool call from what code read in the request: "the model chooses, code decides".
+
+The router picks the tool; where the request itself states an argument, code sets it:
+
+- a stated bound ("more than 10 orders", "under 200 pounds") fills its input when the model left it out, moves
+  the number when the model put it on the wrong side (monetary_min for "less than 200"), and is made exact:
+  whole-number bounds become N+1 / N-1, other strict ones are named in `strict_bounds`;
+- a data value the request names (a resolved country, category or segment; a customer or product id) fills the
+  tool's one input of that kind when the model left it empty;
+- an argument equal to what the tool does without it (its declared default, or `as_of` = the data's last date
+  for tools that read "no as_of" as that date) is dropped: a no-op nobody needs to trace.
+
+Only unambiguous readings act: one bound per side of a quantity, one value of a kind for a single-valued input,
+no ambiguous number (`slots.ambiguous`); a bound with no quantity, or a quantity no input holds, is ignored.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+
+from assistant.agent.decision import DATA_FIELDS
+from assistant.understand.aliases import Mention
+from assistant.understand.slots import Bound, Quantity, Slots
+
+
+@dataclass(frozen=True)
+class Range:
+    """The inputs that bound one quantity: `low` holds "at least", `high` "at most" (either may be missing)."""
+
+    low: str | None
+    high: str | None
+    whole: bool = False  # whole numbers: "more than 10" is exactly "at least 11"
+    percent: bool = False  # a probability 0-1: a stated 70 (%) is 0.7
+
+
+# The inputs each bounded quantity may go to, in order of preference: a tool takes the first whose inputs it has,
+# unless the model already put the stated number into a later one (past spend vs predicted spend).
+RANGES: dict[Quantity, tuple[Range, ...]] = {
+    "orders": (Range("frequency_min", "frequency_max", whole=True),),
+    "spend": (Range("monetary_min", "monetary_max"), Range("expected_spend_min", None)),
+    "days": (Range("recency_days_min", "recency_days_max", whole=True),),
+    "probability": (
+        Range("churn_probability_min", "churn_probability_max", percent=True),
+        Range("min_probability", None, percent=True),
+    ),
+    "rating": (Range("min_rating", "max_rating", whole=True),),
+}
+STRICT_FIELD = "strict_bounds"  # names the bounds that exclude their value (code-only; tools/segments/spec.py)
+
+# Which inputs take a value of each kind the entity resolver finds (assistant/agent/decision.py owns the list).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    kind: tuple(name for name, k in DATA_FIELDS.items() if k == kind) for kind in ("country", "category", "segment")
+}
+# Ids read by slots, and the inputs that take them (bought_product takes an id or a name).
+ID_FIELDS: dict[Literal["customer_ids", "product_ids"], tuple[str, ...]] = {
+    "customer_ids": ("customer_id",),
+    "product_ids": ("product_ids", "product_id", "bought_product"),
+}
+# Inputs that name a product by its words: a category word inside them is part of the name, not a filter.
+NAME_FIELDS = ("bought_product", "product_ids", "products")
+# Inputs that break a result down: a kind the request groups by is not also a filter ("compare Germany and
+# France"), and a bound may then be about the groups ("countries with revenue over 10k"), so none is filled.
+GROUP_FIELDS = ("group_by", "segment_by")
+# Values whose words are the tool's own question: "churn risk" names segment at_risk, but predict_churn asks it.
+TOPIC_VALUES: dict[str, dict[str, frozenset[str]]] = {
+    "predict_churn": {"segment": frozenset({"at_risk", "lost"})},
+}
+# Segment names that also describe time: beside a stated period they describe the period's customers ("new
+# customers in February" first ordered then; "customers lost since June"), not the RFM segment as of today.
+PERIOD_WORDS: dict[str, frozenset[str]] = {"segment": frozenset({"new", "lost"})}
+# Inputs whose None the tool reads as the data's last order date (meta last_order_at), checked in the tools:
+# tools/segments/query.py resolve_as_of (customer_overview plans through it). The prediction tools read None as
+# the last *completed* order of a known customer, which may be earlier, so their as_of is not listed.
+LAST_DATE_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "segment_query": ("as_of",),
+    "customer_overview": ("as_of",),
+}
+
+
+def fill_from_request(
+    tool: str,
+    fields: Mapping[str, FieldInfo] | type[BaseModel],
+    args: dict[str, Any],
+    slots: Slots,
+    mentions: list[Mention],
+    last_date: date | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """(the arguments completed from the request, short notes of what code changed).
+
+    `fields` are the tool input's fields (or its model); `slots` and `mentions` are read from the request;
+    `last_date` is the data's last order date as the tools read it (Vocabulary.last_order_date). Dropping an
+    argument equal to its declared default is not noted: the tool receives the very same input."""
+    info = fields.model_fields if isinstance(fields, type) else dict(fields)
+    notes: list[str] = []
+    out = _drop_defaults(tool, info, args, last_date, notes)
+    grouped = _grouped_kinds(info, out)
+    _fill_bounds(info, out, slots, bool(grouped), notes)
+    _fill_mentions(tool, info, out, mentions, grouped, bool(slots.periods), notes)
+    _fill_ids(info, out, slots, notes)
+    return out, notes
+
+
+# ---------------------------------------------------------------- no-op arguments
+
+
+def _drop_defaults(
+    tool: str, info: Mapping[str, FieldInfo], args: dict[str, Any], last_date: date | None, notes: list[str]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in args.items():
+        field = info.get(name)
+        if field is not None and not field.is_required():
+            if _equals(field, value, field.get_default(call_default_factory=True)):
+                continue  # the same input the tool builds without it
+            if last_date is not None and name in LAST_DATE_DEFAULTS.get(tool, ()) and _equals(field, value, last_date):
+                notes.append(f"{name} {last_date.isoformat()} dropped: the data's last date is the default")
+                continue
+        out[name] = value
+    return out
+
+
+def _equals(field: FieldInfo, value: Any, target: Any) -> bool:
+    """Whether `value`, validated as the field would validate it, is `target` ("2011-12-09" is that date)."""
+    if value is None or target is None:
+        return value is None and target is None
+    if isinstance(target, bool) != isinstance(value, bool):
+        return False  # 0 is not False: a number sent for a switch is the model's error, not a default
+    try:
+        return bool(_adapter(field).validate_python(value) == target)
+    except ValidationError:
+        return False
+
+
+def _adapter(field: FieldInfo) -> TypeAdapter[Any]:
+    """The field's type with its constraints (ge, le, max_length...), to check one value as the tool would."""
+    kind: Any = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    return TypeAdapter(kind)
+
+
+def _valid(field: FieldInfo, value: Any) -> bool:
+    try:
+        _adapter(field).validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _grouped_kinds(info: Mapping[str, FieldInfo], args: dict[str, Any]) -> set[str]:
+    """What the call breaks its result down by ("country", "segment", ...), its declared default aside."""
+    kinds = set()
+    for name in GROUP_FIELDS:
+        if name in info and args.get(name) is not None:
+            value = args[name]
+            kinds.add(str(getattr(value, "value", value)))
+    return kinds - {"none"}
+
+
+# ---------------------------------------------------------------- bounds
+
+
+def _fill_bounds(
+    info: Mapping[str, FieldInfo], out: dict[str, Any], slots: Slots, grouped: bool, notes: list[str]
+) -> None:
+    by_quantity: dict[Quantity, list[Bound]] = {}
+    for bound in slots.bounds:
+        if bound.quantity is None or any(a in bound.surface for a in slots.ambiguous):
+            continue  # no quantity: the number may bound anything; an ambiguous number fills nothing
+        by_quantity.setdefault(bound.quantity, []).append(bound)
+    for quantity, bounds in by_quantity.items():
+        lows = [b for b in bounds if b.op in ("gt", "ge", "eq")]
+        highs = [b for b in bounds if b.op in ("lt", "le", "eq")]
+        if len(lows) > 1 or len(highs) > 1:
+            continue  # two limits on one side: which one holds?
+        found = _range_for(quantity, info, out, bounds)
+        if found is None:
+            continue
+        for bound in bounds:
+            sides = ("low", "high") if bound.op == "eq" else ("low",) if bound in lows else ("high",)
+            for side in sides:
+                _apply(found, side, bound, info, out, grouped, alone=len(bounds) == 1, notes=notes)
+
+
+def _range_for(
+    quantity: Quantity, info: Mapping[str, FieldInfo], out: dict[str, Any], bounds: list[Bound]
+) -> Range | None:
+    usable = [r for r in RANGES.get(quantity, ()) if all(f is None or f in info for f in (r.low, r.high))]
+    for r in usable:  # the model's own choice among the candidates, when it used the stated number there
+        if any(_said(out.get(f), b, r) for b in bounds for f in (r.low, r.high) if f):
+            return r
+    return usable[0] if usable else None
+
+
+def _apply(
+    r: Range, side: str, bound: Bound, info: Mapping[str, FieldInfo], out: dict[str, Any],
+    grouped: bool, alone: bool, notes: list[str],
+) -> None:  # fmt: skip
+    target, other = (r.low, r.high) if side == "low" else (r.high, r.low)
+    if target is None:
+        return
+    exact = _exact(r, bound, side, STRICT_FIELD in info)
+    if exact is None:
+        return  # a strict bound the tool cannot express ("more than 0.7" with only an inclusive input)
+    value, strict = exact
+    current = out.get(target)
+    if current is not None:
+        named = {str(getattr(n, "value", n)) for n in out.get(STRICT_FIELD) or []}
+        if not _said(current, bound, r) or (current == value and (not strict or target in named)):
+            return  # the model's own number (or already exact): not this reading to correct
+        note = f"{target} {current} -> {value}" + (" (strict)" if strict else "") + f" from '{bound.surface}'"
+    elif other and bound.op != "eq" and alone and _said(out.get(other), bound, r):
+        note = f"{other} {out[other]} moved to {target} = {value}" + (" (strict)" if strict else "")
+        note += f": '{bound.surface}'"
+        out.pop(other)
+        _unstrict(out, other)
+    elif grouped:
+        return  # with a breakdown, the bound may be about the groups
+    else:
+        note = f"{target} = {value}" + (" (strict)" if strict else "") + f" from '{bound.surface}'"
+    if not _valid(info[target], value):
+        return  # outside what the input accepts ("more than 5 stars"): the tool's own check explains it
+    out[target] = value
+    if strict:
+        out[STRICT_FIELD] = sorted({*(out.get(STRICT_FIELD) or []), target})
+    else:
+        _unstrict(out, target)
+    notes.append(note)
+
+
+def _exact(r: Range, bound: Bound, side: str, can_name_strict: bool) -> tuple[float | int, bool] | None:
+    """(the input's value, whether it must be named strict) for a bound on one side; None: not expressible."""
+    said = _scaled(bound.value, r)
+    if r.whole:
+        if bound.op == "eq" and not float(said).is_integer():
+            return None
+        if side == "low":
+            return (math.floor(said) + 1 if bound.op == "gt" else math.ceil(said)), False
+        return (math.ceil(said) - 1 if bound.op == "lt" else math.floor(said)), False
+    strict = bound.op in ("gt", "lt")
+    if strict and not can_name_strict:
+        return None
+    return (int(said) if float(said).is_integer() and not r.percent else said), strict
+
+
+def _scaled(value: float, r: Range) -> float:
+    return value / 100 if r.percent and value > 1 else value
+
+
+def _said(value: Any, bound: Bound, r: Range) -> bool:
+    """Whether an argument holds the bound's number as stated (70 or 0.7 for 70 %)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return any(abs(float(value) - v) < 1e-9 for v in (bound.value, _scaled(bound.value, r)))
+
+
+def _unstrict(out: dict[str, Any], name: str) -> None:
+    strict = [s for s in out.get(STRICT_FIELD) or [] if str(getattr(s, "value", s)) != name]
+    if strict:
+        out[STRICT_FIELD] = strict
+    else:
+        out.pop(STRICT_FIELD, None)
+
+
+# ---------------------------------------------------------------- data values and ids
+
+
+def _fill_mentions(
+    tool: str, info: Mapping[str, FieldInfo], out: dict[str, Any], mentions: list[Mention], grouped: set[str],
+    periods: bool, notes: list[str],
+) -> None:  # fmt: skip
+    names = " ".join(str(v).casefold() for f in NAME_FIELDS for v in _as_list(out.get(f)))
+    topic = {k: set(v) for k, v in TOPIC_VALUES.get(tool, {}).items()}
+    if periods:
+        for kind, words in PERIOD_WORDS.items():
+            topic.setdefault(kind, set()).update(words)
+    for kind, candidates in KIND_FIELDS.items():
+        targets = [f for f in candidates if f in info]
+        if len(targets) != 1 or kind in grouped or not _unset(out.get(targets[0])):
+            continue
+        values = list(
+            dict.fromkeys(
+                m.value
+                for m in mentions
+                if m.kind == kind and m.value not in topic.get(kind, set()) and m.surface.casefold() not in names
+            )
+        )
+        if len(values) != 1:
+            continue  # none, or several (a comparison or a list: the model's call to make)
+        target = targets[0]
+        value: Any = values if _is_list(info[target]) else values[0]
+        if _valid(info[target], value):
+            out[target] = value
+            notes.append(f"{target} = {value!r}: the request names it")
+
+
+def _fill_ids(info: Mapping[str, FieldInfo], out: dict[str, Any], slots: Slots, notes: list[str]) -> None:
+    for slot, candidates in ID_FIELDS.items():
+        ids: list[str] = getattr(slots, slot)
+        targets = [f for f in candidates if f in info]
+        if not ids or len(targets) != 1 or not _unset(out.get(targets[0])):
+            continue
+        target = targets[0]
+        many = _is_list(info[target])
+        if len(ids) > 1 and not many:
+            continue
+        value: Any = list(ids) if many else ids[0]
+        if _valid(info[target], value):
+            out[target] = value
+            notes.append(f"{target} = {value!r}: the request names it")
+
+
+def _is_list(field: FieldInfo) -> bool:
+    annotation = field.annotation
+    options = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, type(int | None)) else ()
+    return any(typing.get_origin(t) is list for t in (annotation, *options))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _unset(value: Any) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())

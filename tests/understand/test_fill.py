@@ -1,0 +1,239 @@
+"""fill_from_request: stated bounds, named values and ids completed by code; no-op arguments dropped; no model."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from assistant.agent.understanding import mark_strict_bounds
+from assistant.understand.aliases import EntityResolver
+from assistant.understand.fill import fill_from_request
+from assistant.understand.slots import extract_slots
+from assistant.understand.vocabulary import Vocabulary
+from tools.families import load_tools
+
+LAST = date(2011, 12, 9)  # the data's last order date
+VOCABULARY = Vocabulary(
+    countries=["United Kingdom", "Germany", "France", "Spain", "Portugal", "EIRE"],
+    categories=["Garden & outdoor", "Christmas", "Dresses", "Tops", "Kitchen & dining", "Candles & lighting"],
+    last_order_date=LAST,
+)
+TOOLS = load_tools()
+
+
+@pytest.fixture(scope="module")
+def resolver() -> EntityResolver:
+    return EntityResolver.for_vocabulary(VOCABULARY)
+
+
+@pytest.fixture
+def fill(resolver: EntityResolver) -> Any:
+    def run(tool: str, text: str, args: dict[str, Any] | None = None, language: str = "en") -> tuple[dict, list]:
+        slots = extract_slots(text, LAST, language)
+        return fill_from_request(
+            tool, TOOLS[tool].input_model, dict(args or {}), slots, resolver.find_mentions(text), LAST
+        )
+
+    return run
+
+
+# ---------------------------------------------------------------- (a) a stated bound the model left out
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("How many shoppers have spent more than 5,000 in total?", "en",
+         {"monetary_min": 5000, "strict_bounds": ["monetary_min"]}),
+        ("clientes con menos de 3 pedidos", "es", {"frequency_max": 2}),
+        ("Kunden mit mindestens 4 Bestellungen", "de", {"frequency_min": 4}),
+        ("Kunden, die mehr als 5.000 € ausgegeben haben", "de",
+         {"monetary_min": 5000, "strict_bounds": ["monetary_min"]}),
+        ("clients ayant dépensé plus de 800 €", "fr", {"monetary_min": 800, "strict_bounds": ["monetary_min"]}),
+        ("clientes que gastaram até 300 libras", "pt", {"monetary_max": 300}),
+        ("下单超过8次的客户", "zh", {"frequency_min": 9}),
+        ("customers whose churn risk is above 65%", "en",
+         {"churn_probability_min": 0.65, "strict_bounds": ["churn_probability_min"]}),
+        ("people with between 4 and 9 orders", "en", {"frequency_min": 4, "frequency_max": 9}),
+        ("shoppers with exactly 2 orders", "en", {"frequency_min": 2, "frequency_max": 2}),
+    ],
+)  # fmt: skip
+def test_a_stated_bound_fills_its_input(fill: Any, text: str, language: str, expected: dict) -> None:
+    args, notes = fill("segment_query", text, language=language)
+    assert args == expected
+    assert notes
+
+
+def test_bounds_go_to_the_tool_that_has_the_input(fill: Any) -> None:
+    assert fill("search_reviews", "reviews with at most 2 stars", {"query": "zip"})[0] == {
+        "query": "zip",
+        "max_rating": 2,
+    }
+    assert fill("predict_churn", "who has at least 80% churn probability?")[0] == {"min_probability": 0.8}
+
+
+def test_a_bound_the_input_cannot_express_is_left_to_the_model(fill: Any) -> None:
+    # predict_churn's min_probability is inclusive: "above 80 %" has no exact form there.
+    assert fill("predict_churn", "who has a churn probability above 80%?") == ({}, [])
+    # 6 stars is outside 1-5: the tool's own validation, not code, should answer that.
+    assert fill("search_reviews", "reviews with more than 5 stars", {"query": "fit"})[0] == {"query": "fit"}
+
+
+# ---------------------------------------------------------------- (b) a number on the wrong side
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "given", "expected"),
+    [
+        ("shoppers who spent under 200 pounds in total", "en", {"monetary_min": 200},
+         {"monetary_max": 200, "strict_bounds": ["monetary_max"]}),
+        ("Kunden mit weniger als 3 Bestellungen", "de", {"frequency_min": 3}, {"frequency_max": 2}),
+        ("clientes que gastaron más de 1.500 libras", "es", {"monetary_max": 1500.0},
+         {"monetary_min": 1500, "strict_bounds": ["monetary_min"]}),
+        ("哪些客户累计消费不超过300英镑？", "zh", {"monetary_min": 300}, {"monetary_max": 300}),
+    ],
+)  # fmt: skip
+def test_a_number_on_the_wrong_side_moves(fill: Any, text: str, language: str, given: dict, expected: dict) -> None:
+    args, notes = fill("segment_query", text, given, language)
+    assert args == expected
+    assert "moved" in notes[0]
+
+
+def test_the_stated_number_in_the_right_input_is_made_exact(fill: Any) -> None:
+    assert fill("segment_query", "more than 10 orders", {"frequency_min": 10})[0] == {"frequency_min": 11}
+    assert fill("segment_query", "spent over 900", {"monetary_min": 900})[0] == {
+        "monetary_min": 900,
+        "strict_bounds": ["monetary_min"],
+    }
+    # already exact: nothing to note
+    assert fill("segment_query", "more than 10 orders", {"frequency_min": 11}) == ({"frequency_min": 11}, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "given"),
+    [
+        ("more than 10 orders", {}),
+        ("shoppers who spent under 200 pounds in total", {"monetary_min": 200}),
+        ("churn risk above 70%", {"churn_probability_min": 0.7}),
+        ("fewer than 4 orders", {"frequency_max": 4}),
+    ],
+)
+def test_mark_strict_bounds_after_fill_changes_nothing(fill: Any, text: str, given: dict) -> None:
+    args, _ = fill("segment_query", text, given)
+    assert mark_strict_bounds("segment_query", args, extract_slots(text, LAST)) == args
+
+
+# ---------------------------------------------------------------- (c) no-op arguments
+
+
+def test_as_of_equal_to_the_last_date_is_dropped(fill: Any) -> None:
+    args, notes = fill("segment_query", "clientes en Alemania", {"as_of": "2011-12-09"}, "es")
+    assert args == {"countries": ["Germany"]}
+    assert any("as_of" in n for n in notes)
+    assert fill("customer_overview", "overview please", {"as_of": "2011-12-09"}) == (
+        {},
+        ["as_of 2011-12-09 dropped: the data's last date is the default"],
+    )
+
+
+def test_as_of_is_kept_when_it_differs_or_the_tool_reads_none_another_way(fill: Any) -> None:
+    assert fill("segment_query", "as of June", {"as_of": "2011-06-30"})[0] == {"as_of": "2011-06-30"}
+    # the prediction tools default to the last completed order of a known customer, not provably the same day
+    assert fill("predict_churn", "who may leave?", {"as_of": "2011-12-09"})[0] == {"as_of": "2011-12-09"}
+
+
+def test_declared_defaults_are_dropped_quietly(fill: Any) -> None:
+    given = {"group_by": "none", "limit": 20, "sort": "monetary", "export": False, "segments": [], "cluster": None}
+    assert fill("segment_query", "show me our customers", given) == ({}, [])
+    assert fill("segment_query", "show me our customers", {"limit": 5, "sort": "recency"})[0] == {
+        "limit": 5,
+        "sort": "recency",
+    }
+    assert fill("forecast_sales", "sales outlook", {"horizon": 3, "metric": "revenue"}) == ({}, [])
+
+
+# ---------------------------------------------------------------- (d) a named value the model left out
+
+
+@pytest.mark.parametrize(
+    ("tool", "text", "language", "given", "expected"),
+    [
+        ("forecast_sales", "Forecast revenue for Christmas items next quarter", "en", {},
+         {"category": "Christmas"}),
+        ("segment_query", "customers who bought garden stuff, by country", "en", {"group_by": "country"},
+         {"group_by": "country", "bought_category": "Garden & outdoor"}),
+        ("customer_overview", "resumen de los clientes en Alemania", "es", {}, {"countries": ["Germany"]}),
+        ("segment_query", "Combien de clients fidèles en France ?", "fr", {},
+         {"segments": ["loyal"], "countries": ["France"]}),
+        ("predict_clv", "valor previsto dos clientes em risco em Portugal", "pt", {},
+         {"segment": "at_risk", "country": "Portugal"}),
+        ("predict_churn", "德国的客户流失风险", "zh", {}, {"country": "Germany"}),  # churn risk is the question
+        ("analyze_sentiment", "Wie finden die Kundinnen unsere Kleider?", "de", {}, {"category": "Dresses"}),
+    ],
+)  # fmt: skip
+def test_a_named_value_fills_the_one_input_of_its_kind(
+    fill: Any, tool: str, text: str, language: str, given: dict, expected: dict
+) -> None:
+    assert fill(tool, text, given, language)[0] == expected
+
+
+def test_ids_fill_the_one_input_that_takes_them(fill: Any) -> None:
+    assert fill("recommend_products", "recommend something for customer 12347")[0] == {"customer_id": "12347"}
+    assert fill("analyze_sentiment", "sentimiento de los productos 22086 y 84879", language="es")[0] == {
+        "product_ids": ["22086", "84879"]
+    }
+    # two customers for a single-customer input: which one?
+    assert fill("recommend_products", "ideas for customers 12347 and 12348")[0] == {}
+    assert fill("predict_churn", "risk for customer 12347", {"customer_id": "12350"})[0] == {"customer_id": "12350"}
+
+
+# ---------------------------------------------------------------- what is left alone
+
+
+def test_what_the_request_groups_or_compares_by_is_not_a_filter(fill: Any) -> None:
+    assert fill("segment_query", "compare Germany and France", {"group_by": "country"})[0] == {"group_by": "country"}
+    assert fill("segment_query", "Germany versus France")[0] == {}  # several values: the model's call
+    assert fill("predict_clv", "Kundenwert in Deutschland nach Land", {"group_by": "country"}, "de")[0] == {
+        "group_by": "country"
+    }
+
+
+def test_a_value_fills_only_inputs_of_its_own_kind(fill: Any) -> None:
+    assert fill("segment_query", "customers in Spain")[0] == {"countries": ["Spain"]}
+    assert fill("segment_query", "who buys Christmas decorations?")[0] == {"bought_category": "Christmas"}
+    assert fill("forecast_sales", "sales forecast for Germany")[0] == {}  # no country input
+    assert fill("segment_query", "customers in Spain", {"countries": ["France"]})[0] == {"countries": ["France"]}
+
+
+def test_a_category_word_inside_a_product_name_is_not_a_category(fill: Any) -> None:
+    given = {"bought_product": "christmas lantern"}
+    assert fill("segment_query", "who bought the Christmas lantern?", given)[0] == given
+
+
+def test_segment_words_that_describe_a_period_are_not_the_segment(fill: Any) -> None:
+    assert fill("segment_query", "new customers in March 2011")[0] == {}
+    assert fill("segment_query", "how many new customers do we have?")[0] == {"segments": ["new"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "given"),
+    [
+        ("products under 2,000", "en", {}),  # no quantity
+        ("customers who spent more than 1.200", "en", {}),  # 1.2 or 1200?
+        ("more than 3 orders and at least 5 orders", "en", {}),  # two lower limits
+        ("customers who have not ordered in over 6 months", "en", {}),  # months: no input holds them
+        ("countries with revenue over 10,000", "en", {"group_by": "country"}),  # may bound the groups
+        ("Wie viele Kunden haben über 2.000 € ausgegeben, nach Land?", "de", {"group_by": "country"}),
+        ("more than 10 orders", "en", {"frequency_min": 5}),  # the model's own number: not this reading
+    ],
+)
+def test_unclear_bounds_are_left_alone(fill: Any, text: str, language: str, given: dict) -> None:
+    assert fill("segment_query", text, given, language) == (given, [])
+
+
+def test_a_model_field_elsewhere_keeps_its_reading(fill: Any) -> None:
+    # "spend" may be past or predicted spend: the model's choice of expected_spend_min is kept, and made strict.
+    args, _ = fill("segment_query", "expected to spend more than 500", {"expected_spend_min": 500})
+    assert args == {"expected_spend_min": 500, "strict_bounds": ["expected_spend_min"]}

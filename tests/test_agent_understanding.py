@@ -215,3 +215,16 @@ def test_what_the_request_states_fills_what_the_model_left_out(
     assert result.steps[0].result["customers"] == count_where(demo_workspace, where)
     assert any(f.startswith("code set:") for f in result.flags)
     model.assert_complete()
+
+
+def test_classifying_with_no_given_text_becomes_the_review_analysis(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, model = make_agent(
+        demo_workspace, route("classify_sentiment", text="dresses"), "Done.", tools=segment_tools
+    )  # the model took the question's word for a text to classify
+    result = agent.ask("How do shoppers feel about our dresses?")
+    assert [s.tool for s in result.steps] == ["analyze_sentiment"]
+    assert result.steps[0].args.get("category") == "Dresses"
+    assert result.steps[0].result["review_count"] > 0
+    model.assert_complete()

@@ -37,6 +37,7 @@ from assistant.agent.understanding import (
     message,
     subject_of,
     subject_text,
+    tool_for_request,
 )
 from assistant.core.llm_client import StructuredOutputError
 from assistant.core.privacy import mask_pii
@@ -102,11 +103,17 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         filled: list[str] = []
         try:
             raw = deps.llm.json("route", [SystemMessage(route_system), HumanMessage(user)], schema, "decision")
+            if raw.get("tool") in deps.tools and understander is not None and not next_tool:
+                tool, args_in, changed = tool_for_request(raw["tool"], dict(raw.get("args") or {}), state["question"])
+                if changed and tool in deps.tools:
+                    raw = {**raw, "tool": tool, "args": args_in}
+                    filled.append(changed)
             if raw.get("tool") in deps.tools:
                 args_in = dict(raw.get("args") or {})
                 if steps:
                     args_in = carry_over(deps.tools[raw["tool"]], args_in, steps)
-                args_in, filled = settle(raw["tool"], args_in, seen)
+                args_in, notes = settle(raw["tool"], args_in, seen)
+                filled += notes
                 if understander is not None and seen is not None:
                     evidence = evidence_for(
                         seen, state["question"], earlier, steps, understander.resolver, understander.today

@@ -23,6 +23,7 @@ from assistant.agent.state import StepRecord
 from assistant.understand.aliases import KINDS, EntityResolver, Kind, Mention
 from assistant.understand.glossary import glosses
 from assistant.understand.language import detect_language, language_name
+from assistant.understand.passage import given_passage
 from assistant.understand.provenance import Evidence, Untraced, drop_untraceable, untraceable
 from assistant.understand.slots import Slots, extract_slots
 from assistant.understand.vocabulary import Vocabulary
@@ -265,6 +266,20 @@ def mark_strict_bounds(tool: str, args: dict[str, Any], slots: Slots) -> dict[st
     if strict:
         out["strict_bounds"] = sorted(strict)
     return out
+
+
+# Tools that read a passage the marketer gives; asked about the data instead, the neighbour serves the request
+# (a 1.5B router takes "how do people feel about jackets?" for classifying the words "jackets").
+PASSAGE_TOOLS = {"classify_sentiment": "analyze_sentiment"}
+
+
+def tool_for_request(tool: str, args: dict[str, Any], question: str) -> tuple[str, dict[str, Any], str | None]:
+    """(tool, args, what code changed): a passage tool without a given passage becomes its neighbour, with no
+    arguments (code fills what the request names)."""
+    other = PASSAGE_TOOLS.get(tool)
+    if other is None or given_passage(question) is not None:
+        return tool, args, None
+    return other, {}, f"{other} instead of {tool}: the request gives no text to classify"
 
 
 def evidence_for(

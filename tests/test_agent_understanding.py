@@ -228,3 +228,16 @@ def test_classifying_with_no_given_text_becomes_the_review_analysis(
     assert result.steps[0].args.get("category") == "Dresses"
     assert result.steps[0].result["review_count"] > 0
     model.assert_complete()
+
+
+def test_a_segment_written_into_the_customer_id_goes_to_the_segment(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, model = make_agent(
+        demo_workspace, route("recommend_products", customer_id="our loyal customers", k=3), "Done.",
+        tools=segment_tools,
+    )  # fmt: skip
+    result = agent.ask("What should we offer our loyal customers?")
+    assert result.steps[0].ok and result.steps[0].args.get("segment") == "loyal"
+    assert "customer_id" not in result.steps[0].args
+    model.assert_complete()

@@ -35,6 +35,7 @@ from assistant.agent.understanding import (
     evidence_for,
     mark_strict_bounds,
     message,
+    move_misplaced,
     subject_of,
     subject_text,
     tool_for_request,
@@ -69,6 +70,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         args = {k: v for k, v in args.items() if not (isinstance(v, str) and not v.strip())}
         args = understander.canonical(args)
         model = deps.tools[tool].input_model
+        args = move_misplaced(set(model.model_fields), args, understander.resolver)
         args = carry_subject(set(model.model_fields), args, seen)
         last = understander.vocabulary.last_order_date
         args, notes = fill_from_request(tool, model, args, seen.slots, seen.mentions, last)

@@ -225,7 +225,7 @@ def carry_subject(tool_fields: set[str], args: dict[str, Any], understanding: Un
         target = _field_for(name, tool_fields)
         if target is None or out.get(target) not in (None, [], ""):
             continue
-        out[target] = _shape(value, list_field=target in ("countries", "segments", "product_ids"))
+        out[target] = _shape(value, list_field=target in _LIST_FIELDS)
     return out
 
 
@@ -265,6 +265,28 @@ def mark_strict_bounds(tool: str, args: dict[str, Any], slots: Slots) -> dict[st
             strict.add(name)
     if strict:
         out["strict_bounds"] = sorted(strict)
+    return out
+
+
+_LIST_FIELDS = ("countries", "segments", "product_ids")
+ID_FIELDS = ("customer_id", "product_id")  # take ids only: a name written there is a value of another input
+
+
+def move_misplaced(tool_fields: set[str], args: dict[str, Any], resolver: EntityResolver) -> dict[str, Any]:
+    """A segment, country or category the model wrote into an id input ("customer_id": "champion customers")
+    goes to the tool's one input of that kind, when empty; an id input never keeps a name."""
+    out = dict(args)
+    for name in ID_FIELDS:
+        value = out.get(name)
+        if not isinstance(value, str) or any(ch.isdigit() for ch in value):
+            continue
+        found = {m.kind: m.value for m in resolver.find_mentions(value)}
+        for kind, canonical in found.items():
+            targets = [f for f, k in DATA_FIELDS.items() if k == kind and f in tool_fields]
+            if len(targets) == 1 and out.get(targets[0]) in (None, "", []):
+                out[targets[0]] = [canonical] if targets[0] in _LIST_FIELDS else canonical
+                break
+        del out[name]
     return out
 
 

@@ -45,48 +45,146 @@ def contains_pii(text: str) -> bool:
     return mask_pii(text) != text
 
 
-PII_REQUEST = re.compile(
-    r"\b(e-?mail(?: address)?s?|phone(?: numbers?)?|telephone|mobile numbers?|home address(?:es)?|"
-    r"postal address(?:es)?|(?:full |real )?names?|contact details|personal (?:data|details|information))\b",
+# ---------------------------------------------------------------- requests for personal data
+
+# Contact and identity data, named so plainly that no person needs naming next to it ("export the email
+# addresses", "I need contact info").
+_PERSONAL_DATA = re.compile(
+    r"\b(?:e-?mail[ -]?address(?:es)?|(?:tele)?phone (?:numbers?|nos?)|(?:mobile|cell(?:phone)?) (?:numbers?|nos?)|"
+    r"(?:home|street|postal|mailing|delivery|billing|physical|residential) address(?:es)?|"
+    r"contact (?:details|info(?:rmation)?|data|numbers?)|personal (?:data|details|info(?:rmation)?|profiles?)|"
+    r"pii|dates? of birth|birth ?dates?|birthdays|full names?|real names?|first names?|last names?|surnames?|"
+    r"first and last names?|names and (?:e-?mail )?address(?:es)?|names and (?:e-?mails|phones?|numbers)|"
+    r"credit card|card numbers?|bank details|iban)\b",
     re.I,
 )
-_CUSTOMER_WORDS = re.compile(
-    r"\b(customers?|clients?|buyers?|shoppers?|reviewers?|people|users?|members|subscribers|recipients|champions|"
-    r"loyalists?)\b",
+# Words that are personal data when they belong to people ("their emails", "names of our loyalists",
+# "customer 12347's address"), and everyday words otherwise ("email campaign", "product names").
+_HARD_WORD = r"(?:e-?mails?|names?|address(?:es)?|phones?|(?:tele)?phone|identit(?:y|ies))"
+# ... and words that are personal only for one person ("customer 12345's details"): "details on our champions"
+# asks about a segment.
+_SOFT_WORD = r"(?:details|profiles?|info(?:rmation)?|records?)"
+_PERSON = (
+    r"(?:customers?|clients?|buyers?|shoppers?|reviewers?|people|persons?|users?|members|subscribers|recipients|"
+    r"purchasers|consumers|champions|loyalists?|everyone|everybody|each (?:one|customer)|every customer|them|those|"
+    r"these|individuals|account holders?|spenders|churners|lapsers|followers|"
+    r"(?:customer|client|buyer|shopper|user|member) #?\d+)"
+)
+_ONE_PERSON = r"(?:(?:customer|client|buyer|shopper|user|member) #?\d+)"
+_QUALIFIER = r"(?:full |home |contact |personal |real |complete |whole |account )?"
+_OWNED = re.compile(
+    rf"\b(?:their|his|her|(?:customer|client|buyer|shopper|user|member)(?:'?s|s')?(?: #?\d+(?:'s)?)?|"
+    rf"(?:customers|clients|buyers|shoppers|reviewers|people|users|members)'s?|\d+'s)\s+{_QUALIFIER}{_HARD_WORD}\b"
+    rf"|\b{_QUALIFIER}{_HARD_WORD}\s+(?:of|for|on|about|from)\s+"
+    rf"(?:(?:all|each|every|our|my|the|these|those|them|top|best|\d+|[a-z-]+)\s+){{0,4}}{_PERSON}\b"
+    rf"|\b(?:their|his|her|{_ONE_PERSON}'s|(?:customer|client)'s)\s+{_QUALIFIER}{_SOFT_WORD}\b"
+    rf"|\b{_QUALIFIER}{_SOFT_WORD}\s+(?:of|for|on|about)\s+(?:the )?{_ONE_PERSON}(?!'s)\b",
     re.I,
 )
-_ASKING = re.compile(r"\b(give|list|show|export|send|get|what (?:is|are)|find|pull|download|share)\b", re.I)
+# A goods, segment or shop noun after the personal word makes it everyday ("names of our best-selling products").
+_NOT_PERSONAL = re.compile(
+    r"\b(?:names?|details|profiles?|info(?:rmation)?|records?)\s+(?:of|for|on|about)\s+(?:(?:all|the|our|my|"
+    r"these|those|top|best|\d+|[a-z-]+)\s+){0,3}(?:products?|items?|categor(?:y|ies)|segments?|clusters?|campaigns?|"
+    r"countries|stores?|shops?|brands?|groups?|departments?|classes|collections?|sales|orders?|reviews?|"
+    r"revenue|churn|risk)\b"
+    r"|\b(?:product|item|segment|category|campaign|brand|file|country|group|cluster|column|field|store) names?\b"
+    r"|\b(?:customers?|client|buyer|shopper|user)(?:'?s)? (?:segment|churn|orders?|spend|revenue|value|risk)"
+    r"|\b(?:typical|average|ideal|median|model) (?:customer|client|buyer|shopper)|\bpersonas?\b",
+    re.I,
+)
+_ANALYTIC = re.compile(
+    r"\b(?:segments?|spend|spent|spending|orders?|purchases|churn|risk|value|clv|recency|frequency|recommend\w*|"
+    r"basket|revenue|bought|typical|average|ideal|median)\b",
+    re.I,
+)
+# Plain plural "names"/"addresses" in a request about people ("who are they? names and addresses", "I want names").
+_BARE = re.compile(r"\b(?:names|addresses)\b", re.I)
+_PEOPLE = re.compile(rf"\b(?:{_PERSON}|who (?:are|is) (?:they|our|these|those)|mailing list|contact list|they)\b", re.I)
+# "customer details for Germany: how many, revenue..." asks for a summary, not for people.
+_AGGREGATE = re.compile(
+    r"\b(?:how many|number of|count|counts|total|average|avg|share of|percent(?:age)?|%|breakdown|overview|summary|"
+    r"summari[sz]e|revenue|per country|by country|distribution|proportion|rate)\b",
+    re.I,
+)
+# Who the customers are, as people: "who is customer 12347?", "the full profile of customer 12345".
+_WHO = re.compile(
+    r"\bwho (?:is|are|exactly is|exactly are) (?:customer|client|buyer|shopper|user) #?\d+"
+    r"|\b(?:full|complete|whole|personal) (?:customer )?(?:profiles?|details|records?)\b"
+    r"|\b(?:customer|client|shopper|buyer) (?:details|info(?:rmation)?|records|profiles|contacts|identit(?:y|ies))\b"
+    r"|\b(?:dump|export|download|leak)\b[^.?!]{0,40}\b(?:customer|client)s? (?:data|database|list|table|records?)\b",
+    re.I,
+)
 # "write an email", "email campaign", "subject line" are copy requests, not PII requests.
 _COPY_CONTEXT = re.compile(r"\b(write|draft|compose|campaign|copy|subject|newsletter|template)\b", re.I)
+_MERGE_WORD = re.compile(r"^(?:e-?mails?|(?:full |real |first |last )?names?|surnames?|first and last names?)\b", re.I)
+
+
+def _asks_in_english(question: str) -> bool:
+    """English: contact or identity data named plainly, or a personal word that belongs to people."""
+    copy = bool(_COPY_CONTEXT.search(question))
+    named = [m.group(0) for m in _PERSONAL_DATA.finditer(question)]
+    owned = [_word(m.group(0)) for m in _OWNED.finditer(question) if not _NOT_PERSONAL.search(m.group(0))]
+    if _ANALYTIC.search(question):  # "the profile of customer 12345: segment and spend" asks about analytics
+        owned = [w for w in owned if not re.fullmatch(_SOFT_WORD, w, re.I)]
+    named += owned
+    if named:
+        # "write to champions by their first names", "an email for their emails": copy, not a data request
+        return not (copy and all(_MERGE_WORD.search(w) and "address" not in w.lower() for w in named))
+    if _NOT_PERSONAL.search(question) or _AGGREGATE.search(question):
+        return False
+    if _BARE.search(question) and _PEOPLE.search(question) and not copy:
+        return True
+    return bool(_WHO.search(question))
+
+
+def _word(owned: str) -> str:
+    """The personal word of an _OWNED match ("their emails" -> "emails", "names of our loyalists" -> "names")."""
+    for w in re.findall(r"[\w'-]+", owned):
+        if re.fullmatch(_HARD_WORD, w, re.I) or re.fullmatch(_SOFT_WORD, w, re.I):
+            return w
+    return owned
 
 
 # The same request in the other languages the assistant answers in: contact data nouns and an asking verb.
 _PII_OTHER = re.compile(
-    r"(correos? electr[oó]nicos|direcci[oó]n(?:es)? de correo|tel[eé]fonos|n[uú]meros de tel[eé]fono|"
-    r"datos (?:de contacto|personales)|nombres y apellidos|"
+    r"((?:correos|e-?mails) d(?:e|es|os|as|el)\s+(?:[\w-]+\s+){0,2}(?:clientes?|clients?|compradores|acheteurs|"
+    r"consumidores|usu[aá]rios)|correos? electr[oó]nicos|direcci[oó]n(?:es)? de correo|tel[eé]fonos|"
+    r"n[uú]meros de tel[eé]fono|datos (?:de contacto|personales)|nombres y apellidos|nombres completos|"
+    r"nombres y direcciones|direcciones (?:postales|de casa|de env[ií]o)|domicilios|perfil completo del? cliente|"
+    r"informaci[oó]n (?:personal|de contacto)|sus (?:correos|tel[eé]fonos|direcciones|nombres|datos personales)|"
     r"e-?mail-?adressen|mailadressen|telefonnummern|handynummern|anschriften|kontaktdaten|pers[oö]nliche daten|"
+    r"pers[oö]nliche informationen|namen und adressen|vollst[aä]ndigen? namen|privatadressen|wohnadressen|"
+    r"postadressen|adressen der|vollst[aä]ndiges? kundenprofil|ihre (?:e-?mail|telefon|adressen|namen)|"
     r"adresses (?:e-?mail|mail|postales)|courriels|num[eé]ros de t[eé]l[eé]phone|coordonn[eé]es|"
-    r"donn[eé]es personnelles|"
-    r"e-?mails d[oae]s?|endere[cç]os(?: de e-?mail)?|telefones|n[uú]meros de telefone|dados pessoais|contatos|"
-    r"邮箱|电子邮件地址|邮件地址|电话号码|手机号|联系方式|个人信息|家庭住址|姓名)",
+    r"donn[eé]es personnelles|informations personnelles|noms et adresses|noms complets|adresses des|"
+    r"profil complet du client|leurs (?:e-?mails|adresses|num[eé]ros|noms|t[eé]l[eé]phones)|"
+    r"endere[cç]os(?: de e-?mail)?|telefones|n[uú]meros de telefone|dados pessoais|contatos|"
+    r"informa[cç][oõ]es (?:pessoais|de contato)|nomes e endere[cç]os|nomes completos|perfil completo do cliente|"
+    r"seus (?:e-?mails|telefones|nomes)|"
+    r"邮箱|电子邮件地址|邮件地址|电话号码|手机号|联系方式|个人信息|家庭住址|住址|收货地址|客户地址|客户的地址|姓名|全名|"
+    r"个人资料|详细资料|客户的名字|顾客的名字|客户名字|他们的(?:邮箱|电话|手机|名字|地址))",
     re.I,
 )
 _ASKING_OTHER = re.compile(
-    r"(exporta|dame|necesito|lista|muestra|env[ií]a|p[aá]same|descarga|exportier|gib|brauche|liste|zeig|schick|"
-    r"exporte|donne|il me faut|montre|envoie|t[eé]l[eé]charge|besoin|me d[eê]|preciso|mostre|envie|baixe|"
-    r"导出|给我|发我|列出|需要|下载|提供)",
+    r"(exporta|dame|necesito|lista|muestra|env[ií]a|p[aá]same|descarga|cu[aá]les son|cu[aá]l es|quiero|"
+    r"exportier|gib|brauche|liste|zeig|schick|wie lauten|wie lautet|was sind|welche|ich will|ich m[oö]chte|"
+    r"exporte|donne|il me faut|montre|envoie|t[eé]l[eé]charge|besoin|quels sont|quelles sont|quel est|quelle est|"
+    r"je veux|me d[eê]|preciso|mostre|envie|baixe|quais s[aã]o|qual [eé]|quero|passa|"
+    r"por favor|bitte|s'il (?:te|vous) pla[iî]t|"
+    r"导出|给我|发我|发给我|列出|需要|下载|提供|是什么|有哪些|告诉我|查一下|查询|请)",
+    re.I,
+)
+# Writing to customers, in the other languages: a mail merge of their names is still copy, not a data request.
+_COPY_OTHER = re.compile(
+    r"\b(?:escribe|escribir|escriba|redacta|redactar|schreib|schreibe|schreiben|verfasse|entwirf|[eé]cris|"
+    r"[eé]crire|[eé]crivez|r[eé]dige|r[eé]diger|escreva|escrever|redija|redigir)\b|写一|写封|写个|写邮件|写短信|写文案|撰写|起草",
     re.I,
 )
 
 
 def asks_for_pii(question: str) -> bool:
-    """A request for customers' personal contact data (not a request to write an email)."""
-    if _PII_OTHER.search(question) and _ASKING_OTHER.search(question):
+    """A request for customers' personal data (contact details, names, addresses, a person's full profile),
+    in en/es/de/fr/pt/zh; not a request to write to them, nor a question about their orders, segment or risk."""
+    if _PII_OTHER.search(question) and _ASKING_OTHER.search(question) and not _COPY_OTHER.search(question):
         return True
-    if not (PII_REQUEST.search(question) and _CUSTOMER_WORDS.search(question) and _ASKING.search(question)):
-        return False
-    hit = PII_REQUEST.search(question)
-    assert hit is not None
-    if hit.group(1).lower().startswith(("e-mail", "email")) and _COPY_CONTEXT.search(question):
-        return bool(re.search(r"\bemail address", question, re.I))
-    return True
+    return _asks_in_english(question)

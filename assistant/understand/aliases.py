@@ -236,7 +236,8 @@ _SEGMENT_PHRASES: dict[str, tuple[str, ...]] = {
     "champions": ("champions", "champion customers", "best customers", "top customers", "VIP customers", "VIPs",
                   "most valuable customers", "mejores clientes", "clientes VIP", "beste Kunden", "besten Kunden",
                   "Topkunden", "Top-Kunden", "VIP-Kunden", "meilleurs clients", "clients VIP", "melhores clientes",
-                  "最好的客户", "最佳客户", "顶级客户", "VIP客户", "冠军客户"),
+                  "最好的客户", "最佳客户", "顶级客户", "VIP客户", "冠军客户", "campeones", "clientes campeones",
+                  "Champions-Kunden", "clients champions", "campeões", "clientes campeões"),
     "loyal": ("loyal customers", "regular customers", "clientes leales", "clientes fieles", "treue Kunden",
               "treuen Kunden", "Stammkunden", "clients fidèles", "clients loyaux", "clientes fiéis",
               "clientes leais", "忠诚客户", "忠实客户", "老客户"),
@@ -255,11 +256,12 @@ _SEGMENT_PHRASES: dict[str, tuple[str, ...]] = {
     "about_to_sleep": ("about to sleep", "about to lapse", "a punto de dormir", "kurz vor dem Einschlafen",
                        "sur le point de s'endormir", "prestes a dormir", "即将沉睡", "即将休眠"),
     "at_risk": ("at risk", "at-risk customers", "customers at risk", "en riesgo", "gefährdet", "gefährdete Kunden",
-                "gefährdeten Kunden", "abwanderungsgefährdet", "à risque", "em risco", "流失风险", "有流失风险",
-                "风险客户"),
+                "gefährdeten Kunden", "abwanderungsgefährdet", "Risikokunden", "à risque", "em risco", "流失风险",
+                "有流失风险", "风险客户"),
     "cant_lose": ("can't lose", "cannot lose", "can't lose them", "can not lose", "must not lose",
                   "no podemos perder", "nicht verlieren dürfen", "dürfen wir nicht verlieren",
-                  "ne pouvons pas perdre", "à ne pas perdre", "não podemos perder", "不能失去", "不能流失"),
+                  "ne pouvons pas perdre", "à ne pas perdre", "não podemos perder", "不能失去", "不能流失",
+                  "不能流失的客户", "不能失去的客户"),
     "hibernating": ("hibernating", "hibernating customers", "dormant customers", "clientes hibernando",
                     "clientes dormidos", "schlafende Kunden", "Winterschlaf", "clients en hibernation",
                     "clients endormis", "clientes adormecidos", "休眠客户", "沉睡客户"),
@@ -268,6 +270,8 @@ _SEGMENT_PHRASES: dict[str, tuple[str, ...]] = {
              "abgewanderte Kunden", "clients perdus", "流失客户", "流失的客户", "已流失", "已流失客户"),
 }  # fmt: skip
 
+
+_CUSTOMER_NOUNS = ("shoppers", "buyers", "clients")
 
 # ---------------------------------------------------------------- categories
 
@@ -392,6 +396,10 @@ class EntityResolver:
                     at = folded.find(key, at + 1)
         return self._longest_first(text, origin, found)
 
+    def alias_keys(self, kind: Kind) -> list[str]:
+        """Every alias `resolve` accepts for `kind`, as alias keys (folded words joined by one space)."""
+        return list(self._index.exact[kind])
+
     def suggest(self, kind: Kind, text: str, n: int = 3) -> list[str]:
         """Up to n known values whose aliases are close to `text` (for "did you mean")."""
         table = self._index.exact[kind]
@@ -469,6 +477,9 @@ class EntityResolver:
             index.add("segment", value.replace("_", " "), value, scan=False)
             for phrase in _SEGMENT_PHRASES.get(value, ()):
                 index.add("segment", phrase, value)
+                if phrase.endswith(" customers"):  # "loyal shoppers", "lost buyers", "champion clients"
+                    for noun in _CUSTOMER_NOUNS:
+                        index.add("segment", phrase.removesuffix("customers") + noun, value)
 
     def _add_categories(self, index: _Index) -> None:
         table = category_table()

@@ -46,3 +46,12 @@ def unknown_value_question(kind: str, surface: str, language: str, known: list[s
         values=_listed(known, language),
     )  # fmt: skip
     return text
+
+
+def unknown_goods_question(surface: str, language: str, known: list[str]) -> str:
+    """'I couldn't find “laptops” among your products. Your catalogue's categories are: … Which of these did you
+    mean?' in `language` (English when unsupported); `known` is shown in the order given."""
+    messages = _messages()
+    template = _in(language, messages["unknown_goods" if known else "no_known_goods"])
+    text: str = template.format(surface=surface.strip(), values=_listed(known, language))
+    return text

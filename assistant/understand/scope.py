@@ -1,8 +1,11 @@
 """Out of scope, decided by code: a request about an outside topic (share prices, sports, weather, travel,
 trivia) that names nothing of the shop's own data gets the honest "what I can do" reply with no tool.
 
-The model may still choose `decline` for requests this lexicon misses; this check only takes the clear cases
-away from it, because a 1.5B router forces them into a tool (a sales forecast for "Tesla's share price").
+Two tests: `outside_topics` (the request names an outside topic and no shop term) and `out_of_scope`, the
+positive one (the request names nothing of the shop's world in any language: no customer, order, product,
+review, segment, campaign or forecast word, no "we/our", no data value, and is no follow-up). The model may still
+choose `decline` for requests these miss; code only takes the clear cases away from it, because a 1.5B router
+forces them into a tool (a sales forecast for "Tesla's share price").
 """
 
 from __future__ import annotations
@@ -39,8 +42,21 @@ def asks_for_copy(text: str) -> bool:
 
 
 def _named(text: str, terms: tuple[str, ...]) -> list[str]:
+    """The terms `text` (folded) names: whole words, CJK as substrings; 'stem*' begins a word, '*stem*' is in one."""
     words = " " + " ".join(_WORD.findall(text)) + " "
-    return [t for t in terms if (t in text if _CJK.search(t) else f" {t} " in words)]
+    found = []
+    for t in terms:
+        if _CJK.search(t):
+            hit = t in text
+        elif t.startswith("*") and t.endswith("*"):
+            hit = any(t[1:-1] in w for w in words.split())
+        elif t.endswith("*"):
+            hit = f" {' '.join(_WORD.findall(t[:-1]))}" in words
+        else:
+            hit = f" {' '.join(_WORD.findall(t))} " in words
+        if hit:
+            found.append(t)
+    return found
 
 
 def outside_topics(text: str) -> list[str]:
@@ -50,3 +66,46 @@ def outside_topics(text: str) -> list[str]:
     if _named(folded, domain):
         return []
     return _named(folded, outside)
+
+
+SHORT_WORDS = 6  # a request this short may lean on the conversation ('make it shorter', 'and the negative ones?')
+_MIN_WORDS = 3  # fewer words than this ('Paris?') is too little to decline: the model asks what is meant
+_MIN_CJK = 4
+
+
+def _length(text: str) -> int:
+    """Words, counting each CJK character as a third of one (a Chinese request of 6 characters ~ 2 words)."""
+    return len(_WORD.findall(_CJK.sub(" ", text))) + len(_CJK.findall(text)) // 3
+
+
+def names_shop_world(text: str) -> bool:
+    """Whether the request names anything of the shop's world (customers, orders, products, reviews, segments,
+    campaigns, forecasts, the shop itself, 'we'/'our'...) in any of its six languages."""
+    lexicon = _lexicon()
+    folded = fold(text)
+    return any(_named(folded, lexicon[group]) for group in ("domain", "world", "world_time")) or asks_for_copy(text)
+
+
+def out_of_scope(text: str, names_data_value: bool, has_subject: bool = False) -> bool:
+    """Whether a request is about something other than the shop, so that code declines it without a tool.
+
+    True when `outside_topics(text)` names an outside topic (share prices, sports, weather...), or when the
+    request names nothing of the shop's world (`names_shop_world`) and the caller found no data value in it
+    (`names_data_value`: a country, category, segment, customer or product id) - unless it is talk with the
+    assistant (greetings, thanks, 'what can you do'), too short to judge, a short request that points back
+    ('make it better'), or, when the conversation has a previous subject (`has_subject`), a short turn
+    ('and the negative ones?', 'only those'), which is a follow-up.
+    """
+    if outside_topics(text):
+        return True
+    if names_data_value or names_shop_world(text):
+        return False
+    folded = fold(text)
+    words = _length(folded)
+    cjk = len(_CJK.findall(folded))
+    if words < _MIN_WORDS and cjk < _MIN_CJK:
+        return False
+    lexicon = _lexicon()
+    if words <= SHORT_WORDS and (has_subject or _named(folded, lexicon["deixis"])):
+        return False
+    return not (words <= 2 * SHORT_WORDS and _named(folded, lexicon["conversation"]))

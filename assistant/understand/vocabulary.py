@@ -3,6 +3,7 @@ warehouse so that understanding never offers or accepts a value the data does no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,6 +30,14 @@ def _tidy(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({v.strip() for v in values if v and v.strip()}))
 
 
+_NAME_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def name_words(names: Iterable[str]) -> frozenset[str]:
+    """The lower-case words of product names ('WHITE HANGING HEART T-LIGHT HOLDER' -> white, hanging, ...)."""
+    return frozenset(w for name in names for w in _NAME_WORD.findall(name.casefold()))
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """Distinct values as the data spells them; hashable, so resolvers can be cached per vocabulary."""
@@ -39,6 +48,9 @@ class Vocabulary:
     clusters: tuple[Cluster, ...] = ()
     first_order_date: date | None = None
     last_order_date: date | None = None
+    # The words of the catalogue's product names, so that code can tell goods the shop sells from goods it does not
+    # (assistant/understand/goods.py); empty when unknown.
+    product_words: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # Accept any iterable from callers and tests; store sorted, de-duplicated tuples.
@@ -46,6 +58,7 @@ class Vocabulary:
         object.__setattr__(self, "categories", _tidy(self.categories))
         object.__setattr__(self, "segments", _tidy(self.segments))
         object.__setattr__(self, "clusters", tuple(sorted(self.clusters, key=lambda c: c.id)))
+        object.__setattr__(self, "product_words", frozenset(self.product_words))
 
     @classmethod
     def from_connection(cls, con: duckdb.DuckDBPyConnection) -> Vocabulary:
@@ -69,12 +82,14 @@ class Vocabulary:
             rows = con.execute("SELECT cluster, label FROM cluster_profiles WHERE cluster IS NOT NULL").fetchall()
             clusters = [Cluster(int(r[0]), str(r[1] or "")) for r in rows]
         first, last = _order_span(con, tables)
+        names = column("SELECT DISTINCT name FROM products WHERE name IS NOT NULL", "products")
         return cls(
             countries=tuple(countries),
             categories=tuple(categories),
             clusters=tuple(clusters),
             first_order_date=first,
             last_order_date=last,
+            product_words=name_words(names),
         )
 
 

@@ -256,3 +256,14 @@ def test_each_demonym_belongs_to_one_country_of_the_real_data() -> None:
             for form in (f for word in words for f in demonym_forms(str(word))):
                 assert owner.setdefault(alias_key(form), country) == country, f"{form!r} is in two countries"
     assert demonym_forms("deutsch~") == ["deutsch", "deutsche", "deutschen", "deutscher", "deutsches", "deutschem"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("our loyal shoppers", "loyal"), ("lost buyers", "lost"), ("Risikokunden", "at_risk"),
+     ("los campeones", "champions"), ("不能流失的客户有多少", "cant_lose")],
+)  # fmt: skip
+def test_segment_phrases_are_found_with_other_customer_nouns_and_the_longest_reading(
+    real: EntityResolver, text: str, value: str
+) -> None:
+    assert [m.value for m in real.find_mentions(text) if m.kind == "segment"] == [value]

@@ -69,6 +69,7 @@ def test_a_partial_warehouse_reads_what_it_has(partial_warehouse: duckdb.DuckDBP
     assert vocab.categories == ("Dresses", "Kitchen & dining", "Knits", "Tops")
     assert vocab.clusters == ()
     assert (vocab.first_order_date, vocab.last_order_date) == (date(2011, 1, 5), date(2011, 3, 7))
+    assert vocab.product_words == {"dresses", "knits", "mug", "thing"}  # product names' words, lower case
 
 
 def test_a_hand_built_vocabulary_is_sorted_deduplicated_and_hashable() -> None:

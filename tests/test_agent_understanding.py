@@ -124,12 +124,27 @@ def test_a_follow_up_keeps_the_previous_subject(demo_workspace: Workspace, segme
 
 
 def test_out_of_scope_gets_an_honest_reply_in_the_requests_language(demo_workspace: Workspace) -> None:
-    agent, model = make_agent(demo_workspace, json.dumps({"tool": "decline"}), json.dumps({"tool": "decline"}))
-    english = agent.ask("What's a good name for my new puppy?")  # not in the code's topic list: the model declines
+    # Naming nothing of the shop's world, these are declined by code, without the model.
+    agent, model = make_agent(demo_workspace)
+    english = agent.ask("What's a good name for my new puppy?")
     assert not english.steps and english.answer == message("decline", "en")
     spanish = agent.ask("¿Cómo se llama el perro de mi vecino?")
     assert not spanish.steps and spanish.answer == message("decline", "es")
-    model.assert_complete()  # one routing call each, no narration
+    assert not model.calls
+    # The model's own decline (what code does not catch) gives the same reply.
+    agent, model = make_agent(demo_workspace, json.dumps({"tool": "decline"}), understand=False)
+    assert agent.ask("What's a good name for my new puppy?").answer == message("decline", "en")
+    model.assert_complete()  # one routing call, no narration
+
+
+def test_goods_the_catalogue_does_not_hold_get_a_question_listing_its_categories(demo_workspace: Workspace) -> None:
+    agent, model = make_agent(demo_workspace)  # nothing scripted: code asks, the model is never called
+    result = agent.ask("How are our lawnmower sales doing this year?")
+    assert not result.steps and not model.calls
+    assert "lawnmower" in result.answer and "?" in result.answer
+    assert "Dresses" in result.answer or "Home decor" in result.answer
+    german = agent.ask("Umsatz mit Autoreifen im letzten Monat?")
+    assert "Autoreifen" in german.answer and not model.calls
 
 
 def test_an_unknown_place_gets_a_question_listing_the_known_countries(demo_workspace: Workspace) -> None:

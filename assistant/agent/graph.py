@@ -42,8 +42,9 @@ from assistant.agent.understanding import (
 )
 from assistant.core.llm_client import StructuredOutputError
 from assistant.core.privacy import mask_pii
-from assistant.understand.clarify import unknown_value_question
+from assistant.understand.clarify import unknown_goods_question, unknown_value_question
 from assistant.understand.fill import fill_from_request
+from assistant.understand.goods import goods_categories
 from assistant.understand.scope import asks_for_copy, outside_topics
 
 MAX_STEPS = 4
@@ -94,12 +95,18 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             understood=seen.hint() if seen else "",
             question=state["question"],
         )
-        if not steps and not next_tool and outside_topics(state["question"]):
-            return {"outcome": "decline", "feedback": None}  # share prices, sports...: no tool can serve it
-        if seen and seen.unknown_places and not steps and not next_tool:
+        first = not steps and not next_tool
+        if first and (seen.out_of_scope(state["question"]) if seen else outside_topics(state["question"])):
+            return {"outcome": "decline", "feedback": None}  # share prices, sports, trivia...: no tool serves it
+        if first and seen and understander and seen.unknown_places:
             # Code knows the data's countries: an unknown one gets a real question, not an unfiltered answer.
-            known = list(understander.vocabulary.countries) if understander else []
+            known = list(understander.vocabulary.countries)
             question = unknown_value_question("country", seen.unknown_places[0], seen.language, known)
+            return {"outcome": "clarify", "clarify": question, "feedback": None}
+        if first and seen and understander and seen.unknown_goods:
+            # Goods the catalogue does not hold: ask which of its categories was meant, not answer for all goods.
+            known = goods_categories(understander.vocabulary)
+            question = unknown_goods_question(seen.unknown_goods[0], seen.language, known)
             return {"outcome": "clarify", "clarify": question, "feedback": None}
         untraced: list[Any] = []
         filled: list[str] = []

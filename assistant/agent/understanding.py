@@ -22,9 +22,11 @@ from assistant.agent.grounding import collect_numbers
 from assistant.agent.state import StepRecord
 from assistant.understand.aliases import KINDS, EntityResolver, Kind, Mention
 from assistant.understand.glossary import glosses
+from assistant.understand.goods import unknown_goods
 from assistant.understand.language import detect_language, language_name
 from assistant.understand.passage import given_passage
 from assistant.understand.provenance import Evidence, Untraced, drop_untraceable, untraceable
+from assistant.understand.scope import out_of_scope
 from assistant.understand.slots import Slots, extract_slots
 from assistant.understand.vocabulary import Vocabulary
 
@@ -81,6 +83,13 @@ class Understanding:
     subject: dict[str, Any] = field(default_factory=dict)
     unknown_places: list[str] = field(default_factory=list)
     terms: list[tuple[str, str]] = field(default_factory=list)  # (term, English gloss), other languages only
+    unknown_goods: list[str] = field(default_factory=list)  # kinds of goods the catalogue does not hold
+    has_history: bool = False  # the conversation has earlier turns: a short request may be a follow-up
+
+    def out_of_scope(self, question: str) -> bool:
+        """Nothing a tool can serve: an outside topic, or nothing of the shop's world nor of its data named."""
+        named = bool(self.mentions or self.slots.customer_ids or self.slots.product_ids)
+        return out_of_scope(question, names_data_value=named, has_subject=self.has_history)
 
     @property
     def language_name(self) -> str:
@@ -136,6 +145,8 @@ class Understander:
             subject=subject if follow_up else {},  # a new request does not inherit the last one's filters
             unknown_places=self.unknown_places(question),
             terms=glosses(question, language),
+            unknown_goods=unknown_goods(question, self.resolver),
+            has_history=bool(subject) or any(m.type == "human" for m in messages),
         )
 
     def unknown_places(self, question: str) -> list[str]:

@@ -7,9 +7,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from assistant.agent.decision import ANSWER, CLARIFY, DECLINE, NO_TOOL
 from assistant.agent.events import Final, StepFinished, StepStarted, Token
-from assistant.agent.graph import REFUSAL
 from assistant.agent.memory import count_tokens, history_text
 from assistant.agent.runner import QuestionError
+from assistant.agent.understanding import message
 from assistant.core.workspace import Workspace
 from tests.helpers.agent import expected_country, make_agent
 
@@ -213,8 +213,10 @@ def test_pii_is_masked_before_any_prompt(demo_workspace: Workspace) -> None:
 def test_requests_for_personal_data_are_refused_without_the_model(demo_workspace: Workspace) -> None:
     agent, model = make_agent(demo_workspace)
     result = agent.ask("Give me the email addresses of my top 20 customers")
-    assert result.answer == REFUSAL and model.calls == []
+    assert result.answer == message("refuse_pii", "en") and model.calls == []
     assert any("refused" in f for f in result.flags)
+    spanish = agent.ask("Dame los correos electrónicos de mis 20 mejores clientes")
+    assert spanish.answer == message("refuse_pii", "es") and model.calls == []
 
 
 def test_write_an_email_is_not_a_pii_request(demo_workspace: Workspace) -> None:

@@ -256,3 +256,21 @@ def test_a_segment_written_into_the_customer_id_goes_to_the_segment(
     assert result.steps[0].ok and result.steps[0].args.get("segment") == "loyal"
     assert "customer_id" not in result.steps[0].args
     model.assert_complete()
+
+
+@pytest.mark.parametrize(
+    ("offer", "products"),
+    [("summer dresses", ["summer dresses"]), ("sin descuento", None)],
+)
+def test_an_offer_that_states_no_offer_is_featured_goods_or_none(
+    demo_workspace: Workspace, segment_tools: dict[str, Any], offer: str, products: list[str] | None
+) -> None:
+    agent, _ = make_agent(
+        demo_workspace, route("write_copy", channel="sms", offer=offer, n_variants=1),
+        {"variants": [{"body": "Light up the season with our candles and lights. Shop now."}]},
+        tools=segment_tools,
+    )  # fmt: skip
+    result = agent.ask(f"Write an SMS about {offer}")
+    args = result.steps[0].args
+    assert "offer" not in args and args.get("products") == products
+    assert any(f.startswith("code set: offer") for f in result.flags)

@@ -36,6 +36,7 @@ from assistant.agent.understanding import (
     mark_strict_bounds,
     message,
     move_misplaced,
+    offer_or_goods,
     subject_of,
     subject_text,
     tool_for_request,
@@ -49,11 +50,6 @@ from assistant.understand.scope import asks_for_copy, outside_topics
 
 MAX_STEPS = 4
 MAX_STORED_MESSAGES = 40
-REFUSAL = (
-    "I can't share customers' personal details such as email addresses, phone numbers or names — they never "
-    "leave the warehouse through this assistant. I can give you customer ids, segment sizes and a CSV export of "
-    "ids for your email tool to match, or write the campaign copy itself."
-)
 
 
 def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> Any:
@@ -62,7 +58,9 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
     full_schema = decision_schema(deps.tools, enums)
     understander = deps.understander
 
-    def settle(tool: str, args: dict[str, Any], seen: Understanding | None) -> tuple[dict[str, Any], list[str]]:
+    def settle(
+        tool: str, args: dict[str, Any], seen: Understanding | None, question: str
+    ) -> tuple[dict[str, Any], list[str]]:
         """Code's part of a routing decision: canonical values, follow-up subject, what the request states
         (bounds, named values, ids) and strict comparisons. Returns the arguments and what code changed."""
         if understander is None or seen is None:
@@ -74,7 +72,9 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         args = move_misplaced(set(model.model_fields), args, understander.resolver)
         args = carry_subject(set(model.model_fields), args, seen)
         last = understander.vocabulary.last_order_date
-        args, notes = fill_from_request(tool, model, args, seen.slots, seen.mentions, last)
+        args, notes = fill_from_request(tool, model, args, seen.slots, seen.mentions, last, question)
+        args, moved = offer_or_goods(tool, args, understander.resolver)
+        notes += [moved] if moved else []
         return mark_strict_bounds(tool, args, seen.slots), notes
 
     def route(state: AgentState) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
                 args_in = dict(raw.get("args") or {})
                 if steps:
                     args_in = carry_over(deps.tools[raw["tool"]], args_in, steps)
-                args_in, notes = settle(raw["tool"], args_in, seen)
+                args_in, notes = settle(raw["tool"], args_in, seen, state["question"])
                 filled += notes
                 if understander is not None and seen is not None:
                     evidence = evidence_for(
@@ -257,8 +257,9 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         return {"answer": text}
 
     def refuse(state: AgentState) -> dict[str, Any]:
-        get_stream_writer()(Token(text=REFUSAL))
-        return {"answer": REFUSAL, "flags": [*state.get("flags", []), "refused: request for personal data"]}
+        text = message("refuse_pii", state.get("language_code") or "en")
+        get_stream_writer()(Token(text=text))
+        return {"answer": text, "flags": [*state.get("flags", []), "refused: request for personal data"]}
 
     def remember(state: AgentState) -> dict[str, Any]:
         """Store the turn's answer (tables cut short) and which tools it used; drop the oldest beyond the cap."""

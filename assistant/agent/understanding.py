@@ -29,6 +29,7 @@ from assistant.understand.provenance import Evidence, Untraced, drop_untraceable
 from assistant.understand.scope import out_of_scope
 from assistant.understand.slots import Slots, extract_slots
 from assistant.understand.vocabulary import Vocabulary
+from tools.copywriter.offer import parse_offer  # the copy tool's own reading of offers, in every language
 
 # The data-value inputs a request's subject is made of: carried into a follow-up that does not name them anew.
 SUBJECT_FIELDS: dict[str, str] = {
@@ -299,6 +300,28 @@ def move_misplaced(tool_fields: set[str], args: dict[str, Any], resolver: Entity
                 break
         del out[name]
     return out
+
+
+_NO_OFFER = re.compile(r"(?<!\w)(?:no|not|without|ohne|kein\w*|sin|sans|sem|não|nao)(?!\w)|[无不没]", re.I)
+
+
+def offer_or_goods(tool: str, args: dict[str, Any], resolver: EntityResolver) -> tuple[dict[str, Any], str | None]:
+    """An `offer` that states no offer terms (no discount, free shipping, gift...) but names goods ('Christmas
+    items') is what the copy features; a negated one ('no discount') is no offer. Code moves or drops it, so the
+    copy's QA does not demand words that are no offer."""
+    offer = args.get("offer")
+    if tool != "write_copy" or not isinstance(offer, str) or not offer.strip():
+        return args, None
+    if parse_offer(offer).terms:
+        return args, None
+    out = {k: v for k, v in args.items() if k != "offer"}
+    if any(m.kind == "category" for m in resolver.find_mentions(offer)):
+        if not out.get("products"):
+            out["products"] = [offer]
+        return out, f"offer {offer!r} names goods, not an offer: featured instead"
+    if _NO_OFFER.search(offer):
+        return out, f"offer {offer!r} says there is none"
+    return args, None
 
 
 # Tools that read a passage the marketer gives; asked about the data instead, the neighbour serves the request

@@ -17,6 +17,7 @@ no ambiguous number (`slots.ambiguous`); a bound with no quantity, or a quantity
 from __future__ import annotations
 
 import math
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -92,17 +93,20 @@ def fill_from_request(
     slots: Slots,
     mentions: list[Mention],
     last_date: date | None,
+    text: str = "",
 ) -> tuple[dict[str, Any], list[str]]:
     """(the arguments completed from the request, short notes of what code changed).
 
     `fields` are the tool input's fields (or its model); `slots` and `mentions` are read from the request;
-    `last_date` is the data's last order date as the tools read it (Vocabulary.last_order_date). Dropping an
+    `last_date` is the data's last order date as the tools read it (Vocabulary.last_order_date); `text` the
+    request itself, for the few readings slots do not carry (a negated period). Dropping an
     argument equal to its declared default is not noted: the tool receives the very same input."""
     info = fields.model_fields if isinstance(fields, type) else dict(fields)
     notes: list[str] = []
     out = _drop_defaults(tool, info, args, last_date, notes)
     grouped = _grouped_kinds(info, out)
     _fill_bounds(info, out, slots, bool(grouped), notes)
+    _fill_recency(info, out, slots, text, notes)
     _fill_mentions(tool, info, out, mentions, grouped, bool(slots.periods), notes)
     _fill_ids(info, out, slots, notes)
     return out, notes
@@ -123,8 +127,19 @@ def _drop_defaults(
             if last_date is not None and name in LAST_DATE_DEFAULTS.get(tool, ()) and _equals(field, value, last_date):
                 notes.append(f"{name} {last_date.isoformat()} dropped: the data's last date is the default")
                 continue
+            if last_date is not None and name == "as_of" and _after(value, last_date):
+                # Nothing is known after the data ends: a later as_of is a horizon the model misplaced.
+                notes.append(f"as_of {value} dropped: after the data's last date {last_date.isoformat()}")
+                continue
         out[name] = value
     return out
+
+
+def _after(value: Any, last_date: date) -> bool:
+    try:
+        return date.fromisoformat(str(value)[:10]) > last_date
+    except ValueError:
+        return False
 
 
 def _equals(field: FieldInfo, value: Any, target: Any) -> bool:
@@ -266,6 +281,40 @@ def _unstrict(out: dict[str, Any], name: str) -> None:
         out[STRICT_FIELD] = strict
     else:
         out.pop(STRICT_FIELD, None)
+
+
+# ---------------------------------------------------------------- recency from a period
+
+RECENCY_LOW, RECENCY_HIGH = "recency_days_min", "recency_days_max"
+# A period said with a negation ("not ordered in the last 60 days") means the opposite bound; left to the model.
+_NEGATION = re.compile(
+    r"(?<![^\W\d_])(?:not|no|never|without|haven't|hasn't|didn't|don't|sin|nunca|nicht|kein\w*|nie|pas|jamais|"
+    r"sans|aucun\w*|não|nao|sem)(?![^\W\d_])|n't|[没未不]",
+    re.IGNORECASE,
+)
+_DAYS_PER = {"day": 1, "week": 7}
+
+
+def _fill_recency(
+    info: Mapping[str, FieldInfo], out: dict[str, Any], slots: Slots, text: str, notes: list[str]
+) -> None:
+    """'Ordered in the last 30 days' is at most 30 days since the last order: recency_days_max, where a small
+    model writes recency_days_min. Only one period up to the data's last date, no days bound, no negation."""
+    if RECENCY_HIGH not in info or any(b.quantity == "days" for b in slots.bounds) or _NEGATION.search(text):
+        return
+    recent = [p for p in slots.periods if p.end == slots.today and not p.future and not p.year_assumed]
+    if len(recent) != 1 or len(slots.periods) != 1:
+        return
+    days = [int(d.value * _DAYS_PER[d.unit]) for d in slots.durations if d.unit in _DAYS_PER]
+    span = days[0] if len(days) == 1 else (recent[0].end - recent[0].start).days + 1
+    if out.get(RECENCY_HIGH) == span:
+        return
+    if out.get(RECENCY_LOW) == span:
+        del out[RECENCY_LOW]  # the number on the wrong side
+    elif out.get(RECENCY_HIGH) is not None or out.get(RECENCY_LOW) is not None:
+        return  # the model used another number: not ours to overrule
+    out[RECENCY_HIGH] = span
+    notes.append(f"{RECENCY_HIGH}={span} from '{recent[0].surface}'")
 
 
 # ---------------------------------------------------------------- data values and ids

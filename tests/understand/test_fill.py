@@ -33,7 +33,7 @@ def fill(resolver: EntityResolver) -> Any:
     def run(tool: str, text: str, args: dict[str, Any] | None = None, language: str = "en") -> tuple[dict, list]:
         slots = extract_slots(text, LAST, language)
         return fill_from_request(
-            tool, TOOLS[tool].input_model, dict(args or {}), slots, resolver.find_mentions(text), LAST
+            tool, TOOLS[tool].input_model, dict(args or {}), slots, resolver.find_mentions(text), LAST, text
         )
 
     return run
@@ -237,3 +237,32 @@ def test_a_model_field_elsewhere_keeps_its_reading(fill: Any) -> None:
     # "spend" may be past or predicted spend: the model's choice of expected_spend_min is kept, and made strict.
     args, _ = fill("segment_query", "expected to spend more than 500", {"expected_spend_min": 500})
     assert args == {"expected_spend_min": 500, "strict_bounds": ["expected_spend_min"]}
+
+
+# ---------------------------------------------------------------- recency from a period, as_of after the data
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "model_args", "days"),
+    [
+        ("shoppers who bought something in the past 45 days", "en", {"recency_days_min": 45}, 45),
+        ("clientes que compraron en los últimos 20 días", "es", {}, 20),
+        ("Kunden, die in den letzten 2 Wochen bestellt haben", "de", {}, 14),
+        ("最近15天下过单的顾客", "zh", {"recency_days_min": 15}, 15),
+    ],
+)
+def test_a_recent_period_is_at_most_that_many_days_since_the_last_order(
+    fill: Any, text: str, language: str, model_args: dict[str, Any], days: int
+) -> None:
+    out, notes = fill("segment_query", text, model_args, language)
+    assert out.get("recency_days_max") == days and "recency_days_min" not in out and notes
+
+
+def test_a_negated_period_is_left_to_the_model(fill: Any) -> None:
+    out, _ = fill("segment_query", "customers who have not ordered in the last 60 days", {"recency_days_min": 61})
+    assert out == {"recency_days_min": 61}
+
+
+def test_an_as_of_after_the_data_is_dropped(fill: Any) -> None:
+    out, notes = fill("predict_clv", "lifetime value over the next 3 months", {"as_of": "2012-03-09"})
+    assert "as_of" not in out and any("after the data" in n for n in notes)

@@ -33,7 +33,6 @@ from assistant.agent.understanding import (
     check_provenance,
     dropped_note,
     evidence_for,
-    mark_strict_bounds,
     message,
     move_misplaced,
     offer_or_goods,
@@ -62,7 +61,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         tool: str, args: dict[str, Any], seen: Understanding | None, question: str
     ) -> tuple[dict[str, Any], list[str]]:
         """Code's part of a routing decision: canonical values, follow-up subject, what the request states
-        (bounds, named values, ids) and strict comparisons. Returns the arguments and what code changed."""
+        (bounds made exact or strict, named values, ids; assistant/understand/fill.py).
+        Returns the arguments and what code changed."""
         if understander is None or seen is None:
             return args, []
         # An empty string is the model filling a slot with nothing: the same as leaving it out.
@@ -75,7 +75,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         args, notes = fill_from_request(tool, model, args, seen.slots, seen.mentions, last, question)
         args, moved = offer_or_goods(tool, args, understander.resolver)
         notes += [moved] if moved else []
-        return mark_strict_bounds(tool, args, seen.slots), notes
+        return args, notes
 
     def route(state: AgentState) -> dict[str, Any]:
         steps = state.get("steps", [])

@@ -46,9 +46,6 @@ SUBJECT_FIELDS: dict[str, str] = {
 }
 # The data-value inputs (decision.DATA_FIELDS) whose values the entity resolver can spell the data's way.
 RESOLVED_FIELDS: dict[str, Kind] = {name: kind for name, kind in DATA_FIELDS.items() if kind in KINDS}
-# Segment-query bounds a strict comparison ("more than") applies to, by the quantity the wording bounds.
-_BOUNDS = {"orders": "frequency", "spend": "monetary", "probability": "churn_probability", "days": "recency_days"}
-_INTEGER_BOUNDS = {"frequency", "recency_days"}
 CODE_SET = {"strict_bounds"}  # inputs code fills from the wording
 
 # Words that mark a follow-up leaning on the previous request ("and those in France?", "只看差评").
@@ -252,32 +249,6 @@ def _shape(value: Any, list_field: bool) -> Any:
     if list_field:
         return value if isinstance(value, list) else [value]
     return value[0] if isinstance(value, list) and value else value
-
-
-def mark_strict_bounds(tool: str, args: dict[str, Any], slots: Slots) -> dict[str, Any]:
-    """'More than 10 orders' -> frequency_min 11 (whole numbers) or a strict bound; 'at least' stays inclusive.
-
-    The model often writes the number as said into an inclusive field; code knows which comparison was said."""
-    if tool != "segment_query":
-        return args
-    out = dict(args)
-    strict = set(out.get("strict_bounds") or [])
-    for bound in slots.bounds:
-        base = _BOUNDS.get(bound.quantity or "")
-        if base is None or bound.op not in ("gt", "lt"):
-            continue
-        name = f"{base}_{'min' if bound.op == 'gt' else 'max'}"
-        said = bound.value / 100 if base == "churn_probability" and bound.value > 1 else bound.value
-        value = out.get(name)
-        if value is None or abs(float(value) - said) > 1e-9:
-            continue  # the model did not use this number for this bound (or already made it N+1)
-        if base in _INTEGER_BOUNDS and float(said).is_integer():
-            out[name] = int(said) + (1 if bound.op == "gt" else -1)
-        else:
-            strict.add(name)
-    if strict:
-        out["strict_bounds"] = sorted(strict)
-    return out
 
 
 _LIST_FIELDS = ("countries", "segments", "product_ids")

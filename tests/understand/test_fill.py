@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from assistant.agent.understanding import mark_strict_bounds
 from assistant.understand.aliases import EntityResolver
 from assistant.understand.fill import fill_from_request
 from assistant.understand.slots import extract_slots
@@ -109,20 +108,6 @@ def test_the_stated_number_in_the_right_input_is_made_exact(fill: Any) -> None:
     }
     # already exact: nothing to note
     assert fill("segment_query", "more than 10 orders", {"frequency_min": 11}) == ({"frequency_min": 11}, [])
-
-
-@pytest.mark.parametrize(
-    ("text", "given"),
-    [
-        ("more than 10 orders", {}),
-        ("shoppers who spent under 200 pounds in total", {"monetary_min": 200}),
-        ("churn risk above 70%", {"churn_probability_min": 0.7}),
-        ("fewer than 4 orders", {"frequency_max": 4}),
-    ],
-)
-def test_mark_strict_bounds_after_fill_changes_nothing(fill: Any, text: str, given: dict) -> None:
-    args, _ = fill("segment_query", text, given)
-    assert mark_strict_bounds("segment_query", args, extract_slots(text, LAST)) == args
 
 
 # ---------------------------------------------------------------- (c) no-op arguments

@@ -3,9 +3,10 @@
 (a) tools/ and vectorstore/ import nothing of `assistant` but `assistant.core`;
 (b) `assistant.core` imports nothing of the project outside itself (`prompts` included);
 (c) bench/ does not import `assistant.commands` or `assistant.cli`;
+(e) `assistant.understand` (code's reading of a request) imports nothing of the agent or the channels;
 (d) no import cycle among the project's modules through module-level imports.
 
-(a)-(c) count every import: at module level, inside functions, under `if TYPE_CHECKING:`. A lazy or
+(a)-(c) and (e) count every import: at module level, inside functions, under `if TYPE_CHECKING:`. A lazy or
 type-only import still ties one layer to another.
 
 (d) counts only the imports that run when a module is first imported: those at module level (in an `if`,
@@ -146,6 +147,10 @@ def layer_violations(imports: list[Import]) -> list[str]:
             _within(imp.target, "assistant.commands") or _within(imp.target, "assistant.cli")
         ):
             problems.append(f"(c) bench/ may not import assistant.commands or assistant.cli: {imp}")
+        if _within(imp.importer, "assistant.understand") and any(
+            _within(imp.target, f"assistant.{room}") for room in ("agent", "ui", "slack", "commands", "cli")
+        ):
+            problems.append(f"(e) assistant.understand may not import the agent or a channel: {imp}")
     return problems
 
 
@@ -243,6 +248,11 @@ def test_bench_does_not_import_the_commands_or_the_cli(project_imports: list[Imp
     assert not problems, "\n".join(problems)
 
 
+def test_code_reading_a_request_does_not_import_the_agent(project_imports: list[Import]) -> None:
+    problems = [p for p in layer_violations(project_imports) if p.startswith("(e)")]
+    assert not problems, "\n".join(problems)
+
+
 def test_no_import_cycles_at_import_time(project_imports: list[Import]) -> None:
     problems = import_cycles(project_imports)
     assert not problems, "\n".join(problems)
@@ -313,6 +323,12 @@ PLANTED = {
         "import assistant.cli as cli\n",
         "(c) bench/ may not import assistant.commands or assistant.cli: bench.bad (bench/bad.py:1): "
         "`import assistant.cli as cli`",
+    ),
+    "code reading a request importing the agent": (
+        "assistant/understand/bad.py",
+        "from assistant.agent.decision import DATA_FIELDS\n",
+        "(e) assistant.understand may not import the agent or a channel: assistant.understand.bad "
+        "(assistant/understand/bad.py:1): `from assistant.agent.decision import DATA_FIELDS`",
     ),
     "a cycle through module-level imports": (
         "tools/b.py",

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from assistant.understand.vocabulary import DATA_FIELDS
 from tools.base import Tool
 
 ANSWER = "answer"
@@ -56,17 +57,6 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 
 # Inputs filled by code from the question (strict bounds...), never by the model: left out of the decision schema.
 CODE_ONLY = "x-code-only"
-
-# Tool inputs that hold a value of the data, by the kind of value: their schema gets the workspace's real values.
-DATA_FIELDS = {
-    "countries": "country",
-    "country": "country",
-    "category": "category",
-    "bought_category": "category",
-    "segments": "segment",
-    "segment": "segment",
-    "cluster": "cluster",
-}
 
 
 def _with_enum(prop: dict[str, Any], values: list[Any]) -> dict[str, Any]:

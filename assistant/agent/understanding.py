@@ -17,7 +17,6 @@ from typing import Any
 from langchain_core.messages import AnyMessage
 
 import prompts
-from assistant.agent.decision import DATA_FIELDS
 from assistant.agent.grounding import collect_numbers
 from assistant.agent.state import StepRecord
 from assistant.understand.aliases import KINDS, EntityResolver, Kind, Mention
@@ -28,7 +27,7 @@ from assistant.understand.passage import given_passage
 from assistant.understand.provenance import Evidence, Untraced, drop_untraceable, untraceable
 from assistant.understand.scope import out_of_scope
 from assistant.understand.slots import Slots, extract_slots
-from assistant.understand.vocabulary import Vocabulary
+from assistant.understand.vocabulary import DATA_FIELDS, Vocabulary
 from tools.copywriter.offer import parse_offer  # the copy tool's own reading of offers, in every language
 
 # The data-value inputs a request's subject is made of: carried into a follow-up that does not name them anew.
@@ -44,7 +43,7 @@ SUBJECT_FIELDS: dict[str, str] = {
     "customer_id": "customer",
     "cluster": "cluster",
 }
-# The data-value inputs (decision.DATA_FIELDS) whose values the entity resolver can spell the data's way.
+# The data-value inputs (vocabulary.DATA_FIELDS) whose values the entity resolver can spell the data's way.
 RESOLVED_FIELDS: dict[str, Kind] = {name: kind for name, kind in DATA_FIELDS.items() if kind in KINDS}
 CODE_SET = {"strict_bounds"}  # inputs code fills from the wording
 
@@ -162,7 +161,7 @@ class Understander:
         return unknown
 
     def enums(self) -> dict[str, list[Any]]:
-        """The values a routing decision may use, by kind (decision.DATA_FIELDS names the inputs)."""
+        """The values a routing decision may use, by kind (vocabulary.DATA_FIELDS names the inputs)."""
         v = self.vocabulary
         enums: dict[str, list[Any]] = {
             "country": list(v.countries),

@@ -27,9 +27,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from assistant.agent.decision import DATA_FIELDS
 from assistant.understand.aliases import Mention
 from assistant.understand.slots import Bound, Quantity, Slots
+from assistant.understand.vocabulary import DATA_FIELDS
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ RANGES: dict[Quantity, tuple[Range, ...]] = {
 }
 STRICT_FIELD = "strict_bounds"  # names the bounds that exclude their value (code-only; tools/segments/spec.py)
 
-# Which inputs take a value of each kind the entity resolver finds (assistant/agent/decision.py owns the list).
+# Which inputs take a value of each kind the entity resolver finds (vocabulary.DATA_FIELDS owns the list).
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     kind: tuple(name for name, k in DATA_FIELDS.items() if k == kind) for kind in ("country", "category", "segment")
 }

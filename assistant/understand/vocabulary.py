@@ -13,6 +13,19 @@ if TYPE_CHECKING:
     import duckdb
 
 
+# Tool inputs that hold a value of the data, by the kind of value: the routing schema gives them the workspace's
+# real values (assistant/agent/decision.py), and code resolves and fills them (aliases.py, fill.py).
+DATA_FIELDS = {
+    "countries": "country",
+    "country": "country",
+    "category": "category",
+    "bought_category": "category",
+    "segments": "segment",
+    "segment": "segment",
+    "cluster": "cluster",
+}
+
+
 @dataclass(frozen=True)
 class Cluster:
     id: int

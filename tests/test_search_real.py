@@ -67,3 +67,23 @@ def test_paraphrased_best_seller_is_found(real_workspace: Workspace) -> None:
     ids = [h.product_id for h in search_products(SearchProductsInput(query=query, k=5), ctx).hits]
     assert product_id in ids, (query, ids)
     ctx.close()
+
+
+def test_a_class_of_the_product_path_filters_reviews_like_a_department(real_workspace: Workspace) -> None:
+    """The index holds departments; 'Skirts' is a class of the reviews' "division / department / class" path."""
+    con = real_workspace.connect(read_only=True)
+    skirts = {
+        str(r[0])
+        for r in con.execute(
+            "SELECT product_id FROM products WHERE split_part(description, ' / ', 3) = 'Skirts'"
+        ).fetchall()
+    }
+    con.close()
+    ctx = context(real_workspace)
+    result = search_reviews(SearchReviewsInput(query="too short", category="skirt", k=10), ctx)
+    assert skirts and len(result.hits) == 10
+    assert all(h.product_id in skirts for h in result.hits)
+    assert result.filters["category"] == "skirt"
+    intimate = search_reviews(SearchReviewsInput(query="comfortable", category="Intimates", k=5), ctx)
+    assert intimate.hits and all(h.category == "Intimate" for h in intimate.hits)  # plural of the department
+    ctx.close()

@@ -74,6 +74,13 @@ def test_filters_become_a_chroma_where_and_an_equivalent_mask() -> None:
     assert mask is not None and mask.tolist() == [True, False, False, False]
 
 
+def test_an_in_condition_keeps_rows_whose_value_is_one_of_many() -> None:
+    condition = Condition("product_id", "in", ("P1", "P3"))
+    assert to_where([condition]) == {"product_id": {"$in": ["P1", "P3"]}}
+    mask = to_mask(_index(), [condition])
+    assert mask is not None and mask.tolist() == [True, False, True, True]
+
+
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     fused = reciprocal_rank_fusion([["x", "y", "z"], ["y", "w"]], k=60)
     assert [doc for doc, _ in fused] == ["y", "x", "w", "z"]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tools.base import ChartSpec, Series, Table, Tool
+from tools.categories import category_variants, products_in_category
 from tools.context import ToolContext
 from vectorstore.documents import PRODUCTS, REVIEWS
 from vectorstore.filters import Condition
@@ -110,7 +111,8 @@ class SearchReviewsResult(BaseModel):
 
     def to_markdown(self) -> str:
         scope = ", ".join(f"{k} {_show(v)}" for k, v in self.filters.items())
-        head = f"**{len(self.hits)} reviews matching “{self.query}”** ({self.mode} search over {self.indexed:,} reviews"
+        # The search words are shown plain, not in quotation marks: quotes in an answer are verbatim reviews.
+        head = f"**{len(self.hits)} reviews found for: {self.query}** ({self.mode} search over {self.indexed:,} reviews"
         head += f"; {scope})" if scope else ")"
         if not self.hits:
             return head + "\n\nNo review matches."
@@ -147,7 +149,7 @@ class SearchProductsResult(BaseModel):
 
     def to_markdown(self) -> str:
         head = (
-            f"**{len(self.hits)} products matching “{self.query}”** ({self.mode} search over {self.indexed:,} products)"
+            f"**{len(self.hits)} products found for: {self.query}** ({self.mode} search over {self.indexed:,} products)"
         )
         if not self.hits:
             return head + "\n\nNo product matches."
@@ -194,6 +196,20 @@ def _resolve(field: str, value: str, known: set[object], hint: str) -> str:
     raise LookupError(f"{field}: {value!r} is not in the search index. {hint}")
 
 
+def _category_filter(ctx: ToolContext, r: Retriever, kind: str, value: str) -> tuple[Condition, str]:
+    """(filter, what to show) for a category: a department the index holds, or else the products whose
+    department or class the name is ('Skirts', 'Intimates'; tools/categories.py), by id."""
+    known = r.known_values(kind, "category")
+    wanted = set(category_variants(value))
+    for candidate in sorted(str(v) for v in known):
+        if candidate.casefold() in wanted:
+            return Condition("category", "eq", candidate), candidate
+    ids = products_in_category(ctx.warehouse(), value)
+    if not ids:
+        raise LookupError(f"category: {value!r} is no department or class of the catalogue. {_category_hint(known)}")
+    return Condition("product_id", "in", tuple(ids)), value.strip()
+
+
 def _category_hint(known: set[object]) -> str:
     names = sorted(str(v) for v in known if v is not None)
     shown = ", ".join(names[:25]) + (" …" if len(names) > 25 else "")
@@ -214,10 +230,8 @@ def search_reviews(args: SearchReviewsInput, ctx: ToolContext) -> SearchReviewsR
         conditions.append(Condition("product_id", "eq", pid))
         filters["product_id"] = pid
     if args.category is not None:
-        known = r.known_values(REVIEWS, "category")
-        category = _resolve("category", args.category, known, _category_hint(known))
-        conditions.append(Condition("category", "eq", category))
-        filters["category"] = category
+        condition, filters["category"] = _category_filter(ctx, r, REVIEWS, args.category)
+        conditions.append(condition)
     if args.min_rating is not None:
         conditions.append(Condition("rating", "gte", args.min_rating))
         filters["rating ≥"] = args.min_rating
@@ -260,10 +274,8 @@ def search_products(args: SearchProductsInput, ctx: ToolContext) -> SearchProduc
     conditions: list[Condition] = []
     filters: dict[str, Any] = {}
     if args.category is not None:
-        known = r.known_values(PRODUCTS, "category")
-        category = _resolve("category", args.category, known, _category_hint(known))
-        conditions.append(Condition("category", "eq", category))
-        filters["category"] = category
+        condition, filters["category"] = _category_filter(ctx, r, PRODUCTS, args.category)
+        conditions.append(condition)
     results = r.search(PRODUCTS, args.query, args.k, conditions, args.mode)
     hits = []
     for i, res in enumerate(results, 1):

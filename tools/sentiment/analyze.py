@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from tools.categories import category_condition
 from tools.sentiment.aspects import ASPECT_TERMS, canonical_aspect
 from tools.sentiment.text import words
 
@@ -58,17 +59,6 @@ class Scope:
         return f"SELECT r.review_id {_FROM} WHERE {self.sql()}"
 
 
-def _variants(name: str) -> list[str]:
-    """'dress' -> dress, dresses, dresss…: lets a singular match a plural department name."""
-    base = name.strip().lower()
-    out = {base, base + "s", base + "es"}
-    if base.endswith("es"):
-        out.add(base[:-2])
-    if base.endswith("s"):
-        out.add(base[:-1])
-    return sorted(out)
-
-
 def _known_categories(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         "SELECT DISTINCT p.category FROM reviews r JOIN products p ON p.product_id = r.product_id "
@@ -104,17 +94,11 @@ def build_scope(
         scope.params.extend(wanted)
         scope.described.append("products " + ", ".join(wanted))
     if category:
-        variants = _variants(category)
-        placeholders = ", ".join("?" for _ in variants)
-        # Department/category, or any level of the product's "division / department / class" path.
-        condition = (
-            f"(lower(p.category) IN ({placeholders}) OR "
-            f"list_has_any(string_split(lower(coalesce(p.description, '')), ' / '), [{placeholders}]))"
-        )
+        condition, params = category_condition(category)
         scope.where.append(condition)
-        scope.params.extend(variants + variants)
+        scope.params.extend(params)
         scope.described.append(f"category '{category.strip()}'")
-        hits = con.execute(f"SELECT count(*) {_FROM} WHERE {condition}", variants + variants).fetchone()
+        hits = con.execute(f"SELECT count(*) {_FROM} WHERE {condition}", params).fetchone()
         if not hits or not hits[0]:
             known = _known_categories(con)
             scope.empty_reason = (

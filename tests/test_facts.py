@@ -453,3 +453,12 @@ def test_narration_restating_the_results_as_markdown_becomes_plain_sentences() -
     raw = ("**Segment:** customers with at least one completed order up to 2011-12-09, in France\n"
            "- **{f1}** clientes en Francia.\n- Enviar una oferta.")  # fmt: skip
     assert plain_prose(raw, shown) == "{f1} clientes en Francia. Enviar una oferta."
+
+
+def test_a_sentence_with_an_unfilled_template_slot_is_left_out_and_references_stay() -> None:
+    from assistant.agent.narration import without_placeholders
+
+    text = "Les robes ont {f1} avis. Commentaire : {data}. La note moyenne est {{f2}}."
+    assert without_placeholders(text) == "Les robes ont {f1} avis. La note moyenne est {{f2}}."
+    assert without_placeholders("{0} avis positifs.") == ""
+    assert without_placeholders("连衣裙有{f1}条评论。{0}条是差评。") == "连衣裙有{f1}条评论。"

@@ -31,6 +31,23 @@ _REF = re.compile(
 _PARTIAL = re.compile(r"(?:\{\{?\s*(?:[fF]\d*\s*)?|\{\{\s*[fF]\d+\s*\}|\[\s*(?:[fF]\d*\s*)?|\(\s*(?:[fF]\d*\s*)?"
                       r"|(?<![\w{\[(])f\d*)$")  # fmt: skip
 _WORD = re.compile(r"[ \t]+([\w%'-]+)")
+
+
+def ref_ids(text: str) -> list[str]:
+    """The fact numbers a text refers to, in every form a reference takes, in order."""
+    return [next(g for g in m.groups() if g) for m in _REF.finditer(text)]
+
+
+def without_refs(text: str) -> str:
+    """The text with its fact references blanked (to judge its language, say)."""
+    return _REF.sub(" ", text)
+
+
+def is_ref(token: str) -> bool:
+    """Whether `token` ('{f2}', '{{f2}}') is one fact reference and nothing else."""
+    return bool(_REF.fullmatch(token.strip()))
+
+
 _GLUE = {"of", "the", "in", "for", "a", "an", "at", "to", "with", "on", "by", "from", "and", "all"}
 
 

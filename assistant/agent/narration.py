@@ -15,7 +15,17 @@ from langgraph.config import get_stream_writer
 
 import prompts
 from assistant.agent.events import Token
-from assistant.agent.facts import RefStream, cite_numbers, narration_data, render_fact_refs, turn_facts, unknown_refs
+from assistant.agent.facts import (
+    RefStream,
+    cite_numbers,
+    is_ref,
+    narration_data,
+    ref_ids,
+    render_fact_refs,
+    turn_facts,
+    unknown_refs,
+    without_refs,
+)
 from assistant.agent.grounding import check_answer, remove_unsupported
 from assistant.agent.memory import history_text
 from assistant.agent.state import AgentDeps, AgentState
@@ -68,13 +78,12 @@ def plain_prose(text: str, shown: str) -> str:
     return " ".join(kept)
 
 
-_FACT_ID = re.compile(r"\{\{?\s*[fF]\d+\s*\}?\}?|\[\s*[fF]\d+\s*\]")
 MIN_WORDS_TO_JUDGE = 5  # shorter text says too little to tell its language
 
 
 def reads_in(text: str, code: str) -> bool:
     """Whether the narration reads as the language `code` (fact ids aside); short text is given the benefit."""
-    words = _FACT_ID.sub(" ", text)
+    words = without_refs(text)
     if len(re.findall(r"\w+", words)) < MIN_WORDS_TO_JUDGE and not re.search(r"[\u3400-\u9fff]{4}", words):
         return True
     return detect_language(words) == code
@@ -90,10 +99,23 @@ def in_language(deps: AgentDeps, raw: str, code: str, language: str) -> tuple[st
         HumanMessage(prompts.render("rewrite_language_user.j2", text=raw, language=language)),
     ]
     rewritten = whole_sentences(deps.llm.text("respond", messages, max_tokens=NARRATION_TOKENS + 40).strip())
-    ids = lambda text: sorted(re.findall(r"[fF](\d+)", " ".join(_FACT_ID.findall(text))))  # noqa: E731
-    if rewritten and ids(rewritten) == ids(raw) and reads_in(rewritten, code):
+    if rewritten and sorted(ref_ids(rewritten)) == sorted(ref_ids(raw)) and reads_in(rewritten, code):
         return rewritten, [f"narration translated into {language}"]
     return raw, [f"narration not in {language}; translation failed"]
+
+
+_BRACED = re.compile(r"\{+[^{}\n]{0,40}\}+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+
+
+def without_placeholders(text: str) -> str:
+    """The sentences that hold an unfilled template slot ('Comment : {data}', '{0} avis') left out: a small model
+    sometimes imitates a template instead of writing prose. Fact references ({f1}) are not slots."""
+    slot = lambda part: any(not is_ref(m.group(0)) for m in _BRACED.finditer(part))  # noqa: E731
+    if not slot(text):
+        return text
+    kept = [part for part in _SENTENCE_SPLIT.split(text) if part and not slot(part)]
+    return "".join(p if p.endswith(("。", "！", "？")) else p + " " for p in kept).strip()
 
 
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
@@ -132,6 +154,7 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
     if steps:
         raw = plain_prose(raw, "\n".join(shown))
     raw, language_flags = in_language(deps, raw, code, language)
+    raw = without_placeholders(raw)
     if steps:
         # A small model writes digits despite the prompt: a figure that is a fact's value becomes that fact's
         # reference (rendered with its label, so it cannot stay attached to another claim); dates the results

@@ -274,3 +274,38 @@ def test_an_offer_that_states_no_offer_is_featured_goods_or_none(
     args = result.steps[0].args
     assert "offer" not in args and args.get("products") == products
     assert any(f.startswith("code set: offer") for f in result.flags)
+
+
+def test_only_the_negative_ones_after_a_review_answer_is_code_routed_to_those_reviews(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, model = make_agent(
+        demo_workspace,
+        route("analyze_sentiment", category="Dresses"),
+        "Mostly positive.",
+        "Here they are.",  # the follow-up's narration: no routing output is scripted for it
+        tools=segment_tools,
+    )
+    agent.ask("How do reviewers feel about our dresses?", thread_id="r")
+    follow = agent.ask("just show me the complaints", thread_id="r")
+    assert [s.tool for s in follow.steps] == ["search_reviews"]
+    assert follow.steps[0].args["sentiment"] == "negative"
+    assert follow.steps[0].args["category"] == "Dresses"
+    hits = follow.steps[0].result["hits"]
+    assert hits and all(h["sentiment"] == "negative" and h["category"] == "Dresses" for h in hits)
+    model.assert_complete()
+
+
+def test_a_topic_made_of_words_for_reviews_is_left_out(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, _ = make_agent(
+        demo_workspace,
+        route("analyze_sentiment", category="Dresses", topic="quejas"),
+        "Resumen.",
+        tools=segment_tools,
+    )
+    result = agent.ask("¿Cuáles son las quejas sobre nuestros vestidos?")
+    assert result.steps[0].args.get("topic") is None  # 'quejas' is no word to find inside the reviews
+    assert result.steps[0].result["review_count"] > 0
+    assert any("names the reviews themselves" in f for f in result.flags)

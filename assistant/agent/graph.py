@@ -45,6 +45,7 @@ from assistant.core.privacy import mask_pii
 from assistant.understand.clarify import unknown_goods_question, unknown_value_question
 from assistant.understand.fill import fill_from_request
 from assistant.understand.goods import goods_categories
+from assistant.understand.review_terms import settle_review_arguments
 from assistant.understand.scope import asks_for_copy, outside_topics
 
 MAX_STEPS = 4
@@ -75,7 +76,20 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         args, notes = fill_from_request(tool, model, args, seen.slots, seen.mentions, last, question)
         args, moved = offer_or_goods(tool, args, understander.resolver)
         notes += [moved] if moved else []
-        return args, notes
+        args, reviewed = settle_review_arguments(tool, args, understander.resolver)
+        return args, notes + reviewed
+
+    def review_filter(seen: Understanding, flags: list[str]) -> dict[str, Any]:
+        """ "only the negative ones" after a review answer: code knows the call (search_reviews, that sentiment,
+        the previous subject's category), so no routing model is asked."""
+        fields = set(deps.tools["search_reviews"].input_model.model_fields)
+        args: dict[str, Any] = carry_subject(fields, {"sentiment": seen.review_filter}, seen)
+        args["query"] = seen.subject.get("query") or seen.subject.get("topic") or args.get("category") or "reviews"
+        model = deps.tools["search_reviews"].input_model
+        args = model.model_validate(args).model_dump(mode="json", exclude_defaults=True)
+        note = f"code set: a follow-up keeping the {seen.review_filter} reviews of the previous answer"
+        return {"pending": {"tool": "search_reviews", "args": args}, "plan": [], "next_tool": None, "feedback": None,
+                "outcome": "act", "flags": [*flags, note]}  # fmt: skip
 
     def route(state: AgentState) -> dict[str, Any]:
         steps = state.get("steps", [])
@@ -108,6 +122,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             known = goods_categories(understander.vocabulary)
             question = unknown_goods_question(seen.unknown_goods[0], seen.language, known)
             return {"outcome": "clarify", "clarify": question, "feedback": None}
+        if first and seen and seen.review_filter and "search_reviews" in deps.tools:
+            return review_filter(seen, list(state.get("flags", [])))
         untraced: list[Any] = []
         filled: list[str] = []
         try:

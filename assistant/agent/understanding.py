@@ -25,6 +25,7 @@ from assistant.understand.goods import unknown_goods
 from assistant.understand.language import detect_language, language_name
 from assistant.understand.passage import given_passage
 from assistant.understand.provenance import Evidence, Untraced, drop_untraceable, untraceable
+from assistant.understand.review_terms import Polarity, filter_polarity
 from assistant.understand.scope import out_of_scope
 from assistant.understand.slots import Slots, extract_slots
 from assistant.understand.vocabulary import DATA_FIELDS, Vocabulary
@@ -43,6 +44,9 @@ SUBJECT_FIELDS: dict[str, str] = {
     "customer_id": "customer",
     "cluster": "cluster",
 }
+# What a review request was about ('zipper'): kept in the subject for a review follow-up ("only the negative
+# ones"), never carried into another tool's free text.
+SUBJECT_TOPICS = ("topic", "query")
 # The data-value inputs (vocabulary.DATA_FIELDS) whose values the entity resolver can spell the data's way.
 RESOLVED_FIELDS: dict[str, Kind] = {name: kind for name, kind in DATA_FIELDS.items() if kind in KINDS}
 CODE_SET = {"strict_bounds"}  # inputs code fills from the wording
@@ -82,6 +86,7 @@ class Understanding:
     terms: list[tuple[str, str]] = field(default_factory=list)  # (term, English gloss), other languages only
     unknown_goods: list[str] = field(default_factory=list)  # kinds of goods the catalogue does not hold
     has_history: bool = False  # the conversation has earlier turns: a short request may be a follow-up
+    review_filter: Polarity | None = None  # "only the negative ones" after a review answer (review_terms.py)
 
     def out_of_scope(self, question: str) -> bool:
         """Nothing a tool can serve: an outside topic, or nothing of the shop's world nor of its data named."""
@@ -132,7 +137,8 @@ class Understander:
 
     def read(self, question: str, messages: list[AnyMessage]) -> Understanding:
         subject = previous_subject(messages)
-        follow_up = bool(subject) and bool(_FOLLOW_UP.search(question))
+        review_filter = filter_polarity(question, subject.get("tool"))
+        follow_up = bool(subject) and (bool(_FOLLOW_UP.search(question)) or review_filter is not None)
         language = detect_language(question)
         return Understanding(
             language=language,
@@ -144,6 +150,7 @@ class Understander:
             terms=glosses(question, language),
             unknown_goods=unknown_goods(question, self.resolver),
             has_history=bool(subject) or any(m.type == "human" for m in messages),
+            review_filter=review_filter,
         )
 
     def unknown_places(self, question: str) -> list[str]:
@@ -207,7 +214,7 @@ def subject_of(steps: list[StepRecord]) -> dict[str, Any]:
     subject: dict[str, Any] = {"tool": ok[0]["tool"]}
     for step in ok:
         for name, value in step["args"].items():
-            if name in SUBJECT_FIELDS and value not in (None, [], "") and name not in subject:
+            if name in (*SUBJECT_FIELDS, *SUBJECT_TOPICS) and value not in (None, [], "") and name not in subject:
                 subject[name] = value
     return subject
 

@@ -309,3 +309,12 @@ def test_a_topic_made_of_words_for_reviews_is_left_out(
     assert result.steps[0].args.get("topic") is None  # 'quejas' is no word to find inside the reviews
     assert result.steps[0].result["review_count"] > 0
     assert any("names the reviews themselves" in f for f in result.flags)
+
+
+def test_a_review_search_for_complaints_keeps_the_negative_reviews(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, _ = make_agent(demo_workspace, route("search_reviews", query="fit"), "Here.", tools=segment_tools)
+    result = agent.ask("Show me the complaints about the fit")
+    assert result.steps[0].args["sentiment"] == "negative"
+    assert all(h["sentiment"] == "negative" for h in result.steps[0].result["hits"])

@@ -76,7 +76,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         args, notes = fill_from_request(tool, model, args, seen.slots, seen.mentions, last, question)
         args, moved = offer_or_goods(tool, args, understander.resolver)
         notes += [moved] if moved else []
-        args, reviewed = settle_review_arguments(tool, args, understander.resolver)
+        args, reviewed = settle_review_arguments(tool, args, understander.resolver, question)
         return args, notes + reviewed
 
     def review_filter(seen: Understanding, flags: list[str]) -> dict[str, Any]:

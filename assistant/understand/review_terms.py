@@ -75,12 +75,17 @@ def filter_polarity(text: str, previous_tool: str | None) -> Polarity | None:
 
 
 def settle_review_arguments(
-    tool: str, args: dict[str, Any], resolver: EntityResolver
+    tool: str, args: dict[str, Any], resolver: EntityResolver, question: str
 ) -> tuple[dict[str, Any], list[str]]:
     """(arguments, what code changed): a `topic` that only names reviews goes (the tool reads all reviews in
-    scope), and a review search whose words only name reviews and the category searches for the category."""
+    scope), a review search whose words only name reviews and the category searches for the category, and a
+    review search of a request that names one polarity ("complaints about the zipper") keeps that sentiment."""
     out = dict(args)
     notes: list[str] = []
+    wanted = polarity(question)
+    if tool == "search_reviews" and wanted and not out.get("sentiment"):
+        out["sentiment"] = wanted
+        notes.append(f"sentiment {wanted!r}: the request asks for {wanted} reviews")
     category = out.get("category") if isinstance(out.get("category"), str) else None
 
     def category_words(text: str) -> tuple[str, ...]:

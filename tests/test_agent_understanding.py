@@ -201,7 +201,7 @@ def test_an_english_narration_of_a_spanish_request_is_translated_keeping_its_fac
     model.assert_complete()
 
 
-def test_a_translation_that_loses_a_fact_id_is_not_used(
+def test_a_translation_that_loses_a_fact_id_is_not_used_and_code_writes_the_line_in_spanish(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:
     agent, model = make_agent(
@@ -212,9 +212,24 @@ def test_a_translation_that_loses_a_fact_id_is_not_used(
         tools=segment_tools,
     )
     result = agent.ask("¿Cuántos clientes tenemos en España?")
-    assert "These customers buy often" in result.answer
+    spain = count_where(demo_workspace, "c.country = 'Spain'")
+    assert "These customers buy often" not in result.answer  # never English prose for a Spanish request
+    assert "envíales" not in result.answer  # nor the translation that lost its figure
     assert "narration not in Spanish; translation failed" in result.flags
+    assert result.answer.rstrip().endswith(".") and "Los resultados están arriba: " in result.answer
+    assert f"{spain} clientes" in result.answer.split("Los resultados están arriba: ")[1]
     model.assert_complete()
+
+
+def test_a_narration_the_grounding_check_empties_is_replaced_by_codes_line(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, _ = make_agent(
+        demo_workspace, route("segment_query", countries=["Spain"]), "Exactly 123456 of them.", tools=segment_tools
+    )
+    result = agent.ask("How many customers do we have in Spain?")
+    assert "123456" not in result.answer
+    assert "The results are above: " in result.answer
 
 
 def test_what_the_request_states_fills_what_the_model_left_out(
@@ -318,3 +333,18 @@ def test_a_review_search_for_complaints_keeps_the_negative_reviews(
     result = agent.ask("Show me the complaints about the fit")
     assert result.steps[0].args["sentiment"] == "negative"
     assert all(h["sentiment"] == "negative" for h in result.steps[0].result["hits"])
+
+
+def test_a_required_search_input_is_never_dropped_as_untraced(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, model = make_agent(
+        demo_workspace,
+        route("search_reviews", query="quality of the stitching"),  # not the request's words, and not retried
+        "Hier sind sie.",
+        tools=segment_tools,
+    )
+    result = agent.ask("Was schreiben die Leute über die Nähte?")
+    assert [s.tool for s in result.steps] == ["search_reviews"] and result.steps[0].ok
+    assert result.steps[0].args["query"] == "quality of the stitching"
+    model.assert_complete()

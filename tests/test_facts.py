@@ -358,7 +358,9 @@ def test_a_number_copied_from_another_row_is_removed(demo_workspace: Workspace, 
     )  # fmt: skip
     result = agent.ask("Where are our champions?")
     text = narration(result.answer, segment_result())
-    assert text == "_(Removed 2 statements that did not match the data.)_"
+    # Nothing of the model's prose is left, so code writes its own line from the facts, with the note.
+    assert text.startswith("The results are above: ") and "Germany" not in text and "21.5" not in text
+    assert text.endswith("_(Removed 2 statements that did not match the data.)_")
     assert any("grounding" in f and "21.5%" in f and "95" in f for f in result.flags)
     # A sentence citing a fact goes too when it also carries a free number.
     text = narration(agent.ask("And by country?").answer, segment_result())

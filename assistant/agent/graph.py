@@ -143,7 +143,9 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
                     evidence = evidence_for(
                         seen, state["question"], earlier, steps, understander.resolver, understander.today
                     )
-                    args_in, untraced = check_provenance(raw["tool"], args_in, evidence)
+                    fields = deps.tools[raw["tool"]].input_model.model_fields
+                    required = frozenset(name for name, f in fields.items() if f.is_required())
+                    args_in, untraced = check_provenance(raw["tool"], args_in, evidence, required)
                     if untraced and not state.get("retried"):
                         # Ask once, naming what cannot be traced; on the second try the values are dropped.
                         names = ", ".join(f"{u.field}={u.value!r} ({u.reason})" for u in untraced)

@@ -121,6 +121,10 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
+# The note `remove_unsupported` ends a narration with (narration.py tells it from the prose).
+REMOVAL_NOTE = re.compile(r"\s*_\(Removed \d+ statements? that did not match the data\.\)_\s*$")
+
+
 def remove_unsupported(text: str, report: GroundingReport) -> str:
     """Drop the sentences that carry an unsupported number, quote or fact reference, and say so."""
     if report.ok:

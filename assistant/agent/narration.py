@@ -26,10 +26,12 @@ from assistant.agent.facts import (
     unknown_refs,
     without_refs,
 )
-from assistant.agent.grounding import check_answer, remove_unsupported
+from assistant.agent.grounding import REMOVAL_NOTE, check_answer, remove_unsupported
 from assistant.agent.memory import history_text
 from assistant.agent.state import AgentDeps, AgentState
+from assistant.agent.understanding import message
 from assistant.understand.language import detect_language
+from tools.facts import Fact
 
 NARRATION_TOKENS = 110  # two sentences plus a few fact ids ("{f12}" is ~3 tokens)
 NARRATION_SENTENCES = 2  # the prompt asks for two; a small model often writes a third (~2 s on 2 cores)
@@ -118,6 +120,18 @@ def without_placeholders(text: str) -> str:
     return "".join(p if p.endswith(("。", "！", "？")) else p + " " for p in kept).strip()
 
 
+SUMMARY_FACTS = 2  # facts the code-written summary line states
+
+
+def code_summary(facts: list[Fact], code: str) -> str:
+    """The line code writes when the model's narration is gone or reads in another language: the turn's first
+    facts, rendered in the marketer's language, after a fixed phrase (prompts/agent_messages.yaml)."""
+    if not facts:
+        return message("results_above_plain", code)
+    rendered, _ = render_fact_refs("; ".join(f"{{{f.id}}}" for f in facts[:SUMMARY_FACTS]), facts, code)
+    return message("results_above", code, facts=rendered)
+
+
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
@@ -171,6 +185,11 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
         raw = remove_unsupported(raw, report)
         flags.append(f"grounding: removed unsupported {report.problems}")
     narration, _ = render_fact_refs(raw, facts, code)
+    prose = REMOVAL_NOTE.sub("", narration).strip()
+    if any(s["ok"] for s in steps) and (not prose or (code != "en" and not reads_in(prose, code))):
+        flags.append("narration empty or not in the request's language: code wrote the summary line")
+        note = REMOVAL_NOTE.search(narration)
+        narration = code_summary(facts, code) + (f"\n\n{note.group(0).strip()}" if note else "")
     shown += [f"**{s['tool']} failed:** {s['error']}" for s in steps if not s["ok"]]
     answer = "\n\n".join([*shown, narration]).strip()
     return {"answer": answer, "flags": flags}

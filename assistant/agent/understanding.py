@@ -333,15 +333,19 @@ def evidence_for(
         if kind:
             mentioned.setdefault(kind, set()).update(str(v) for v in (value if isinstance(value, list) else [value]))
     slots = extract_slots(" \n".join(said), today, understanding.language)
+    said += [gloss for _, gloss in understanding.terms]  # 'Bewertungen' said is 'reviews' said
     numbers = collect_numbers([s["result"] for s in steps if s["ok"]] + list(understanding.subject.values()))
     return Evidence(texts=[*said, *results, *subject_values], slots=slots, mentioned=mentioned, numbers=numbers)
 
 
-def check_provenance(tool: str, args: dict[str, Any], evidence: Evidence) -> tuple[dict[str, Any], list[Untraced]]:
+def check_provenance(
+    tool: str, args: dict[str, Any], evidence: Evidence, required: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], list[Untraced]]:
     """(the arguments without untraceable values, what was dropped). Code-only inputs (strict_bounds) were set
-    by code from the wording, so they are not the model's to trace."""
+    by code from the wording, so they are not the model's to trace. A required input (a search's words) stays:
+    without it the tool cannot run at all, and its wording is the model's to choose."""
     checked = {k: v for k, v in args.items() if k not in CODE_SET}
-    untraced = untraceable(tool, checked, evidence)
+    untraced = [u for u in untraceable(tool, checked, evidence) if u.field not in required]
     if not untraced:
         return args, []
     return {**drop_untraceable(checked, untraced), **{k: v for k, v in args.items() if k in CODE_SET}}, untraced

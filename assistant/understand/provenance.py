@@ -205,7 +205,8 @@ class _Facts:
         self.slots = evidence.slots
         self.text = "\n".join(evidence.texts)
         self.folded = _fold(self.text)
-        self.words = set(_words(self.text))
+        # A value the resolver found is said in the data's spelling too: 'Kleider' said is 'Dresses' said.
+        self.words = set(_words(self.text)) | {w for vs in evidence.mentioned.values() for v in vs for w in _words(v)}
         self.by_prefix: dict[str, set[str]] = defaultdict(set)
         for w in self.words:
             self.by_prefix[w[:4]].add(w)

@@ -121,6 +121,12 @@ def test_free_text_needs_half_its_words() -> None:
     assert untraceable("search_reviews", {"query": "拉链坏了"}, evidence("找出说拉链坏了的评论")) == []
 
 
+def test_free_text_in_the_datas_spelling_of_a_named_value_is_said() -> None:
+    ev = evidence("Was sagen die Bewertungen über unsere Kleider?", category={"Dresses"})
+    assert untraceable("search_reviews", {"query": "Dresses"}, ev) == []  # the model's English for 'Kleider'
+    assert untraced_fields("search_reviews", {"query": "Jackets"}, ev) == ["query"]
+
+
 def test_an_offer_with_an_invented_number_is_dropped() -> None:
     ev = evidence("write an email to at-risk customers with 15% off")
     assert untraceable("write_copy", {"offer": "15% off"}, ev) == []

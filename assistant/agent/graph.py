@@ -82,10 +82,9 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
     def review_filter(seen: Understanding, flags: list[str]) -> dict[str, Any]:
         """ "only the negative ones" after a review answer: code knows the call (search_reviews, that sentiment,
         the previous subject's category), so no routing model is asked."""
-        fields = set(deps.tools["search_reviews"].input_model.model_fields)
-        args: dict[str, Any] = carry_subject(fields, {"sentiment": seen.review_filter}, seen)
-        args["query"] = seen.subject.get("query") or seen.subject.get("topic") or args.get("category") or "reviews"
         model = deps.tools["search_reviews"].input_model
+        args: dict[str, Any] = carry_subject(set(model.model_fields), {"sentiment": seen.review_filter}, seen)
+        args["query"] = seen.subject.get("query") or seen.subject.get("topic") or args.get("category") or "reviews"
         args = model.model_validate(args).model_dump(mode="json", exclude_defaults=True)
         note = f"code set: a follow-up keeping the {seen.review_filter} reviews of the previous answer"
         return {"pending": {"tool": "search_reviews", "args": args}, "plan": [], "next_tool": None, "feedback": None,

@@ -82,8 +82,8 @@ def settle_review_arguments(
     review search of a request that names one polarity ("complaints about the zipper") keeps that sentiment."""
     out = dict(args)
     notes: list[str] = []
-    wanted = polarity(question)
-    if tool == "search_reviews" and wanted and not out.get("sentiment"):
+    wanted = polarity(question) if tool == "search_reviews" else None  # only a review search filters by it
+    if wanted and not out.get("sentiment"):
         out["sentiment"] = wanted
         notes.append(f"sentiment {wanted!r}: the request asks for {wanted} reviews")
     category = out.get("category") if isinstance(out.get("category"), str) else None

@@ -75,3 +75,43 @@ def test_aggregate_analytics_and_copy_requests_stay_allowed(question: str) -> No
 )  # fmt: skip
 def test_copy_and_summaries_in_other_languages_stay_allowed(question: str) -> None:
     assert not asks_for_pii(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "¿Cuál es la dirección del cliente 12347?",
+        "Dame el teléfono del cliente 14911",
+        "¿Cómo se llama el cliente 12346?",
+        "Wie lautet die Adresse von Kunde 12347?",
+        "Gib mir die Telefonnummer von Kunde 14911",
+        "Wie heißt der Kunde 12346?",
+        "Quelle est l'adresse du client 12347 ?",
+        "Montre-moi l'e-mail du client 12583",
+        "Comment s'appelle le client 12346 ?",
+        "Qual é o endereço do cliente 12347?",
+        "Me dê o telefone do cliente 14911",
+        "客户12347的地址是什么？",
+        "客户12346叫什么名字？",
+    ],
+)
+def test_one_customers_contact_data_in_other_languages_is_recognised(question: str) -> None:
+    # Singular nouns tied to one customer, with or without an asking verb.
+    assert asks_for_pii(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "¿Cuál es el segmento del cliente 12347?",
+        "Wie hoch ist das Abwanderungsrisiko von Kunde 12347?",
+        "Wie heißt das Segment mit den meisten Kunden?",
+        "Quel est le nombre de clients en France ?",
+        "Le numéro du client 12347 a-t-il commandé en 2011 ?",
+        "Quais produtos recomendar ao cliente 14911?",
+        "客户12347的流失风险是多少？",
+        "Escribe un correo con el nombre del cliente para los leales",
+    ],
+)
+def test_one_customers_analytics_in_other_languages_stay_allowed(question: str) -> None:
+    assert not asks_for_pii(question)

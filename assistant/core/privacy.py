@@ -182,9 +182,38 @@ _COPY_OTHER = re.compile(
 )
 
 
+# One person's contact or identity data in the other languages, singular or plural, tied to a customer noun in
+# the same language ("la dirección del cliente 12347", "die Telefonnummer von Kunde 14911", "客户12347的地址"), or
+# asking a customer's name ("¿cómo se llama el cliente…?"). Asking for it is a data request with or without a verb.
+_CUSTOMER_ES_PT = r"(?:clientes?|compradores?|consumidores?|usu[aá]rios?)"
+_OF_ONE_OTHER = re.compile(
+    r"\b(?:direcci[oó]n(?:es)?|domicilios?|correos?(?: electr[oó]nicos?)?|e-?mails?|tel[eé]fonos?|m[oó]vil(?:es)?|"
+    r"celular(?:es)?|nombres?(?: completos?)?|apellidos?|datos (?:personales|de contacto)|"
+    r"endere[cç]os?|telefones?|nomes?(?: completos?)?|dados (?:pessoais|de contato)|contatos?)\s+"
+    rf"d(?:e|el|os|as|o|a)\s+(?:(?:la|el|los|las|nuestros?|nuestras?|nossos?|nossas?|este|esse|id)\s+)?"
+    rf"{_CUSTOMER_ES_PT}\b"
+    r"|\b(?:adressen?|anschriften?|e-?mail(?:-?adressen?)?|mailadressen?|telefonnummern?|handynummern?|"
+    r"namen?|vornamen?|nachnamen?|pers[oö]nliche[nr]? daten|kontaktdaten)\s+(?:von|vom|des|der|zu)\s+"
+    r"(?:(?:dem|der|den|unserem|unserer|unseren|kunden-?id)\s+)?(?:kund(?:e|en|in|innen)|k[aä]ufer(?:in)?)\b"
+    r"|\b(?:adresses?|e-?mails?|courriels?|num[eé]ros? de t[eé]l[eé]phone|t[eé]l[eé]phones?|portables?|noms?|"
+    r"pr[eé]noms?|coordonn[eé]es|donn[eé]es personnelles)\s+(?:du|de la|des|de l'|de|d')\s*"
+    r"(?:(?:notre|nos|ce|cette)\s+)?(?:client(?:e|s|es)?|acheteurs?|acheteuses?)\b"
+    r"|\b(?:c[oó]mo se (?:llama|chama)n?|wie hei(?:ß|ss)(?:t|en)|comment s'appellen?t?|qual (?:[eé] )?o nome d[oa]s?)"
+    r"\s+(?:(?:el|la|los|las|o|a|os|as|der|die|le|la|les|nosso|nossa)\s+)?"
+    r"(?:clientes?|client(?:e|s|es)?|kund(?:e|en|in|innen))\b"
+    r"|(?:客户|顾客|用户|买家)\s*(?:编号|ID|id)?\s*\d*\s*的?\s*(?:地址|邮箱|电子邮件|电话|手机|名字|姓名|联系方式|个人资料|个人信息|资料)"
+    r"|(?:客户|顾客|用户|买家)\s*\d+\s*叫什么",
+    re.I,
+)
+
+
 def asks_for_pii(question: str) -> bool:
     """A request for customers' personal data (contact details, names, addresses, a person's full profile),
     in en/es/de/fr/pt/zh; not a request to write to them, nor a question about their orders, segment or risk."""
-    if _PII_OTHER.search(question) and _ASKING_OTHER.search(question) and not _COPY_OTHER.search(question):
+    if _COPY_OTHER.search(question):
+        return _asks_in_english(question)
+    if _PII_OTHER.search(question) and _ASKING_OTHER.search(question):
+        return True
+    if _OF_ONE_OTHER.search(question):
         return True
     return _asks_in_english(question)

@@ -562,7 +562,7 @@ _CALENDAR_RES: list[tuple[re.Pattern[str], str]] = [
         (rf"{_LB}{_CU}\s+to\s+date{_LA}|{_LB}(?P<u2>ytd|mtd|qtd){_LA}", "this"),
         (rf"{_LB}(?:next|coming|following|upcoming)\s+{_CU}{_LA}", "next"),
         (rf"{_LB}{_CU}\s+(?:pasad[oa]|passad[oa]|anterior|dernière|dernier|passée|passé|précédente?){_LA}", "prev"),
-        (rf"{_LB}(?:[úu]ltim[oa]|letzte[nrms]?|vorige[nrms]?|vergangene[nrms]?)\s+{_CU}{_LA}", "prev"),
+        (rf"{_LB}(?:[úu]ltim[oa]|letzte[nrms]?|vorige[nrms]?|vergangene[nrms]?|derni[eè]re?)\s+{_CU}{_LA}", "prev"),
         (rf"{_LB}(?P<u2>vorwoche|vormonat|vorquartal|vorjahr){_LA}", "prev"),
         (rf"{_LB}(?:este|esta|neste|nesta|diese[nrms]?|laufende[nrms]?|ce|cette|cet)\s+{_CU}(?:-ci)?{_LA}", "this"),
         (rf"{_LB}en lo que va (?:de|del)\s+{_CU}{_LA}|{_LB}seit (?P<u2>jahr)esbeginn", "this"),

@@ -108,6 +108,7 @@ def test_an_ambiguous_number_fills_no_slot() -> None:
         ("los últimos 3 meses", (date(2011, 9, 10), TODAY)),
         ("Umsatz letzten Monat", (date(2011, 11, 1), date(2011, 11, 30))),
         ("les 90 derniers jours", (date(2011, 9, 11), TODAY)),
+        ("les ventes du dernier trimestre", (date(2011, 7, 1), date(2011, 9, 30))),  # adjective before the unit
         ("novembro de 2011", (date(2011, 11, 1), date(2011, 11, 30))),
         ("2011年11月的销售", (date(2011, 11, 1), date(2011, 11, 30))),
         ("上个月", (date(2011, 11, 1), date(2011, 11, 30))),

@@ -18,31 +18,70 @@ _WORDS: dict[str, frozenset[str]] = {
     lang: frozenset(words.split())
     for lang, words in {
         "en": """the and of to in is are was were how many much what which who whom whose why when where our we us
-            you do does did have has had those these this that there with for from by on at show me give list top
-            best customers sales sold last month year per between than more most please can could would should
-            will any all each it its be been get find tell about across a an i""",
+            you do does did have has had those these this that there with for from by on at show me give list
+            top best customers sales sold last month year per between than more most please can could would
+            should will any all each it its be been get find tell about across a an i customer orders order
+            product products reviews review say think about feedback write email show only negative ones
+            positive new january february march april may june july august september october november december""",
         "es": """el la los las del y que cuantos cuantas cuanto cuanta tenemos clientes son es esta estan hay de en
             me por para con nuestros nuestras nuestro nuestra mejores cual cuales quien quienes muestrame dame
-            ventas vendimos una unos unas se lo al mas mes ano entre como donde cuando tambien pero muy""",
-        "de": """der die das und es in ist sind wie viele viel wir haben hat unsere unser unseren unserer kunden
-            wer was welche welcher welches den dem des ein eine einen mit fur von zu im auf nicht gibt zeig
-            zeige mir bitte letzten monat jahr umsatz besten beste auch aus bei nach oder uber sich wo wann""",
-        "fr": """de en la y il elle le les des du et est sont combien clients nous avons nos notre quels quelles
-            quel quelle qui pour avec dans par pays une au aux mois annee ventes meilleurs meilleures montre
-            montrez moi donne ils elles sur pas plus leur leurs entre comment ou quand aussi mais tres ce cette ces""",
-        "pt": """de a e o por os as do da dos das em no na nos nas que quantos quantas quanto temos clientes sao
-            para com nossos nossas nosso nossa melhores quais qual quem mostre mostra vendas vendemos um uma mes
-            ano nao ha foram tem entre como onde quando tambem mas muito pelo pela""",
+            ventas vendimos una unos unas se lo al mas mes ano entre como donde cuando tambien pero muy sobre
+            opiniones opinion resenas escribe escribeme redacta anuncio corto articulos articulo resumen tasa
+            sin cliente pedidos pedido producto productos que como solo muestra cuales hazme haz quiero necesito
+            sus su compras compra gasto gastaron ultimos ultimo proximo semana dias desde hasta segun opinan
+            dicen no nuevos nuevo nueva nuevas enero febrero marzo abril mayo junio julio agosto septiembre
+            octubre noviembre diciembre""",
+        "de": """der die das und es in ist sind wie viele viel wir haben hat unsere unser unseren unserer kunden wer
+            was welche welcher welches den dem des ein eine einen mit fur von zu im auf nicht gibt zeig zeige
+            mir bitte letzten monat jahr umsatz besten beste auch aus bei nach oder uber sich wo wann kunde
+            kundin kundinnen prognose zeitraum monate monaten tage tagen entwirf schreib schreibe thema artikel
+            bewertungen bewertung bestellungen bestellung produkte produkt nur zeig ihre ihr sie wird werden
+            kein keine seit bis alle jeder diese dieser dieses kommen gut schlecht sagen meinung umsatze wieviel
+            neue neuen neu neukunden januar februar marz april mai juni juli august september oktober november
+            dezember""",
+        "fr": """de en la y il elle le les des du et est sont combien clients nous avons nos notre quels quelles quel
+            quelle qui pour avec dans par pays une au aux mois annee ventes meilleurs meilleures montre montrez
+            moi donne ils elles sur pas plus leur leurs entre comment ou quand aussi mais tres ce cette ces que
+            qu pensent pense avis redige ecris ecrivez produits produit commandes commande client clientes
+            seulement juste depuis derniers dernier derniere prochain prochaine ont fait faire tous toutes leurs
+            sont disent trois quoi vos votre mes mon ma ses son sa tes nouveaux nouveau nouvelle nouvelles
+            janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre""",
+        "pt": """de a e o por os as do da dos das em no na nos nas que quantos quantas quanto temos clientes sao para
+            com nossos nossas nosso nossa melhores quais qual quem mostre mostra vendas vendemos um uma mes ano
+            nao ha foram tem entre como onde quando tambem mas muito pelo pela produtos produto devo sugerir ao
+            aos num numa relance avaliacoes avaliacao escreva crie mensagem sobre so apenas pedidos pedido
+            cliente ultimos ultimo proximo dias desde ate seus suas dizem acham voce quero preciso gastaram
+            compraram novos novo nova novas janeiro fevereiro marco abril maio junho julho agosto setembro
+            outubro novembro dezembro esta estao geral""",
     }.items()
 }
 # Letters (and marks) only some of the languages use; each counts like a word.
 _LETTERS = {
     "es": "ñ¿¡",
     "de": "äöüß",
-    "fr": "èêëîïœùûÿ",
+    "fr": "èëîïœùûÿ",
     "pt": "ãõ",
 }
-_SHARED_LETTERS = {"ç": ("fr", "pt"), "à": ("fr", "pt"), "â": ("fr", "pt"), "ô": ("fr", "pt")}
+_SHARED_LETTERS = {
+    "ç": ("fr", "pt"),
+    "à": ("fr", "pt"),
+    "â": ("fr", "pt"),
+    "ô": ("fr", "pt"),
+    "ê": ("fr", "pt"),
+    "á": ("es", "pt"),
+    "í": ("es", "pt"),
+    "ó": ("es", "pt"),
+    "ú": ("es", "pt"),
+    "é": ("es", "fr", "pt"),
+}
+# Word endings and spellings each language alone uses ('-ción', '-ção', '-ung', 'sch'); each counts half a word,
+# enough to break a tie between languages that share their short function words.
+_ENDINGS: dict[str, re.Pattern[str]] = {
+    "es": re.compile(r"ci[oó]n(?:es)?\b|\bll\w+"),
+    "pt": re.compile(r"[cç][aã]o\b|[cç][oõ]es\b|\w(?:nh|lh)\w"),
+    "de": re.compile(r"\w(?:ung|ungen|keit|heit|schaft|lich|isch)\b|sch|\w{3}(?:prognose|kunden)\b|\bkunden\w{3,}"),
+    "fr": re.compile(r"\w(?:eux|eaux|aux|ette|ement)\b|\b[ldjqs]'|\bqu'"),
+}
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _TOKEN = re.compile(r"[^\W\d_]+")
 
@@ -69,6 +108,8 @@ def detect_language(text: str) -> str:
     for ch, langs in _SHARED_LETTERS.items():
         for lang in langs:
             scores[lang] += lowered.count(ch) / len(langs)
+    for lang, pattern in _ENDINGS.items():
+        scores[lang] += 0.5 * len(pattern.findall(lowered))
     best = max(scores, key=scores.__getitem__, default="en")
     top = scores.get(best, 0.0)
     tied = sum(1 for score in scores.values() if abs(score - top) < 1e-9)  # shares of 1/3 add up unevenly

@@ -34,6 +34,13 @@ from assistant.understand.language import LANGUAGES, detect_language, language_n
         ("日本の顧客は何人ですか", "zh"),
         ("What are customers saying about dresses?", "en"),
         ("Show sales of 连衣裙 in Germany", "en"),  # a Chinese product word in an English question
+        ("Que pensent les acheteuses de nos robes ?", "fr"),  # que/les/de/nos are shared by three languages
+        ("clientes con no más de 3 pedidos", "es"),
+        ("Como está a nossa base de clientes?", "pt"),
+        ("clientes captados en marzo de 2011", "es"),  # month names
+        ("Abwanderungsprognose für Kunden in Spanien", "de"),  # German word endings
+        ("Escreva uma promoção para as saias", "pt"),
+        ("customers who bought in August", "en"),
         ("Alemania", "en"),  # one name is not a language
         ("ok", "en"),
         ("", "en"),

@@ -24,7 +24,7 @@ from rich.progress import Progress
 
 from assistant.core.settings import Settings
 from assistant.core.workspace import MANIFEST_FILE, Workspace
-from assistant.ingest import clothing_reviews, online_retail
+from assistant.ingest import clothing_reviews, limits, online_retail
 from assistant.ingest.errors import IngestError
 from assistant.ingest.orders import OrderTables
 from assistant.ingest.readers import header_fields_any
@@ -181,7 +181,8 @@ def run_append(path: Path, settings: Settings, progress: Progress | None = None)
     started = time.perf_counter()
     workspace = Workspace(settings.home)
     workspace.require_built()
-    kind, tables, report = _load(path)
+    with limits.applied(limits.from_settings(settings)):
+        kind, tables, report = _load(path)
     summary = AppendSummary(file=str(path), kind=kind, adapter=report)
     with _ingest_lock(workspace):
         build_path = workspace.current.resolve()

@@ -16,7 +16,7 @@ from rich.progress import Progress
 
 from assistant.core.settings import Settings
 from assistant.core.workspace import BuildContext, Workspace
-from assistant.ingest import clothing_reviews, demo, generic_csv, online_retail
+from assistant.ingest import clothing_reviews, demo, generic_csv, limits, online_retail
 from assistant.ingest.errors import IngestError
 from assistant.ingest.orders import OrderTables
 from assistant.ingest.readers import header_fields_any
@@ -176,7 +176,8 @@ def run_ingest(
     """Build a new workspace from `sources` and make it current; raise (leaving the old one) on failure."""
     started = time.perf_counter()
     workspace = Workspace(settings.home)
-    orders, reviews, reports, synthetic = _load_sources(sources, progress)
+    with limits.applied(limits.from_settings(settings)):
+        orders, reviews, reports, synthetic = _load_sources(sources, progress)
     lines_read = sum(r.rows_read for r in reports)
     with workspace.build() as build:
         con = duckdb.connect(str(build.warehouse_path))

@@ -188,7 +188,8 @@ def load_orders(mapping_path: Path, m: FileMapping, progress: Progress | None) -
     # Exports usually sign cancelled quantities negative; a positive one means "units cancelled".
     reversed_ = status == "cancelled"
     quantity = pd.to_numeric(frame["quantity"], errors="coerce")
-    frame.loc[reversed_ & (quantity > 0), "quantity"] = (-quantity[reversed_ & (quantity > 0)]).astype(str)
+    flip = reversed_ & (quantity > 0)  # kept as text: a float would print '-3.0', read as -30 with decimal ','
+    frame.loc[flip, "quantity"] = "-" + frame.loc[flip, "quantity"].str.strip()
     lines = RawOrderLines(
         frame=frame,
         cancelled=status == "cancelled",

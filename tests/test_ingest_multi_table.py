@@ -214,3 +214,27 @@ def test_sql_view_over_the_sources(mka_home: Path, tmp_path: Path) -> None:
     finally:
         con.close()
     assert got["revenue"] == expected["revenue"] and got["units"] == expected["units"]
+
+
+def test_append_a_multi_table_export(mka_home: Path, tmp_path: Path) -> None:
+    """The first 200 orders ingested, then the whole export appended: the warehouse equals the whole export."""
+    full = tmp_path / "full"
+    write_export("normalised", full)
+    first = tmp_path / "first"
+    shutil.copytree(full, first)
+    orders = pd.read_csv(full / "orders.csv", dtype=str, keep_default_na=False)
+    orders.head(200).to_csv(first / "orders.csv", index=False)
+    code, message = ingest(first / "mapping.yaml")
+    assert code == 0, message
+
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["ingest", "--append", str(full / "mapping.yaml"), "--json"])
+    assert result.exit_code == 0, result.output
+    con = Workspace(mka_home).connect()
+    try:
+        got = warehouse_figures(con)
+    finally:
+        con.close()
+    assert got == expected_normalised(full)
+    again = CliRunner().invoke(app, ["ingest", "--append", str(full / "mapping.yaml"), "--json"])
+    assert again.exit_code == 0 and '"new_orders": 0' in again.output, again.output

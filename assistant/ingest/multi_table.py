@@ -69,6 +69,14 @@ class Join(BaseModel):
     on: dict[str, str] = Field(min_length=1)  # this source's column -> "earlier_source.column"
     one_to_many: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: Any) -> Any:
+        """YAML 1.1 reads an unquoted `on:` key as the boolean true; it is this field."""
+        if isinstance(data, dict) and True in data and "on" not in data:
+            data = {("on" if k is True else k): v for k, v in data.items()}
+        return data
+
 
 class TableSpec(BaseModel):
     """How one canonical table (orders or reviews) is made from the sources."""

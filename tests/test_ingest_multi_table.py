@@ -190,6 +190,16 @@ def test_multi_table_errors_name_the_source_file_column_and_line(mka_home: Path,
     )
     code, message = ingest(missing / "mapping.yaml")
     assert code != 0 and "orders.csv" in message and "'id'" in message, message
+
+    # Two one-to-many joins would multiply each other's rows.
+    (missing / "mapping.yaml").write_text(
+        (base / "mapping.yaml").read_text() + "orders:\n  join:\n"
+        "    - {source: items, on: {order_id: orders.order_id}, one_to_many: true}\n"
+        "    - {source: reviews, on: {order_id: orders.order_id}, one_to_many: true}\n",
+        encoding="utf-8",
+    )
+    code, message = ingest(missing / "mapping.yaml")
+    assert code != 0 and "mapping.yaml" in message and "'items' and 'reviews'" in message, message
     assert _checksum(mka_home) == before
 
 

@@ -174,6 +174,13 @@ def _check_spec(path: Path, mapping: MultiTableMapping, section: str, spec: Tabl
     if absent:
         hint = " (or 'rows_are_units: true' when each row is one unit sold)" if absent[0] == "quantity" else ""
         raise IngestError(path, f"field '{section}.columns.{absent[0]}' is required{hint}")
+    many = [j.source for j in spec.join if j.one_to_many]
+    if len(many) > 1:
+        raise IngestError(
+            path,
+            f"field '{section}.join': {many[0]!r} and {many[1]!r} are both one_to_many, so each would repeat the "
+            "other's rows (sales counted several times); join one of them in an 'sql' view instead",
+        )
     for i, join in enumerate(spec.join):
         earlier = in_scope[: i + 1]
         for ref in join.on.values():

@@ -269,3 +269,26 @@ def test_readme_multi_table_example_ingests(mka_home: Path, tmp_path: Path) -> N
         con.close()
     assert got == expected_normalised(d)
     assert categories == {"fashion", "sports", "home", "electronics"}  # translated through the lookup
+
+
+def test_constants_and_a_header_with_items(mka_home: Path, tmp_path: Path) -> None:
+    (tmp_path / "orders.tsv").write_text("id\twhen\tbuyer\n1\t2024-05-01\tb1\n2\t2024-05-02\tb2\n3\t2024-05-03\tb1\n")
+    (tmp_path / "items.csv").write_text("order,sku,price\n1,A,10.00\n1,B,5.00\n2,A,10.00\n")
+    (tmp_path / "m.yaml").write_text(
+        "sources:\n  orders: {file: orders.tsv}\n  items: {file: items.csv}\n"
+        "orders:\n  from: orders\n  join:\n    - {source: items, on: {order: orders.id}, one_to_many: true}\n"
+        "  columns: {order_id: orders.id, ordered_at: orders.when, customer_id: orders.buyer,"
+        " product_id: items.sku, unit_price: items.price}\n"
+        "  constants: {country: Brasil, quantity: 1}\n",
+        encoding="utf-8",
+    )
+    code, message = ingest(tmp_path / "m.yaml")
+    assert code == 0, message
+    con = Workspace(mka_home).connect()
+    try:
+        orders = con.execute("SELECT order_id, country FROM orders ORDER BY 1").fetchall()
+        lines = con.execute("SELECT count(*), sum(quantity * unit_price) FROM order_lines").fetchone()
+    finally:
+        con.close()
+    assert orders == [("1", "Brasil"), ("2", "Brasil"), ("3", "Brasil")]  # order 3 has no items and is kept
+    assert lines == (3, 25.0)

@@ -87,7 +87,7 @@ class TableSpec(BaseModel):
     join: list[Join] = Field(default_factory=list)
     sql: str | None = None
     columns: dict[str, str | list[str]] = Field(default_factory=dict)
-    constants: dict[str, str] = Field(default_factory=dict)
+    constants: dict[str, str | int | float] = Field(default_factory=dict)  # e.g. {country: Brazil, quantity: 1}
     date_format: str | None = None
     day_first: bool | None = None
     decimal: Literal[".", ","] | None = None
@@ -167,6 +167,10 @@ def _check_spec(path: Path, mapping: MultiTableMapping, section: str, spec: Tabl
         if section == "orders"
         else ["review_id", "rating"]
     )
+    both = set(spec.columns) & set(spec.constants)
+    if both:
+        field = sorted(both)[0]
+        raise IngestError(path, f"field '{section}.{field}' is both a column and a constant; keep one")
     given = set(spec.columns) | set(spec.constants)
     absent = [f for f in required if f not in given]
     if section == "reviews" and not ({"product_id", "order_id"} & given):
@@ -288,14 +292,14 @@ def joined_frame(
             if missing:
                 raise IngestError(mapping_path, f"the table's sql returns no {missing[0]!r} column")
             result = result.astype("object").where(result.notna(), "").astype(str)
-            out = pd.DataFrame({f: result[f] if f in result else spec.constants.get(f, "") for f in fields})
+            out = pd.DataFrame({f: result[f] if f in result else str(spec.constants.get(f, "")) for f in fields})
             return _Joined(out, files)
         assert spec.from_ is not None
         selects = []
         for field in fields:
             refs = spec.columns.get(field)
             if refs is None:
-                value = spec.constants.get(field, "")
+                value = str(spec.constants.get(field, ""))
                 selects.append("'" + value.replace("'", "''") + f"' AS {_q(field)}")
             elif isinstance(refs, str):
                 selects.append(f"coalesce({_ref_sql(refs)}, '') AS {_q(field)}")

@@ -12,8 +12,9 @@ Shared by every orders adapter. A raw line is dropped for the first of these rea
 7. negative quantity outside a cancellation / positive quantity on a cancellation
 Kept lines of cancelled orders are stored with their quantity made positive (units cancelled).
 
-Rows that carry an order but no line at all (no product, quantity or price: an order header left-joined to
-no items) are kept as orders without lines: they count for order and cancellation counts, not for sales.
+Rows that carry an order but no line at all (no product and no price: an order header left-joined to no
+items; a quantity may still be a mapping's constant) are kept as orders without lines: they count for order
+and cancellation counts, not for sales.
 
 Loud, not silent: one order id with two customers or dates more than a day apart, and a customer id that is
 an e-mail address or a phone number, stop the ingest with the file, column, line and first ids.
@@ -109,7 +110,7 @@ def build_order_tables(
     report.rows_read = len(df)
     header_only = pd.Series(False, index=df.index)
     if raw.keep_orders_without_lines:
-        line_fields = pd.concat([df[c].str.strip() == "" for c in ("product_id", "quantity", "unit_price")], axis=1)
+        line_fields = pd.concat([df[c].str.strip() == "" for c in ("product_id", "unit_price")], axis=1)
         header_only = (
             line_fields.all(axis=1) & (df["order_id"].str.strip() != "") & (df["ordered_at"].str.strip() != "")
         )

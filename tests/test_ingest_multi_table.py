@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,9 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from assistant.core.settings import get_settings
 from assistant.core.workspace import Workspace
+from assistant.ingest import limits
+from assistant.ingest.errors import IngestError
+from assistant.ingest.sources import SourceFile, read_source
 from assistant.ingest.synthetic_exports import SHAPES, write_export
 
 
@@ -292,3 +296,24 @@ def test_constants_and_a_header_with_items(mka_home: Path, tmp_path: Path) -> No
         con.close()
     assert orders == [("1", "Brasil"), ("2", "Brasil"), ("3", "Brasil")]  # order 3 has no items and is kept
     assert lines == (3, 25.0)
+
+
+def test_caps_are_checked_before_unpacking_xlsx_and_parquet(tmp_path: Path) -> None:
+    """An XLSX is a zip (its unzipped size is checked), a Parquet file says its rows (checked before reading)."""
+    d = tmp_path / "caps"
+    write_export("normalised", d, n_orders=600)
+    xlsx, parquet = d / "categories.xlsx", d / "customers.parquet"
+    with zipfile.ZipFile(xlsx) as archive:
+        unzipped = sum(m.file_size for m in archive.infolist())
+    assert unzipped > xlsx.stat().st_size
+    cap = limits.IngestLimits(max_bytes=xlsx.stat().st_size + 1)
+    with limits.applied(cap), pytest.raises(IngestError, match=r"unzips to .* MKA_INGEST_MAX_BYTES") as caught:
+        read_source(SourceFile(file=xlsx, sheet="translation"), ["category"])
+    assert caught.value.path == str(xlsx)
+    with (
+        limits.applied(limits.IngestLimits(max_rows=10)),
+        pytest.raises(IngestError, match="MKA_INGEST_MAX_ROWS") as caught,
+    ):
+        read_source(SourceFile(file=parquet), ["customer_id"])
+    assert caught.value.path == str(parquet)
+    assert len(read_source(SourceFile(file=parquet), ["customer_id"])) > 10  # under the default caps

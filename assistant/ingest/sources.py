@@ -123,6 +123,7 @@ def read_source(spec: SourceFile, columns: list[str]) -> pd.DataFrame:
     else:
         limits.check_bytes(path, path.stat().st_size)
         try:
+            _check_expanded_size(path, fmt)
             frame = _read_binary(path, fmt, spec.sheet)
         except IngestError:
             raise
@@ -179,6 +180,29 @@ def _read_postgres(source: PostgresSource, label: Path) -> pd.DataFrame:
     if not rows:
         raise IngestError(label, "no data rows")
     return pd.DataFrame(rows, columns=names, dtype=str)
+
+
+def _check_expanded_size(path: Path, fmt: Format) -> None:
+    """Check what a packed file will become before reading it: an XLSX's unzipped size, a Parquet file's rows."""
+    if fmt == "xlsx":
+        import zipfile
+
+        with zipfile.ZipFile(path) as archive:
+            size = sum(member.file_size for member in archive.infolist())
+        cap = limits.current().max_bytes
+        if size > cap:
+            raise IngestError(
+                path, f"unzips to {size:,} bytes, more than the cap (raise MKA_INGEST_MAX_BYTES to allow it)"
+            )
+    elif fmt == "parquet":
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            row = con.execute("SELECT sum(num_rows) FROM parquet_file_metadata(?)", [str(path)]).fetchone()
+        finally:
+            con.close()
+        limits.check_rows(path, int(row[0]) if row and row[0] is not None else 0)
 
 
 def _read_binary(path: Path, fmt: Format, sheet: str | None) -> pd.DataFrame:

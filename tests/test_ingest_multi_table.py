@@ -229,6 +229,17 @@ def test_sql_view_over_the_sources(mka_home: Path, tmp_path: Path) -> None:
         con.close()
     assert got["revenue"] == expected["revenue"] and got["units"] == expected["units"]
 
+    # An error in the query's result names the mapping, the query's column and row.
+    bad = (
+        (d / "view.yaml")
+        .read_text()
+        .replace("i.price AS unit_price", "CASE WHEN o.order_id < '10040' THEN 'n/a' ELSE i.price END AS unit_price")
+        .replace("GROUP BY ALL", "GROUP BY ALL ORDER BY o.order_id")
+    )
+    (d / "bad.yaml").write_text(bad.replace("statuses:", "decimal: '.'\n  statuses:"), encoding="utf-8")
+    code, message = ingest(d / "bad.yaml")
+    assert code != 0 and "bad.yaml" in message and "'sql unit_price'" in message and "of the query" in message, message
+
 
 def test_append_a_multi_table_export(mka_home: Path, tmp_path: Path) -> None:
     """The first 200 orders ingested, then the whole export appended: the warehouse equals the whole export."""

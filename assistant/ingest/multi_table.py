@@ -42,6 +42,7 @@ Every error names the source file, its column and line.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -237,22 +238,32 @@ def _ref_sql(ref: str) -> str:
 class _Joined:
     """The joined frame of one table, with each source's line per row for error messages."""
 
-    def __init__(self, frame: pd.DataFrame, files: dict[str, Path]) -> None:
+    def __init__(self, frame: pd.DataFrame, files: dict[str, Path], sql: bool = False) -> None:
         self.frame = frame
         self.files = files
+        self.sql = sql
 
-    def relocate(self, exc: IngestError, fallback: Path) -> IngestError:
+    def _source_line(self, alias: str, row: int) -> int | None:
+        column = f"{LINE}_{alias}"
+        if column not in self.frame or not 0 <= row - 2 < len(self.frame):
+            return None
+        value = self.frame[column].iloc[row - 2]
+        return int(value) if str(value).isdigit() else None
+
+    def relocate(self, exc: IngestError, mapping_path: Path) -> IngestError:
         """An error about row N of the joined frame, re-said as the source file's column and line."""
-        column = exc.column or ""
-        alias, _, name = column.partition(".")
+        alias, _, name = (exc.column or "").partition(".")
         if alias in self.files and name:
-            line = None
-            if exc.row is not None and f"{LINE}_{alias}" in self.frame and 0 <= exc.row - 2 < len(self.frame):
-                value = self.frame[f"{LINE}_{alias}"].iloc[exc.row - 2]
-                line = int(value) if str(value).isdigit() else None
-            return IngestError(self.files[alias], exc.problem, name, line)
-        if exc.path == str(fallback):
-            return exc
+            # Lines quoted inside the message are joined-frame lines too: say them in the source's numbering.
+            problem = re.sub(
+                r"line (\d+)", lambda m: f"line {self._source_line(alias, int(m.group(1))) or '?'}", exc.problem
+            )
+            line = self._source_line(alias, exc.row) if exc.row is not None else None
+            return IngestError(self.files[alias], problem, name, line)
+        if self.sql:
+            problem = re.sub(r"line (\d+)", lambda m: f"row {int(m.group(1)) - 1} of the query", exc.problem)
+            where = f"; row {exc.row - 1} of the query" if exc.row is not None else ""
+            return IngestError(mapping_path, problem + where, f"sql {exc.column}" if exc.column else None)
         return exc
 
 
@@ -293,7 +304,7 @@ def joined_frame(
                 raise IngestError(mapping_path, f"the table's sql returns no {missing[0]!r} column")
             result = result.astype("object").where(result.notna(), "").astype(str)
             out = pd.DataFrame({f: result[f] if f in result else str(spec.constants.get(f, "")) for f in fields})
-            return _Joined(out, files)
+            return _Joined(out, files, sql=True)
         assert spec.from_ is not None
         selects = []
         for field in fields:
@@ -417,7 +428,7 @@ def load_reviews(
         )
         lines_index = frame.pop("index")
         frame = frame.reset_index(drop=True)
-        joined = _Joined(joined.frame.iloc[lines_index.to_numpy()].reset_index(drop=True), joined.files)
+        joined = _Joined(joined.frame.iloc[lines_index.to_numpy()].reset_index(drop=True), joined.files, joined.sql)
     try:
         tables = build_review_tables(
             frame[REVIEW_FIELDS].copy(),

@@ -294,3 +294,30 @@ def test_statuses_map_onto_the_four_canonical_ones(fresh_home: Path, tmp_path: P
         ("1005", "completed"),
     ]
     assert _warehouse(fresh_home, "SELECT quantity FROM order_lines WHERE order_id = '1004'") == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("locale", "date", "price", "day", "amount"),
+    [
+        ("de_DE", "03.04.2024", '"1.234,50"', "2024-04-03", 1234.5),
+        ("pt-BR", "03/04/2024", '"R$ 12,50"', "2024-04-03", 12.5),
+        ("en_US", "03/04/2024", '"$1,234.50"', "2024-03-04", 1234.5),
+    ],
+)
+def test_locale_sets_day_first_and_decimal(
+    fresh_home: Path, tmp_path: Path, locale: str, date: str, price: str, day: str, amount: float
+) -> None:
+    code, message = ingest(write_orders(tmp_path, [f"1001,C1,{date},A1,1,{price},paid"], f"  locale: {locale}\n"))
+    assert code == 0, message
+    got = _warehouse(
+        fresh_home,
+        "SELECT strftime(o.ordered_at, '%Y-%m-%d'), l.unit_price FROM orders o JOIN order_lines l USING (order_id)",
+    )
+    assert got == [(day, amount)]
+
+
+def test_unknown_locale_is_an_error(home: Path, tmp_path: Path) -> None:
+    before = checksum(home)
+    code, message = ingest(write_orders(tmp_path, GOOD, "  locale: xx_YY\n"))
+    assert code != 0 and "mapping.yaml" in message and "orders.locale" in message and "xx_YY" in message, message
+    assert checksum(home) == before

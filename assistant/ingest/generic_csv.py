@@ -19,6 +19,7 @@ Example (paths are relative to the mapping file)::
         status: Status               # optional; see cancelled_values
       cancelled_values: [cancelled, refunded]   # or a full map of statuses:
       # statuses: {delivered: completed, shipped: in_progress, canceled: cancelled, returned: returned}
+      locale: pt_BR                  # optional: that locale's day/month order and decimal separator
       day_first: true                # optional: dd/mm dates; without it a column that reads both ways is an error
       decimal: ","                   # optional: decimal commas ('12,50'); without it the column must show it
       rows_are_units: false          # true: no quantity column, each row is one unit sold
@@ -46,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rich.progress import Progress
 
 from assistant.ingest.errors import IngestError
+from assistant.ingest.locales import apply_locale
 from assistant.ingest.orders import OrderTables, RawOrderLines, build_order_tables
 from assistant.ingest.readers import read_delimited, read_header
 from assistant.ingest.report import AdapterReport
@@ -66,6 +68,7 @@ class FileMapping(BaseModel):
     file: Path
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     date_format: str | None = None
+    locale: str | None = None  # e.g. pt_BR: its day/month order and decimal separator, unless given below
     day_first: bool | None = None
     decimal: Literal[".", ","] | None = None
     columns: dict[str, str]
@@ -118,6 +121,7 @@ def load_mapping(path: Path) -> Mapping:
             raise IngestError(path, f"'{section}.rows_are_units' and '{section}.columns.quantity' exclude each other")
         if not m.file.is_absolute():
             m.file = (path.parent / m.file).resolve()
+        apply_locale(m, path, section)
     return mapping
 
 

@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from assistant.ingest import generic_csv
 from assistant.ingest.errors import IngestError
+from assistant.ingest.locales import apply_locale
 from assistant.ingest.orders import OrderTables, RawOrderLines, build_order_tables
 from assistant.ingest.report import AdapterReport
 from assistant.ingest.reviews import REVIEW_FIELDS, RatingScale, ReviewTables, build_review_tables
@@ -90,6 +91,7 @@ class TableSpec(BaseModel):
     columns: dict[str, str | list[str]] = Field(default_factory=dict)
     constants: dict[str, str | int | float] = Field(default_factory=dict)  # e.g. {country: Brazil, quantity: 1}
     date_format: str | None = None
+    locale: str | None = None  # e.g. pt_BR: its day/month order and decimal separator, unless given below
     day_first: bool | None = None
     decimal: Literal[".", ","] | None = None
     cancelled_values: list[str] = Field(default_factory=lambda: ["cancelled", "canceled"])
@@ -145,6 +147,8 @@ def load_mapping(path: Path) -> MultiTableMapping:
         ("orders", mapping.orders, ORDER_FIELDS),
         ("reviews", mapping.reviews, REVIEW_INPUT_FIELDS),
     ):
+        if spec is not None:
+            apply_locale(spec, path, section)
         if spec is not None and spec.from_ is not None:
             _check_spec(path, mapping, section, spec, fields)
     return mapping

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 
 
@@ -24,6 +25,6 @@ class IngestError(Exception):
         super().__init__(f"{where}: {problem}")
 
 
-def line_number(index: object) -> int | None:
+def line_of(index: object) -> int | None:
     """The file line of a row read with a default RangeIndex (line 1 is the header)."""
-    return int(index) + 2 if isinstance(index, int) or hasattr(index, "__index__") else None
+    return int(index) + 2 if isinstance(index, numbers.Integral) else None

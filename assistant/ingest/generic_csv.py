@@ -46,7 +46,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rich.progress import Progress
 
-from assistant.ingest.errors import IngestError
+from assistant.ingest.errors import IngestError, line_of
 from assistant.ingest.locales import apply_locale
 from assistant.ingest.orders import OrderTables, RawOrderLines, build_order_tables
 from assistant.ingest.readers import read_delimited, read_header
@@ -167,7 +167,7 @@ def order_statuses(frame: pd.DataFrame, m: FileMapping, path: Path) -> pd.Series
             f"status {frame.loc[at, 'status']!r} is not in the mapping's 'statuses' (unlisted: "
             f"{', '.join(repr(v) for v in values[:5])}); map each onto one of {', '.join(ORDER_STATUSES)}",
             m.columns.get("status"),
-            int(at) + 2,
+            line_of(at),
         )
     return status.astype(str)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from assistant.ingest.errors import IngestError
+from assistant.ingest.errors import IngestError, line_of
 from assistant.ingest.readers import parse_datetimes, parse_numbers
 from assistant.ingest.report import AdapterReport
 from assistant.ingest.schema import ORDER_STATUSES
@@ -185,10 +185,6 @@ def build_order_tables(
     )
 
 
-def _line(index: object) -> int | None:
-    return int(index) + 2 if isinstance(index, int | np.integer) else None
-
-
 def _reject_personal_ids(ids: pd.Series, path: Path, column: str | None) -> None:
     """A customer id that is an e-mail or a phone number would spread personal data into every table and answer."""
     distinct = ids.drop_duplicates()  # few customers, many lines: test each id once
@@ -200,7 +196,7 @@ def _reject_personal_ids(ids: pd.Series, path: Path, column: str | None) -> None
                 path,
                 f"customer id looks like {kind} ({int(hit.sum())} such ids); map a pseudonymous id column instead",
                 column or "customer_id",
-                _line(at),
+                line_of(at),
             )
 
 
@@ -243,7 +239,7 @@ def _reject_conflicts(kept: pd.DataFrame, path: Path, cols: dict[str, str]) -> N
             f"{len(ids)} order ids have more than one customer (first: {', '.join(repr(i) for i in ids[:3])}; "
             f"order {ids[0]!r} has customers {first['customer_id'].iloc[0]!r} and {other['customer_id'].iloc[0]!r})",
             cols.get("customer_id") or "customer_id",
-            _line(other.index[0]),
+            line_of(other.index[0]),
         )
     dated = kept.groupby("order_id", sort=False)["ordered_at"]
     spread = dated.max() - dated.min()
@@ -256,7 +252,7 @@ def _reject_conflicts(kept: pd.DataFrame, path: Path, cols: dict[str, str]) -> N
             f"{len(ids)} order ids have dates more than a day apart (first: {', '.join(repr(i) for i in ids[:3])}; "
             f"order {ids[0]!r}: {first['ordered_at'].iloc[0]} and {late['ordered_at'].iloc[0]})",
             cols.get("ordered_at") or "ordered_at",
-            _line(late.index[0]),
+            line_of(late.index[0]),
         )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from rich.progress import Progress
 
 from assistant.ingest import limits
-from assistant.ingest.errors import IngestError
+from assistant.ingest.errors import IngestError, line_of
 
 CHUNK_ROWS = 100_000
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe", ",": "comma"}
@@ -167,10 +167,6 @@ def _first(mask: pd.Series) -> object:
     return mask[mask].index[0]
 
 
-def _row(index: object) -> int | None:
-    return int(index) + 2 if isinstance(index, int | np.integer) else None
-
-
 def parse_numbers(
     frame: pd.DataFrame,
     column: str,
@@ -227,10 +223,10 @@ def _parse_distinct_numbers(
                 a, b = _first(comma), _first(point)
                 raise IngestError(
                     path,
-                    f"mixes decimal commas ({values[a]!r}) and decimal points ({values[b]!r}, line {_row(b)}); "
+                    f"mixes decimal commas ({values[a]!r}) and decimal points ({values[b]!r}, line {line_of(b)}); "
                     "set 'decimal' in the mapping file",
                     name,
-                    _row(a),
+                    line_of(a),
                 )
             text = text.mask(minority, "not a number")
             comma &= ~minority
@@ -245,7 +241,7 @@ def _parse_distinct_numbers(
                     f"{values[a]!r} can be read as a thousands or a decimal separator; "
                     "set 'decimal: \".\"' or 'decimal: \",\"' in the mapping file",
                     name,
-                    _row(a),
+                    line_of(a),
                 )
             decimal = "."
         else:
@@ -280,9 +276,9 @@ def _reorder_numeric_dates(values: pd.Series, path: Path, name: str, day_first: 
             a, b = _first(day_only_first), _first(day_only_second)
             raise IngestError(
                 path,
-                f"mixes day-first ({values[a]!r}) and month-first ({values[b]!r}, line {_row(b)}) dates",
+                f"mixes day-first ({values[a]!r}) and month-first ({values[b]!r}, line {line_of(b)}) dates",
                 name,
-                _row(a),
+                line_of(a),
             )
         if day_only_first.any():
             day_first = True
@@ -297,7 +293,7 @@ def _reorder_numeric_dates(values: pd.Series, path: Path, name: str, day_first: 
                     f"dates read both day-first and month-first (e.g. {' and '.join(repr(e) for e in examples)}); "
                     "set 'day_first: true' or 'day_first: false' in the mapping file",
                     name,
-                    _row(_first(both)),
+                    line_of(_first(both)),
                 )
             day_first = True  # every value has day == month: both readings agree
     contradicted = day_only_second if day_first else day_only_first
@@ -307,7 +303,7 @@ def _reorder_numeric_dates(values: pd.Series, path: Path, name: str, day_first: 
             path,
             f"{values[a]!r} is not a {'day-first' if day_first else 'month-first'} date as 'day_first' says",
             name,
-            _row(a),
+            line_of(a),
         )
     day, month = (parts[0], parts[1]) if day_first else (parts[1], parts[0])
     year = parts[2].where(parts[2].str.len() == 4, "20" + parts[2])
@@ -352,4 +348,6 @@ def _check_bad_share(bad: pd.Series, values: pd.Series, column: str, path: Path,
     # A few bad cells are dropped as rows; many (or all) mean the column itself is wrong.
     if non_empty and n_bad > tolerance * non_empty and (n_bad >= 3 or n_bad == non_empty):
         at = _first(bad)
-        raise IngestError(path, f"{n_bad} of {non_empty} values are not {kind} (e.g. {values[at]!r})", column, _row(at))
+        raise IngestError(
+            path, f"{n_bad} of {non_empty} values are not {kind} (e.g. {values[at]!r})", column, line_of(at)
+        )

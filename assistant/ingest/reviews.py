@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from assistant.ingest.errors import IngestError
+from assistant.ingest.errors import IngestError, line_of
 from assistant.ingest.orders import _mode, clean_text
 from assistant.ingest.readers import parse_datetimes, parse_numbers
 from assistant.ingest.report import AdapterReport
@@ -63,7 +63,7 @@ def scale_ratings(
             f"{int(outside.sum())} of {given} ratings are outside the {scale} scale (e.g. {values[at]!r}); "
             "set 'rating_scale' in the mapping file (1-5, 0-5, 0-10, 1-10 or thumbs)",
             column,
-            int(at) + 2 if isinstance(at, int | np.integer) else None,
+            line_of(at),
         )
     return mapped
 

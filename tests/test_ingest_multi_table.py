@@ -328,3 +328,24 @@ def test_caps_are_checked_before_unpacking_xlsx_and_parquet(tmp_path: Path) -> N
         read_source(SourceFile(file=parquet), ["customer_id"])
     assert caught.value.path == str(parquet)
     assert len(read_source(SourceFile(file=parquet), ["customer_id"])) > 10  # under the default caps
+
+
+def test_shopify_order_fields_on_the_first_row_only(mka_home: Path, tmp_path: Path) -> None:
+    """Shopify writes an order's fields on its first line item row only: the preset fills them down per order."""
+    d = tmp_path / "shopify"
+    mapping = write_export("shopify", d)
+    rows = pd.read_csv(d / "orders_export.csv", dtype=str, keep_default_na=False)
+    expected = expected_shopify(d)
+    later = rows["Name"] == rows["Name"].shift()
+    assert later.sum() > 50
+    for column in ("Email", "Financial Status", "Created at", "Billing Country"):
+        rows.loc[later, column] = ""
+    rows.to_csv(d / "orders_export.csv", index=False)
+    code, message = ingest(mapping)
+    assert code == 0, message
+    con = Workspace(mka_home).connect()
+    try:
+        got = warehouse_figures(con)
+    finally:
+        con.close()
+    assert got == expected

@@ -101,6 +101,8 @@ class TableSpec(BaseModel):
     # The export's customer key is personal (an e-mail): store a one-way pseudonym of it instead.
     pseudonymise_customer_id: bool = False
     guest_customer_ids: list[str] = Field(default_factory=list)  # e.g. WooCommerce's '0': a guest order
+    # Order fields an export writes on an order's first row only (Shopify): an empty cell takes the order's value.
+    fill_down: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_way(self) -> TableSpec:
@@ -162,7 +164,7 @@ def _check_spec(path: Path, mapping: MultiTableMapping, section: str, spec: Tabl
             raise IngestError(
                 path, f"field '{where}' names {name!r}, not a declared source ({', '.join(mapping.sources)})"
             )
-    for field in [*spec.columns, *spec.constants]:
+    for field in [*spec.columns, *spec.constants, *spec.fill_down]:
         if field not in fields:
             raise IngestError(
                 path, f"field '{section}.columns.{field}' is not a known field (known: {', '.join(fields)})"
@@ -364,6 +366,10 @@ def load_orders(
         statuses=spec.statuses,
         rows_are_units=spec.rows_are_units,
     )
+    for field in spec.fill_down:
+        given = frame[field].mask(frame[field].str.strip() == "")
+        per_order = given.groupby(frame["order_id"]).transform("first")
+        frame[field] = frame[field].where(given.notna(), per_order.fillna(""))  # only empty cells: conflicts stay
     frame.loc[frame["customer_id"].str.strip().isin(spec.guest_customer_ids), "customer_id"] = ""
     if spec.pseudonymise_customer_id:
         frame["customer_id"] = pseudonyms(frame["customer_id"])

@@ -85,6 +85,8 @@ _SHOPIFY: dict[str, Any] = {
             "country": "orders.Billing Country",
         },
         "pseudonymise_customer_id": True,
+        # Shopify writes the order's fields on its first line item row only (or on every row: both work).
+        "fill_down": ["customer_id", "ordered_at", "status", "country"],
         "statuses": {
             "paid": "completed",
             "partially_refunded": "completed",

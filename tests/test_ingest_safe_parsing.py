@@ -105,6 +105,10 @@ def _ambiguous_thousands(d: Path) -> Path:
     return write_orders(d, ['1001,C1,2024-01-02,A1,2,"1,250",paid', '1002,C2,2024-01-03,A1,1,"2,500",paid'])
 
 
+def _ambiguous_thousands_dots(d: Path) -> Path:
+    return write_orders(d, ["1001,C1,2024-01-02,A1,2,1.250,paid", "1002,C2,2024-01-03,A1,1,2.500,paid"])
+
+
 def _mixed_decimals(d: Path) -> Path:
     rows = [
         f'10{i},C1,2024-01-02,A1,1,"{p}",paid' for i, p in enumerate(["3,50", "4,10", "5,20", "3.50", "9.00", "1.25"])
@@ -150,6 +154,10 @@ CASES = {
     "order id with two customers": (_order_two_customers, ["orders.csv", "'Customer'", "line 5", "'1001'", "'C9'"]),
     "order id with two dates": (_order_two_dates, ["orders.csv", "'Date'", "line 5", "'1002'"]),
     "thousands or decimal": (_ambiguous_thousands, ["orders.csv", "'Price'", "line 2", "'1,250'", "decimal"]),
+    "thousands or decimal (dots)": (
+        _ambiguous_thousands_dots,
+        ["orders.csv", "'Price'", "line 2", "'1.250'", "decimal"],
+    ),
     "decimal commas and points": (_mixed_decimals, ["orders.csv", "'Price'", "line 2", "'3,50'", "'3.50'"]),
     "e-mail as customer id": (_email_customer, ["orders.csv", "'Customer'", "line 5", "e-mail"]),
     "phone as customer id": (_phone_customer, ["orders.csv", "'Customer'", "line 5", "phone"]),

@@ -246,6 +246,18 @@ def _parse_distinct_numbers(
             decimal = "."
         else:
             decimal = "."
+    if decimal is None and text.str.contains(".", regex=False).any():
+        # Only '1.250'-like values (a dot before exactly three digits) and no '3.99': thousands or decimals?
+        grouped = text.str.contains(_GROUPED, regex=True)
+        if grouped.any() and not text.str.contains(_POINT_DECIMAL, regex=True).any():
+            a = _first(grouped)
+            raise IngestError(
+                path,
+                f"{values[a]!r} can be read as a thousands or a decimal separator; "
+                "set 'decimal: \".\"' or 'decimal: \",\"' in the mapping file",
+                name,
+                line_of(a),
+            )
     if decimal == ",":
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     elif decimal is not None:

@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 INSTALLED := $(VENV)/.installed
 BROWSER := $(VENV)/.browser
+POSTGRES := $(VENV)/.postgres
 
-.PHONY: install run test lint typecheck unit ingest ui chat eval bench clean browser
+.PHONY: install run test lint typecheck unit ingest ui chat eval bench clean browser postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,15 @@ $(BROWSER):
 
 browser: $(BROWSER)
 
+# Debian's PostgreSQL server for the database-source tests (they start their own server in a temp dir).
+$(POSTGRES):
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	  || echo "warning: could not install postgresql (database-source tests will fail)"; fi
+	touch $@
+
+postgres: $(POSTGRES)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -41,7 +51,7 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -m "not integration"
 
-test: install browser lint typecheck
+test: install browser postgres lint typecheck
 	$(BIN)/mka setup --quiet
 	$(BIN)/pytest
 

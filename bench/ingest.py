@@ -1,7 +1,10 @@
-"""`mka bench ingest`: ingest wall time and peak RSS per real dataset, beside a plain pandas read of the file."""
+"""`mka bench ingest`: ingest wall time, rows/s and peak RSS per real dataset (flat files), beside a plain pandas
+read of the file; and a multi-table figure on a SYNTHETIC normalised export (six sources, joins, reviews per order)."""
 
 from __future__ import annotations
 
+import csv
+import gzip
 import os
 import subprocess
 import sys
@@ -29,23 +32,72 @@ def _run_measured(args: list[str], env: dict[str, str]) -> dict[str, float]:
     return {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
 
 
+def _source_rows(directory: Path) -> int:
+    """Data rows in every source file of a synthetic export (what the multi-table ingest reads)."""
+    import gzip
+
+    import duckdb
+    import openpyxl
+
+    total = 0
+    for path in directory.iterdir():
+        if path.name.endswith((".csv", ".tsv", ".csv.gz")):
+            opener = gzip.open if path.suffix == ".gz" else open
+            with opener(path, "rt", encoding="utf-8") as f:
+                total += sum(1 for _ in f) - 1
+        elif path.suffix == ".jsonl":
+            total += sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        elif path.suffix == ".parquet":
+            row = duckdb.connect().execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()
+            total += int(row[0]) if row else 0
+        elif path.suffix == ".xlsx":
+            sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+            total += (sheet.max_row or 1) - 1
+    return total
+
+
+def _multi_table(tmp: Path, env: dict[str, str], orders: int) -> dict[str, Any]:
+    from assistant.ingest.synthetic_exports import write_export
+
+    mapping = write_export("normalised", tmp / "normalised", n_orders=orders, seed=11)
+    rows = _source_rows(mapping.parent)
+    ingest = _run_measured(
+        [sys.executable, "-m", "assistant.cli", "ingest", "--mapping", str(mapping), "--skip", "all", "--quiet"], env
+    )
+    return {
+        "export": f"SYNTHETIC normalised, {orders:,} orders, 6 sources (CSV, CSV.gz, Parquet, JSONL, XLSX, TSV)",
+        "source_rows": rows,
+        "ingest_warehouse_only": ingest,
+        "rows_per_second": round(rows / ingest["seconds"]),
+    }
+
+
 def bench_ingest(
     data_dir: Annotated[Path | None, typer.Option(help="Folder with the real datasets (MKA_DATA_DIR).")] = None,
     full: Annotated[bool, typer.Option(help="Also time a full ingest with every build step.")] = True,
+    flat: Annotated[bool, typer.Option(help="Time the real flat datasets (needs the data directory).")] = True,
+    multi_table_orders: Annotated[
+        int, typer.Option(help="Orders in the SYNTHETIC multi-table export timed beside the flat files (0: skip).")
+    ] = 50_000,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Time `mka ingest` per dataset (warehouse only) and in full, against `pandas.read_csv` of the same file."""
+    """Time `mka ingest` per dataset (warehouse only) and in full, against `pandas.read_csv` of the same file;
+    and a multi-table export of the normalised preset's shape."""
     from assistant.core.console import fail, load_settings, print_json
     from bench.common import machine, save_report
 
     settings = load_settings()
     data_dir = data_dir or settings.data_dir
-    if data_dir is None:
-        fail("no data directory: pass --data-dir or set MKA_DATA_DIR")
-    datasets = {
-        "online_retail": ("--orders", data_dir / "online_retail" / "online_retail.csv.gz", "None"),
-        "clothing_reviews": ("--reviews", data_dir / "clothing_reviews" / "womens_clothing_reviews.csv.gz", "0"),
-    }
+    if data_dir is None and (flat or full):
+        fail("no data directory: pass --data-dir or set MKA_DATA_DIR (or --no-flat --no-full)")
+    datasets = (
+        {
+            "online_retail": ("--orders", data_dir / "online_retail" / "online_retail.csv.gz", "None"),
+            "clothing_reviews": ("--reviews", data_dir / "clothing_reviews" / "womens_clothing_reviews.csv.gz", "0"),
+        }
+        if data_dir is not None and flat
+        else {}
+    )
     results: dict[str, Any] = {"machine": machine(), "datasets": {}}
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MKA_HOME": str(Path(tmp) / "home")}
@@ -63,11 +115,17 @@ def bench_ingest(
                 ],
                 env,
             )
+            with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+                rows = sum(1 for _ in csv.reader(f)) - 1  # records, not lines: review texts hold newlines
             results["datasets"][name] = {
+                "rows_read": rows,
+                "rows_per_second": round(rows / ingest["seconds"]),
                 "ingest_warehouse_only": ingest,
                 "baseline_pandas_read_csv": read_only,
                 "ratio_ingest_vs_read": round(ingest["seconds"] / read_only["seconds"], 2),
             }
+        if multi_table_orders > 0:
+            results["multi_table"] = _multi_table(Path(tmp), env, multi_table_orders)
         if full:
             results["full_ingest_all_steps"] = _run_measured(
                 [sys.executable, "-m", "assistant.cli", "ingest", "--data-dir", str(data_dir), "--quiet"], env
@@ -79,9 +137,16 @@ def bench_ingest(
     for name, r in results["datasets"].items():
         own = r["ingest_warehouse_only"]
         typer.echo(
-            f"{name}: ingest {own['seconds']} s, peak {own['peak_rss_mb']} MB;"
+            f"{name}: ingest {own['seconds']} s ({r['rows_per_second']:,} rows/s), peak {own['peak_rss_mb']} MB;"
             f" pandas read_csv {r['baseline_pandas_read_csv']['seconds']} s"
             f" (ratio {r['ratio_ingest_vs_read']}x)"
+        )
+    if "multi_table" in results:
+        m = results["multi_table"]
+        own = m["ingest_warehouse_only"]
+        typer.echo(
+            f"multi-table ({m['export']}): {m['source_rows']:,} source rows in {own['seconds']} s"
+            f" ({m['rows_per_second']:,} rows/s), peak {own['peak_rss_mb']} MB"
         )
     if full:
         f = results["full_ingest_all_steps"]

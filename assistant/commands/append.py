@@ -32,6 +32,10 @@ def run_append_command(path: Path, as_json: bool, quiet: bool, combined_with_sou
             f"{summary.adapter.rows_dropped:,} rows dropped), {summary.new_products:,} new products."
         )
     else:
+        if summary.kind == "orders and reviews":
+            typer.echo(
+                f"{summary.new_reviews:,} new reviews added ({summary.existing_reviews_skipped:,} already present)."
+            )
         typer.echo(
             f"{summary.new_orders:,} new orders with {summary.new_order_lines:,} lines added "
             f"({summary.existing_orders_skipped:,} already present, {summary.adapter.rows_dropped:,} rows dropped), "

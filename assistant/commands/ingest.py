@@ -23,7 +23,10 @@ def ingest(
     orders: Annotated[Path | None, typer.Option("--orders", help="An orders / invoice-lines CSV.")] = None,
     reviews: Annotated[Path | None, typer.Option("--reviews", help="A reviews CSV.")] = None,
     mapping: Annotated[
-        Path | None, typer.Option("--mapping", help="YAML column mapping for your own exports (see README).")
+        Path | None,
+        typer.Option(
+            "--mapping", help="YAML mapping of your own exports: one flat file each, or several joined (see README)."
+        ),
     ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Build from the SYNTHETIC demo shop.")] = False,
     skip: Annotated[list[str] | None, typer.Option("--skip", help="Skip a build step by name (repeatable).")] = None,
@@ -34,7 +37,11 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
     append: Annotated[
-        Path | None, typer.Option("--append", help="Add new reviews/orders from FILE to the current build and index.")
+        Path | None,
+        typer.Option(
+            "--append",
+            help="Add new reviews/orders from FILE (or a multi-table mapping) to the current build and index.",
+        ),
     ] = None,
 ) -> None:
     """Build the workspace (warehouse, models, index) from raw data; the old one stays until this succeeds."""

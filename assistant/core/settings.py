@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     ui_host: str = Field(default="127.0.0.1")
     ui_port: int = Field(default=7860, ge=1, le=65535)
     memory_tokens: int = Field(default=1500, ge=200, description="Conversation memory budget (tokens).")
+    ingest_max_bytes: int = Field(
+        default=4 * 1024**3, ge=1, description="Largest source file ingest reads, in bytes once decompressed."
+    )
+    ingest_max_rows: int = Field(default=50_000_000, ge=1, description="Most data rows ingest reads per source file.")
 
     @field_validator("home", mode="after")
     @classmethod

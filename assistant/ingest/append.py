@@ -1,5 +1,8 @@
 """`mka ingest --append FILE`: add new reviews or orders to the current build in place, and to the index.
 
+FILE is a data file in a known format, or a multi-table mapping (`sources:` / `preset:`): then its orders and
+reviews are appended together, through the same joins as a full ingest.
+
 No rebuild: the file goes through the same adapter rules as a full ingest, rows whose ids are already in
 the warehouse are skipped (so appending a file twice changes nothing), and only the new documents are
 embedded and upserted. Products whose reviews changed are re-upserted too, for their review count and
@@ -24,7 +27,7 @@ from rich.progress import Progress
 
 from assistant.core.settings import Settings
 from assistant.core.workspace import MANIFEST_FILE, Workspace
-from assistant.ingest import clothing_reviews, online_retail
+from assistant.ingest import clothing_reviews, limits, multi_table, online_retail
 from assistant.ingest.errors import IngestError
 from assistant.ingest.orders import OrderTables
 from assistant.ingest.readers import header_fields_any
@@ -32,12 +35,14 @@ from assistant.ingest.report import AdapterReport
 from assistant.ingest.reviews import ReviewTables
 from assistant.ingest.schema import column_names
 
+Kind = Literal["reviews", "orders", "orders and reviews"]
+
 
 class AppendSummary(BaseModel):
     """What an append added, skipped and indexed."""
 
     file: str
-    kind: Literal["reviews", "orders"]
+    kind: Kind
     adapter: AdapterReport
     new_reviews: int = 0
     existing_reviews_skipped: int = 0
@@ -62,14 +67,27 @@ def _ingest_lock(workspace: Workspace) -> Iterator[None]:
         yield
 
 
-def _load(path: Path) -> tuple[Literal["reviews", "orders"], OrderTables | ReviewTables, AdapterReport]:
+def _load(path: Path) -> tuple[Kind, list[OrderTables | ReviewTables], AdapterReport]:
+    if path.suffix.lower() in (".yaml", ".yml"):
+        if not multi_table.is_multi_table(path):
+            raise IngestError(path, "--append takes a data file or a multi-table mapping (one with 'sources:')")
+        orders, reviews, reports = multi_table.load(path)
+        kind: Kind = "orders and reviews" if orders and reviews else "orders" if orders else "reviews"
+        report = AdapterReport(adapter=multi_table.NAME, source=str(path))
+        for part in reports:
+            report.rows_read += part.rows_read
+            report.rows_kept += part.rows_kept
+            for reason, count in part.dropped.items():
+                report.drop(reason, count)
+            report.notes += part.notes
+        return kind, [*orders, *reviews], report
     fields = header_fields_any(path)[0]
     if clothing_reviews.looks_like(fields):
-        reviews, report = clothing_reviews.load(path)
-        return "reviews", reviews, report
+        review_tables, report = clothing_reviews.load(path)
+        return "reviews", [review_tables], report
     if online_retail.looks_like(fields):
-        orders, report = online_retail.load(path)
-        return "orders", orders, report
+        order_tables, report = online_retail.load(path)
+        return "orders", [order_tables], report
     raise IngestError(
         path,
         "unrecognised columns for --append: expected the clothing-reviews or the online-retail format "
@@ -96,7 +114,7 @@ def _insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
 def _append_reviews(con: duckdb.DuckDBPyConnection, tables: ReviewTables, out: AppendSummary) -> list[str]:
     """Returns the ids of the products that are new."""
     new_products = _insert_new(con, "products", tables.products, "product_id")
-    out.new_products = len(new_products)
+    out.new_products += len(new_products)
     new = _insert_new(con, "reviews", tables.reviews, "review_id")
     out.new_reviews = len(new)
     out.existing_reviews_skipped = len(tables.reviews) - len(new)
@@ -106,7 +124,7 @@ def _append_reviews(con: duckdb.DuckDBPyConnection, tables: ReviewTables, out: A
 def _append_orders(con: duckdb.DuckDBPyConnection, tables: OrderTables, out: AppendSummary) -> list[str]:
     """Returns the ids of the products that are new."""
     new_products = _insert_new(con, "products", tables.products, "product_id")
-    out.new_products = len(new_products)
+    out.new_products += len(new_products)
     new_orders = _insert_new(con, "orders", tables.orders, "order_id")
     out.new_orders = len(new_orders)
     out.existing_orders_skipped = len(tables.orders) - len(new_orders)
@@ -181,7 +199,8 @@ def run_append(path: Path, settings: Settings, progress: Progress | None = None)
     started = time.perf_counter()
     workspace = Workspace(settings.home)
     workspace.require_built()
-    kind, tables, report = _load(path)
+    with limits.applied(limits.from_settings(settings)):
+        kind, tables, report = _load(path)
     summary = AppendSummary(file=str(path), kind=kind, adapter=report)
     with _ingest_lock(workspace):
         build_path = workspace.current.resolve()
@@ -194,12 +213,14 @@ def run_append(path: Path, settings: Settings, progress: Progress | None = None)
             ) from exc
         try:
             con.execute("BEGIN TRANSACTION")
-            if isinstance(tables, ReviewTables):
-                new_products = _append_reviews(con, tables, summary)
-                review_ids = tables.reviews["review_id"].astype(str).tolist()
-            else:
-                new_products = _append_orders(con, tables, summary)
-                review_ids = []
+            new_products: list[str] = []
+            review_ids: list[str] = []
+            for part in tables:  # orders first: reviews may name the products they bring
+                if isinstance(part, ReviewTables):
+                    new_products += _append_reviews(con, part, summary)
+                    review_ids += part.reviews["review_id"].astype(str).tolist()
+                else:
+                    new_products += _append_orders(con, part, summary)
             con.execute("COMMIT")
             if index_is_built(build_path, settings.chroma_url):
                 summary.indexed = _index(con, build_path, settings, review_ids, new_products, progress)

@@ -11,6 +11,13 @@ Shared by every orders adapter. A raw line is dropped for the first of these rea
 6. zero quantity
 7. negative quantity outside a cancellation / positive quantity on a cancellation
 Kept lines of cancelled orders are stored with their quantity made positive (units cancelled).
+
+Rows that carry an order but no line at all (no product and no price: an order header left-joined to no
+items; a quantity may still be a mapping's constant) are kept as orders without lines: they count for order
+and cancellation counts, not for sales.
+
+Loud, not silent: one order id with two customers or dates more than a day apart, and a customer id that is
+an e-mail address or a phone number, stop the ingest with the file, column, line and first ids.
 """
 
 from __future__ import annotations
@@ -22,9 +29,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from assistant.ingest.errors import IngestError
+from assistant.ingest.errors import IngestError, line_of
 from assistant.ingest.readers import parse_datetimes, parse_numbers
 from assistant.ingest.report import AdapterReport
+from assistant.ingest.schema import ORDER_STATUSES
+
+# Customer ids that are personal data: an e-mail address, or a phone number (international, or formatted).
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+_PHONE = r"^(?:\+[\d\s().\-]{8,20}|\(?\d{2,4}\)?[\s.\-]\d{3,4}[\s.\-]\d{3,4})$"
+# Line items of one order may be stamped a minute apart; a larger spread is two orders sharing an id.
+_SAME_ORDER_SPREAD = pd.Timedelta(days=1)
 
 
 @dataclass
@@ -37,6 +51,10 @@ class RawOrderLines:
     source_columns: dict[str, str]  # canonical name -> the file's column, for error messages
     duplicates: pd.Series  # bool per line: exact duplicate of an earlier raw line
     date_format: str | None = None
+    day_first: bool | None = None  # None: the column must settle it (readers.parse_datetimes)
+    decimal: str | None = None  # None: the column must show it (readers.parse_numbers)
+    status: pd.Series | None = None  # canonical status per line (schema.ORDER_STATUSES); None: from `cancelled`
+    keep_orders_without_lines: bool = False
 
 
 @dataclass
@@ -78,8 +96,25 @@ def build_order_tables(
 ) -> OrderTables:
     df = raw.frame
     cols = raw.source_columns
+    status = (
+        raw.status
+        if raw.status is not None
+        else pd.Series(np.where(raw.cancelled, "cancelled", "completed"), index=df.index)
+    )
+    status = status.astype(pd.CategoricalDtype(ORDER_STATUSES))  # a category: 1 byte a line, not a string
+    unknown = status.isna()
+    if unknown.any():
+        raise ValueError("adapter produced a status outside schema.ORDER_STATUSES")
+    # Quantities of cancelled and returned lines may be signed negative in the source.
+    reversed_ = status.isin(["cancelled", "returned"])
     report.rows_read = len(df)
-    alive = pd.Series(True, index=df.index)
+    header_only = pd.Series(False, index=df.index)
+    if raw.keep_orders_without_lines:
+        line_fields = pd.concat([df[c].str.strip() == "" for c in ("product_id", "unit_price")], axis=1)
+        header_only = (
+            line_fields.all(axis=1) & (df["order_id"].str.strip() != "") & (df["ordered_at"].str.strip() != "")
+        )
+    alive = ~header_only
 
     def drop(mask: pd.Series, reason: str) -> None:
         nonlocal alive
@@ -91,25 +126,30 @@ def build_order_tables(
     required = ["order_id", "product_id", "ordered_at", "quantity", "unit_price"]
     drop(pd.concat([df[c].str.strip() == "" for c in required], axis=1).any(axis=1), "missing required field")
 
-    quantity = parse_numbers(df, "quantity", path, integer=True, label=cols["quantity"])
-    price = parse_numbers(df, "unit_price", path, label=cols["unit_price"])
-    ordered_at = parse_datetimes(df, "ordered_at", path, fmt=raw.date_format, label=cols["ordered_at"])
+    quantity = parse_numbers(df, "quantity", path, integer=True, label=cols.get("quantity"), decimal=raw.decimal)
+    price = parse_numbers(df, "unit_price", path, label=cols.get("unit_price"), decimal=raw.decimal)
+    ordered_at = parse_datetimes(
+        df, "ordered_at", path, fmt=raw.date_format, label=cols["ordered_at"], day_first=raw.day_first
+    )
     drop(quantity.isna() | price.isna() | ordered_at.isna(), "unparseable value")
     if is_non_product is not None:
         drop(is_non_product(df["product_id"]), "non-product code (postage, fees, adjustments, vouchers)")
     drop(price <= 0, "zero or negative unit price")
     drop(quantity == 0, "zero quantity")
-    drop(~raw.cancelled & (quantity < 0), "negative quantity outside a cancellation")
-    drop(raw.cancelled & (quantity > 0), "positive quantity on a cancellation")
+    drop(~reversed_ & (quantity < 0), "negative quantity outside a cancellation")
+    drop(status.eq("cancelled") & (quantity > 0), "positive quantity on a cancellation")
     report.rows_kept = int(alive.sum())
     if report.rows_kept == 0:
         worst = max(report.dropped, key=lambda k: report.dropped[k]) if report.dropped else "no rows"
         raise IngestError(path, f"no usable order lines (most were dropped as: {worst})")
+    report.rows_kept += int(header_only.sum())  # orders without lines are kept too: read = kept + dropped
 
-    kept = pd.DataFrame(
+    customer_id = normalise_customer_id(df["customer_id"].fillna(""))
+    _reject_personal_ids(customer_id[alive | header_only], path, cols.get("customer_id"))
+    frame = pd.DataFrame(
         {
             "order_id": df["order_id"].str.strip(),
-            "customer_id": normalise_customer_id(df["customer_id"]),
+            "customer_id": customer_id,
             "ordered_at": ordered_at,
             "product_id": df["product_id"].str.strip(),
             "product_name": clean_text(df["product_name"]),
@@ -117,21 +157,26 @@ def build_order_tables(
             "unit_price": price,
             "country": clean_text(df["country"]),
             "category": clean_text(df["category"]),
-            "cancelled": raw.cancelled,
+            "cancelled": status.eq("cancelled"),
+            "status": status,
         }
     )
-    all_names = kept[["product_id", "product_name"]].copy()
-    kept = kept[alive]
-    if not (~kept["cancelled"]).any():
+    all_names = frame[["product_id", "product_name"]].copy()
+    kept = frame[alive]
+    headers = frame[header_only & ordered_at.notna()]
+    if header_only.any():
+        report.notes.append(f"{int(header_only.sum())} orders without lines kept (counted as orders, no sales)")
+    if not kept["status"].eq("completed").any():
         raise IngestError(
             path,
             "no completed orders: every usable line is a cancellation",
             column=cols.get("status") or cols["order_id"],
         )
 
-    orders = _orders(kept, path, cols)
+    with_headers = pd.concat([kept, headers]) if len(headers) else kept
+    orders = _orders(with_headers, path, cols)
     return OrderTables(
-        customers=_customers(kept, orders),
+        customers=_customers(with_headers, orders),
         products=_products(kept, all_names, categorise, source),
         orders=orders,
         order_lines=kept[["order_id", "product_id", "quantity", "unit_price"]]
@@ -140,28 +185,75 @@ def build_order_tables(
     )
 
 
+def _reject_personal_ids(ids: pd.Series, path: Path, column: str | None) -> None:
+    """A customer id that is an e-mail or a phone number would spread personal data into every table and answer."""
+    distinct = ids.drop_duplicates()  # few customers, many lines: test each id once
+    for pattern, kind in ((_EMAIL, "an e-mail address"), (_PHONE, "a phone number")):
+        hit = distinct.str.match(pattern, na=False)
+        if hit.any():
+            at = hit[hit].index[0]
+            raise IngestError(
+                path,
+                f"customer id looks like {kind} ({int(hit.sum())} such ids); map a pseudonymous id column instead",
+                column or "customer_id",
+                line_of(at),
+            )
+
+
 def _orders(kept: pd.DataFrame, path: Path, cols: dict[str, str]) -> pd.DataFrame:
     by_order = kept.groupby("order_id", sort=False)
-    statuses = by_order["cancelled"].nunique()
+    statuses = by_order["status"].nunique()
     if (statuses > 1).any():
         example = statuses[statuses > 1].index[0]
         raise IngestError(
             path,
-            f"order {example!r} mixes cancelled and completed lines",
+            f"order {example!r} mixes {' and '.join(sorted(set(kept.loc[kept['order_id'] == example, 'status'])))} "
+            "lines",
             column=cols.get("status") or cols["order_id"],
         )
+    _reject_conflicts(kept, path, cols)
     customer = kept.assign(key=kept["order_id"]).set_index("key")["customer_id"]
     country = kept.assign(key=kept["order_id"]).set_index("key")["country"]
     orders = pd.DataFrame(
         {
             "ordered_at": by_order["ordered_at"].min(),
-            "status": np.where(by_order["cancelled"].first(), "cancelled", "completed"),
+            "status": by_order["status"].first().astype(str),
         }
     )
     orders["customer_id"] = _mode(customer).reindex(orders.index)
     orders["country"] = _mode(country).reindex(orders.index)
     orders = orders.rename_axis("order_id").reset_index()
     return orders[["order_id", "customer_id", "ordered_at", "status", "country"]]
+
+
+def _reject_conflicts(kept: pd.DataFrame, path: Path, cols: dict[str, str]) -> None:
+    """One order id with two customers, or dates more than a day apart, is two orders sharing an id: never merge."""
+    known = kept[kept["customer_id"] != ""]
+    customers = known.groupby("order_id", sort=False)["customer_id"].nunique()
+    if (customers > 1).any():
+        ids = customers[customers > 1].index
+        first = known[known["order_id"] == ids[0]]
+        other = first[first["customer_id"] != first["customer_id"].iloc[0]]
+        raise IngestError(
+            path,
+            f"{len(ids)} order ids have more than one customer (first: {', '.join(repr(i) for i in ids[:3])}; "
+            f"order {ids[0]!r} has customers {first['customer_id'].iloc[0]!r} and {other['customer_id'].iloc[0]!r})",
+            cols.get("customer_id") or "customer_id",
+            line_of(other.index[0]),
+        )
+    dated = kept.groupby("order_id", sort=False)["ordered_at"]
+    spread = dated.max() - dated.min()
+    if (spread > _SAME_ORDER_SPREAD).any():
+        ids = spread[spread > _SAME_ORDER_SPREAD].index
+        first = kept[kept["order_id"] == ids[0]]
+        late = first[first["ordered_at"] != first["ordered_at"].iloc[0]]
+        raise IngestError(
+            path,
+            f"{len(ids)} order ids have dates more than a day apart (first: {', '.join(repr(i) for i in ids[:3])}; "
+            f"order {ids[0]!r}: {first['ordered_at'].iloc[0]} and {late['ordered_at'].iloc[0]})",
+            cols.get("ordered_at") or "ordered_at",
+            line_of(late.index[0]),
+        )
 
 
 def _customers(kept: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
@@ -188,7 +280,7 @@ def _products(
     name = _mode(kept.set_index("product_id")["product_name"]).reindex(ids)
     fallback = _mode(all_names.set_index("product_id")["product_name"]).reindex(ids)
     name = name.fillna(fallback).fillna(pd.Series(ids, index=ids))
-    completed = kept[~kept["cancelled"]]
+    completed = kept[kept["status"] == "completed"]
     price = completed.groupby("product_id")["unit_price"].median().reindex(ids)
     price = price.fillna(kept.groupby("product_id")["unit_price"].median().reindex(ids)).round(2)
     given = _mode(kept.set_index("product_id")["category"]).reindex(ids)

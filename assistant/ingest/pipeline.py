@@ -16,7 +16,7 @@ from rich.progress import Progress
 
 from assistant.core.settings import Settings
 from assistant.core.workspace import BuildContext, Workspace
-from assistant.ingest import clothing_reviews, demo, generic_csv, online_retail
+from assistant.ingest import clothing_reviews, demo, generic_csv, limits, multi_table, online_retail
 from assistant.ingest.errors import IngestError
 from assistant.ingest.orders import OrderTables
 from assistant.ingest.readers import header_fields_any
@@ -81,6 +81,11 @@ def _load_sources(
                 "clothing_reviews/womens_clothing_reviews.csv[.gz] or a mapping.yaml)",
             )
 
+    if mapping_path is not None and multi_table.is_multi_table(mapping_path):
+        if sources.orders is not None or sources.reviews is not None:
+            raise IngestError(mapping_path, "a multi-table mapping names its own files: drop --orders / --reviews")
+        m_orders, m_reviews, m_reports = multi_table.load(mapping_path)
+        return m_orders, m_reviews, m_reports, False
     mapping = generic_csv.load_mapping(mapping_path) if mapping_path else None
     if orders_path is not None:
         if online_retail.looks_like(_header_fields(orders_path)):
@@ -176,7 +181,8 @@ def run_ingest(
     """Build a new workspace from `sources` and make it current; raise (leaving the old one) on failure."""
     started = time.perf_counter()
     workspace = Workspace(settings.home)
-    orders, reviews, reports, synthetic = _load_sources(sources, progress)
+    with limits.applied(limits.from_settings(settings)):
+        orders, reviews, reports, synthetic = _load_sources(sources, progress)
     lines_read = sum(r.rows_read for r in reports)
     with workspace.build() as build:
         con = duckdb.connect(str(build.warehouse_path))

@@ -24,7 +24,9 @@ TABLES: dict[str, dict[str, str]] = {
         # NULL customer_id = a guest order: counted in sales, kept out of customer analytics.
         "customer_id": "VARCHAR",
         "ordered_at": "TIMESTAMP NOT NULL",
-        "status": "VARCHAR NOT NULL CHECK (status IN ('completed', 'cancelled'))",
+        # completed = revenue; in_progress (paid, not yet delivered) and returned are neither revenue nor
+        # cancellations; cancelled = cancelled before delivery (README: one definition of each).
+        "status": "VARCHAR NOT NULL CHECK (status IN ('completed', 'in_progress', 'cancelled', 'returned'))",
         "country": "VARCHAR",
     },
     "order_lines": {
@@ -47,7 +49,7 @@ TABLES: dict[str, dict[str, str]] = {
     },
 }
 
-ORDER_STATUSES = ("completed", "cancelled")
+ORDER_STATUSES = ("completed", "in_progress", "cancelled", "returned")
 
 
 def create_statements() -> list[str]:

@@ -33,7 +33,8 @@ METHOD = (
 # huge order cancelled the next day is not a sales peak); orders counts completed orders.
 DAILY_SQL = """
 SELECT CAST(o.ordered_at AS DATE) AS day,
-       sum(CASE WHEN o.status = 'completed' THEN 1 ELSE -1 END * l.quantity * l.unit_price) AS revenue,
+       sum(CASE o.status WHEN 'completed' THEN 1 WHEN 'cancelled' THEN -1 ELSE 0 END * l.quantity * l.unit_price)
+           AS revenue,
        count(DISTINCT o.order_id) FILTER (WHERE o.status = 'completed') AS orders
 FROM orders o JOIN order_lines l ON l.order_id = o.order_id JOIN products p ON p.product_id = l.product_id
 WHERE $category IS NULL OR lower(p.category) = lower($category)

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     ui_host: str = Field(default="127.0.0.1")
     ui_port: int = Field(default=7860, ge=1, le=65535)
+    exports_enabled: bool = Field(
+        default=True, description="Let tools write CSV exports (MKA_EXPORTS_ENABLED); the Slack bot never does."
+    )
+    export_retention_hours: float = Field(
+        default=24.0, gt=0, description="Exports older than this are deleted (MKA_EXPORT_RETENTION_HOURS)."
+    )
+    export_max_files: int = Field(default=50, ge=1, description="At most this many exports are kept, newest first.")
     memory_tokens: int = Field(default=1500, ge=200, description="Conversation memory budget (tokens).")
 
     @field_validator("home", mode="after")

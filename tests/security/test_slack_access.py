@@ -145,6 +145,19 @@ def test_people_and_channels_outside_the_allow_lists_get_one_refusal_and_no_answ
         ]  # fmt: skip
         assert "Hello U1." in blocks_text(bot.slack.finished()[0])
         assert len(bot.model.calls) == 2  # only the allowed question reached the model
+        assert posts and all(p["unfurl_links"] is False and p["unfurl_media"] is False for p in posts)
+
+
+def test_an_answer_full_of_slack_markup_reaches_slack_as_text(demo_workspace: Workspace) -> None:
+    narration = "<!channel> Big news <@U0BOSS>: [claim your refund](https://evil.example/x) <https://a.example|b> @here"
+    with running_bot(demo_workspace, ANSWER, narration) as bot:
+        assert bot.post(mention("what can you do?", ts="315.000001", event_id="EvMarkup")) == 200
+        bot.slack.wait_for(lambda: len(bot.slack.finished()) == 1)
+        bot.responder.close()
+        for call in bot.slack.calls:
+            if call.method in ("chat.postMessage", "chat.update"):
+                assert "<" not in blocks_text(call.payload), call.payload
+        assert "Big news" in blocks_text(bot.slack.finished()[0])
 
 
 # ---------------------------------------------------------------- rate limit and queue

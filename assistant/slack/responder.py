@@ -132,9 +132,6 @@ class Responder:
             if self._told.first_time(f"denied:{question.team}:{question.channel}:{question.user}"):
                 self._post(client, question, notice(NOT_ALLOWED))
             return
-        if not question.text:
-            self._post(client, question, notice(HELP))
-            return
         wait_s = self.limiter.acquire(f"{question.team}:{question.user}")
         if wait_s:
             log.warning("slack: user %s over the rate limit (%d a minute)", question.user, self.limiter.limit)
@@ -142,6 +139,9 @@ class Responder:
                 self._post(
                     client, question, notice(SLOW_DOWN.format(limit=self.limiter.limit, seconds=int(wait_s) + 1))
                 )
+            return
+        if not question.text:  # after the rate limit: empty mentions are no way around it
+            self._post(client, question, notice(HELP))
             return
         if not self._queue().submit(lambda: self.answer(question, client)):
             log.warning("slack: work queue full, %s refused", question.message_key)

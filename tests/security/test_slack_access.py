@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web import WebClient
 
 from assistant.agent.runner import Agent
 from assistant.core.settings import Settings
@@ -25,11 +26,20 @@ from assistant.llm.scripted import ScriptedChatModel
 from assistant.slack.access import AccessPolicy
 from assistant.slack.incoming import SlackQuestion
 from assistant.slack.limits import RateLimiter, WorkQueue
-from assistant.slack.responder import BUSY, NOT_ALLOWED, PLACEHOLDER, AgentProvider, slack_agent_settings
+from assistant.slack.responder import (
+    BUSY,
+    HELP,
+    NOT_ALLOWED,
+    PLACEHOLDER,
+    AgentProvider,
+    Responder,
+    slack_agent_settings,
+)
 from assistant.slack.settings import SlackSettings
 from tests.helpers.slack import (
     SIGNING_SECRET,
     TEAM,
+    FakeSlack,
     RunningBot,
     blocks_text,
     direct_message,
@@ -209,6 +219,20 @@ def test_one_user_flooding_is_slowed_down_while_others_are_answered(demo_workspa
         assert len(answered) == 3 and "320.000009" in answered  # two of U1's, and U2's
         assert len(bot.model.calls) == 6
         bot.model.assert_complete()
+
+
+def test_empty_mentions_count_against_the_rate_limit(tmp_path: Path) -> None:
+    fake = FakeSlack().start()
+    try:
+        client = WebClient(token="xoxb-test", base_url=fake.url)
+        responder = Responder(AgentProvider(Settings(home=tmp_path, llm="scripted")), rate_limit=2)
+        for n in range(4):  # "@bot" and nothing else, four times: help twice, then one "slow down"
+            empty = SlackQuestion(team=TEAM, channel="C1", ts=f"1.{n}", thread_ts=f"1.{n}", user="U1", text="")
+            responder.handle(empty, client)
+        texts = [p["text"] for p in fake.to("chat.postMessage")]
+        assert [t == HELP for t in texts] == [True, True, False] and "questions in the last minute" in texts[2]
+    finally:
+        fake.stop()
 
 
 def test_a_full_queue_answers_busy_at_once(demo_workspace: Workspace) -> None:

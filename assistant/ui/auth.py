@@ -210,6 +210,8 @@ def _same_address(host: str, proxies: frozenset[str]) -> bool:
         address = ipaddress.ip_address(host.split("%")[0])
     except ValueError:
         return host in proxies
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # an IPv4 proxy seen by a dual-stack listener ("::")
     for proxy in proxies:
         try:
             if address in ipaddress.ip_network(proxy, strict=False):

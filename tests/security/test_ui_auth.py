@@ -166,6 +166,8 @@ def test_a_network_address_without_sign_in_is_refused(password_file: Path) -> No
     ("client", "headers", "user"),
     [
         ("127.0.0.1", {"x-forwarded-user": "alice"}, "alice"),
+        ("::ffff:127.0.0.1", {"x-forwarded-user": "alice"}, "alice"),  # the proxy, seen on a dual-stack socket
+        ("::ffff:10.1.2.3", {"x-forwarded-user": "alice"}, None),
         ("127.0.0.1", {}, None),
         ("127.0.0.1", {"x-forwarded-user": "  "}, None),
         ("10.1.2.3", {"x-forwarded-user": "alice"}, None),  # straight to the port, not through the proxy

@@ -4,10 +4,14 @@ Each browser session has its own chat history and agent thread (server-side gr.S
 steps appear as collapsible messages while they run, tables and charts the moment a tool finishes, then the
 narration token by token. Copy drafts land side by side below the chat, each with a copy button; a segment
 export is offered as a CSV download. The rendering lives in assistant/ui/ (plain, tested functions).
+
+Sign-in goes through Gradio's own hooks (`auth` for the password file, `auth_dependency` for a proxy's header);
+`launch` refuses an address other machines can reach unless one of them is configured (assistant/ui/auth.py).
 """
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,11 +24,13 @@ from assistant.agent.events import Token
 from assistant.agent.runner import Agent
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
+from assistant.ui.auth import SignInGuard, UIAccess, check_exposure, load_access
 from assistant.ui.copy_panel import MAX_VARIANTS, copy_boxes
 from assistant.ui.examples import examples_for
 from assistant.ui.status import LLMInfo, status_markdown
 from assistant.ui.stream import Heartbeat, TurnFailed, run_turn
 from assistant.ui.turn import Message, TurnView
+from tools.exports import exports_dir, prune_exports
 
 TITLE = "Marketing assistant"
 TOKEN_REFRESH_S = 0.05  # coalesce streamed tokens into at most ~20 screen updates a second
@@ -175,11 +181,45 @@ def export_update(turn: TurnView) -> Any:
     return gr.DownloadButton(label=f"Download {Path(exports[-1]).name}", value=exports[-1], visible=True)
 
 
-def launch(settings: Settings, agent: Agent | None, llm_problem: str | None, host: str, port: int) -> None:
-    """Serve until interrupted. Binds `host` (127.0.0.1 by default: not reachable from other machines)."""
+def ui_access(settings: Settings) -> UIAccess:
+    """The sign-in configured in the settings; UIAuthError when it is broken."""
+    return load_access(settings.ui_auth_file, settings.ui_trusted_header, settings.ui_trusted_proxies)
+
+
+def uses_tls(settings: Settings) -> bool:
+    return settings.ui_ssl_certfile is not None and settings.ui_ssl_keyfile is not None
+
+
+def auth_options(access: UIAccess) -> dict[str, Any]:
+    """Gradio's launch arguments for the sign-in: `auth` (its login page) or `auth_dependency` (every request)."""
+    if access.passwords is not None:
+        return {"auth": SignInGuard(access.passwords.check), "auth_message": f"Sign in to the {TITLE.lower()}."}
+    if access.trusted is not None:
+        trusted = access.trusted
+
+        def proxy_user(request: Any) -> str | None:
+            client = request.client.host if request.client else None
+            return trusted.user(dict(request.headers), client)
+
+        return {"auth_dependency": proxy_user}
+    return {}
+
+
+def launch(
+    settings: Settings, agent: Agent | None, llm_problem: str | None, host: str, port: int, *, block: bool = True
+) -> gr.Blocks:
+    """Serve (until interrupted when `block`). Binds `host` (127.0.0.1 by default: not reachable from other
+    machines); any other address needs a sign-in, else UIAuthError."""
+    access = ui_access(settings)
+    check_exposure(host, access, uses_tls(settings))
+    if access.trusted is not None:
+        # uvicorn would replace a local proxy's address by the browser's (X-Forwarded-For); the header is to be
+        # believed from the address that actually connected, so that rewriting is off in this mode.
+        os.environ["FORWARDED_ALLOW_IPS"] = ""
     app = build_app(settings, agent, llm_problem)
-    exports = Workspace(settings.home).runs_dir / "exports"
+    exports = exports_dir(Workspace(settings.home).runs_dir)
     exports.mkdir(parents=True, exist_ok=True)
+    prune_exports(exports, settings)  # customer lists are not kept past the retention period
     app.queue(default_concurrency_limit=4)
     app.launch(
         server_name=host,
@@ -191,4 +231,9 @@ def launch(settings: Settings, agent: Agent | None, llm_problem: str | None, hos
         inbrowser=False,
         share=False,
         show_error=False,
+        ssl_certfile=str(settings.ui_ssl_certfile) if settings.ui_ssl_certfile else None,
+        ssl_keyfile=str(settings.ui_ssl_keyfile) if settings.ui_ssl_keyfile else None,
+        prevent_thread_lock=not block,
+        **auth_options(access),
     )
+    return app

@@ -49,12 +49,14 @@ def test_socket_mode_events_reach_the_same_listeners_without_signatures(demo_wor
         agent, model = make_agent(demo_workspace, {"tool": "answer"}, "Hello from Socket Mode.")
         provider = AgentProvider(Settings(home=demo_workspace.home, llm="scripted"), factory=lambda: agent)
         slack = SlackSettings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN="xapp-1", MKA_SLACK_API_URL=fake.url)
-        bolt = build_app(slack, Responder(provider), http=False)
+        responder = Responder(provider)
+        bolt = build_app(slack, responder, http=False)
         payload = direct_message("hello", ts="50.000001", event_id="EvSocket")
         for _ in range(2):  # Socket Mode retries carry the same event id
             assert bolt.dispatch(BoltRequest(body=payload, mode="socket_mode")).status == 200
         fake.wait_for(lambda: len(fake.finished()) == 1)
         bolt.listener_runner.listener_executor.shutdown(wait=True)  # type: ignore[attr-defined]
+        responder.close(wait=True)
         assert len(fake.to("chat.postMessage")) == 1
         assert "Hello from Socket Mode." in blocks_text(fake.finished()[0])
         model.assert_complete()

@@ -60,8 +60,16 @@ def slack(
         # Keep serving: the bot says so in Slack, and picks the fix up without a restart.
         err_console.print(f"[yellow]warning:[/yellow] {exc}; the bot will say so when asked", highlight=False)
 
+    responder = Responder.from_settings(agents, slack_settings)
+    access = slack_settings.access
+    if access.open:
+        err_console.print(
+            "[yellow]note:[/yellow] anyone in a workspace where the bot is installed can ask it; "
+            "set MKA_SLACK_ALLOWED_TEAMS / _CHANNELS / _USERS to restrict it",
+            highlight=False,
+        )
     try:
-        app = build_app(slack_settings, Responder(agents), http=http)
+        app = build_app(slack_settings, responder, http=http)
     except (BoltError, SlackApiError) as exc:
         fail(f"Slack refused the bot token (SLACK_BOT_TOKEN): {exc}")
     except OSError as exc:
@@ -74,6 +82,7 @@ def slack(
             err_console.print("connecting to Slack in Socket Mode…", highlight=False)
             serve_socket_mode(app, slack_settings.secret("app_token"))
     except KeyboardInterrupt:
+        responder.close(wait=False)
         err_console.print("stopped", highlight=False)
     except OSError as exc:
         fail(f"cannot serve on {host}:{port}: {exc}" if http else f"Socket Mode connection failed: {exc}")

@@ -76,6 +76,27 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     ui_host: str = Field(default="127.0.0.1")
     ui_port: int = Field(default=7860, ge=1, le=65535)
+    ui_auth_file: Path | None = Field(
+        default=None,
+        description="Sign-in for the UI: a file of `user:hash` lines written by `mka ui-user` (MKA_UI_AUTH_FILE).",
+    )
+    ui_trusted_header: str | None = Field(
+        default=None,
+        description="Sign-in done by a reverse proxy: the header naming the signed-in user (MKA_UI_TRUSTED_HEADER), "
+        "believed only from MKA_UI_TRUSTED_PROXIES.",
+    )
+    ui_trusted_proxies: str = Field(
+        default="127.0.0.1,::1", description="Comma-separated addresses allowed to set MKA_UI_TRUSTED_HEADER."
+    )
+    ui_ssl_certfile: Path | None = Field(default=None, description="TLS certificate for the UI (MKA_UI_SSL_CERTFILE).")
+    ui_ssl_keyfile: Path | None = Field(default=None, description="TLS private key for the UI (MKA_UI_SSL_KEYFILE).")
+    exports_enabled: bool = Field(
+        default=True, description="Let tools write CSV exports (MKA_EXPORTS_ENABLED); the Slack bot never does."
+    )
+    export_retention_hours: float = Field(
+        default=24.0, gt=0, description="Exports older than this are deleted (MKA_EXPORT_RETENTION_HOURS)."
+    )
+    export_max_files: int = Field(default=50, ge=1, description="At most this many exports are kept, newest first.")
     memory_tokens: int = Field(default=1500, ge=200, description="Conversation memory budget (tokens).")
     ingest_max_bytes: int = Field(
         default=4 * 1024**3, ge=1, description="Largest source file ingest reads, in bytes once decompressed."
@@ -87,7 +108,17 @@ class Settings(BaseSettings):
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator("data_dir", "gguf_path", "log_prompts", "brand_voice", "script_file", mode="after")
+    @field_validator(
+        "data_dir",
+        "gguf_path",
+        "log_prompts",
+        "brand_voice",
+        "script_file",
+        "ui_auth_file",
+        "ui_ssl_certfile",
+        "ui_ssl_keyfile",
+        mode="after",
+    )
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None

@@ -57,6 +57,13 @@ def _label(text: str) -> str:
     return literal(_short(text))
 
 
+def _legend_label(text: str) -> str:
+    """A series name for the legend; matplotlib leaves out labels starting with "_", so one gets a zero-width
+    space in front (a review word such as "_new_" is still a series)."""
+    label = _label(text)
+    return "\u200b" + label if label.startswith("_") else label
+
+
 def _title(text: str) -> str:
     lines = textwrap.wrap(text, TITLE_CHARS, max_lines=TITLE_LINES, placeholder=" …")
     return literal("\n".join(lines))
@@ -145,7 +152,7 @@ def _lines(ax: Axes, spec: ChartSpec, x: list[str]) -> None:
     positions = list(range(len(x)))
     for i, s in enumerate(spec.series):
         color = PALETTE[i % len(PALETTE)]
-        ax.plot(positions, s.values, marker="o", markersize=3, color=color, label=_label(s.name))
+        ax.plot(positions, s.values, marker="o", markersize=3, color=color, label=_legend_label(s.name))
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     # Only every k-th point labelled on a long time series, so month labels stay readable.
     _category_ticks(ax, x, step=-(-len(x) // LINE_TICKS) if len(x) > 16 else 1)
@@ -162,9 +169,9 @@ def _bars(ax: Axes, spec: ChartSpec, x: list[str]) -> None:
         values = s.values[: len(x)]
         color = PALETTE[i % len(PALETTE)]
         if spec.kind == "barh":
-            ax.barh(offsets, values, height=each, color=color, label=_label(s.name))
+            ax.barh(offsets, values, height=each, color=color, label=_legend_label(s.name))
         else:
-            ax.bar(offsets, values, width=each, color=color, label=_label(s.name))
+            ax.bar(offsets, values, width=each, color=color, label=_legend_label(s.name))
     if spec.kind == "barh":
         ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.set_yticks(positions, x)

@@ -3,6 +3,12 @@ blocks labelled DRAFT. Pure functions of their input, so what Slack shows is det
 
 Slack limits honoured here: 3,000 characters per section, 50 blocks per message (longer answers continue in
 further thread replies), and `&`, `<`, `>` escaped everywhere.
+
+Everything shown comes from data or the model (review text, product names, narration), so nothing in it may
+become Slack markup: with `<` escaped no `<!channel>`, `<@U…>`, `<#C…>` or disguised `<url|text>` can be
+formed, a markdown link is shown as plain text with its address beside it, and text objects are `verbatim` (no
+auto-linking of names or mentions). Links are written only by code, through `link()`, from an allow-listed set
+of schemes.
 """
 
 from __future__ import annotations
@@ -39,7 +45,10 @@ class CopyStep(BaseModel):
 
 # ---------------------------------------------------------------- inline markdown -> mrkdwn
 
-_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
+_BROADCAST = re.compile(r"(?<![\w.])@(here|channel|everyone)\b", re.IGNORECASE)
+LINK_SCHEMES = frozenset({"https", "http", "mailto"})
+_SERVER_PATH = re.compile(r"(?<![\w:/.~-])~?/(?:[\w.@+-]+/)+([\w.@+-]+)")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
 _ITALIC_STAR = re.compile(r"(?<![*\w])\*(?=[^*\s])([^*\n]+?)(?<=[^*\s])\*(?![*\w])")
 _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
@@ -52,27 +61,44 @@ _NUMBER = re.compile(r"^[-+]?[£$€]?\d[\d,]*(\.\d+)?\s?%?$")
 
 
 def escape(text: str) -> str:
-    """Slack's three control characters; everything else is shown as written."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's three control characters escaped, and bare broadcast words (`@here`) made inert."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # Older clients and `link_names` parsing turn a bare "@channel" into a broadcast; a word joiner stops that.
+    return _BROADCAST.sub(lambda m: "@\u2060" + m.group(1), text)
+
+
+def hide_paths(text: str) -> str:
+    """Absolute server paths (an export, a model file named in an error) shortened to their last part: the
+    people in a Slack channel have no business with the server's layout."""
+    return _SERVER_PATH.sub(lambda m: "…/" + m.group(1), text)
+
+
+class UnsafeLinkError(ValueError):
+    """A link code tried to write with a scheme outside LINK_SCHEMES or characters that would break out of it."""
+
+
+def link(url: str, label: str) -> str:
+    """A Slack link written by code (never from data): an allow-listed scheme, and a label shown as text."""
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme not in LINK_SCHEMES or re.search(r"[\s<>|]", url):
+        raise UnsafeLinkError(f"link: {url!r} is not an allowed {'/'.join(sorted(LINK_SCHEMES))} address")
+    return f"<{url.replace('&', '&amp;')}|{escape(label)}>"
 
 
 def inline_mrkdwn(line: str) -> str:
-    """One line of markdown as Slack mrkdwn: bold, italics, strikethrough, links, headings, bullets."""
-    links: list[str] = []
+    """One line of markdown as Slack mrkdwn: bold, italics, strikethrough, headings, bullets.
 
-    def keep_link(match: re.Match[str]) -> str:
-        links.append(f"<{match.group(2)}|{escape(match.group(1))}>")
-        return f"\x00{len(links) - 1}\x00"
-
-    line = escape(_MD_LINK.sub(keep_link, line))
+    A markdown link becomes plain text, "label (address)": its address comes from data or the model, so it is
+    shown for what it is instead of being hidden behind a label.
+    """
+    line = escape(_MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", line))
     heading = _HEADING.match(line)
     if heading:
         line = "**" + heading.group(1).replace("**", "") + "**"
     line = _BULLET.sub(lambda m: m.group(1) + "• ", line)
     line = _ITALIC_STAR.sub(r"_\1_", line)
     line = _BOLD.sub(lambda m: f"*{m.group(1) or m.group(2)}*", line)
-    line = _STRIKE.sub(r"~\1~", line)
-    return re.sub("\x00(\\d+)\x00", lambda m: links[int(m.group(1))], line)
+    return _STRIKE.sub(r"~\1~", line)
 
 
 # ---------------------------------------------------------------- tables -> code blocks
@@ -189,12 +215,17 @@ def _split_long(text: str) -> list[str]:
     return pieces
 
 
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A text object Slack shows as written: `verbatim` turns off its auto-linking of names, channels, mentions."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": mrkdwn(text)}
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    return {"type": "context", "elements": [mrkdwn(text)]}
 
 
 def markdown_blocks(markdown: str) -> list[Block]:
@@ -262,7 +293,7 @@ def answer_messages(
     Copy drafts found in the answer are rendered from their structured result, each variant its own block;
     the rest of the answer (tables, narration) goes through the markdown converter in order.
     """
-    answer = mask_pii(answer)
+    answer = hide_paths(mask_pii(answer))
     blocks: list[Block] = []
     remaining = answer
     for step in copy_steps or []:
@@ -290,5 +321,5 @@ def fallback_text(markdown: str) -> str:
 
 def notice(text: str) -> SlackMessage:
     """A short message (placeholder, progress, refusal, error) as mrkdwn already written for Slack."""
-    text = mask_pii(text)
+    text = hide_paths(mask_pii(text))
     return SlackMessage(text=text, blocks=[section(text)])

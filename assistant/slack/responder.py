@@ -1,7 +1,9 @@
 """Answering one Slack question: a placeholder at once, the agent's answer in its place, charts in the thread.
 
-Runs in Bolt's listener thread, after the event was acknowledged. Every failure ends as a friendly message in
-the thread (no data yet, LLM not available, LLM down); only our own bugs are logged with a traceback.
+Bolt's listener thread only admits the question (once per message, allow-lists, the asker's rate limit, room
+in the bounded work queue) and returns; a worker of the queue then answers it. A refused question gets a
+short reply saying why. Every failure ends as a friendly message in the thread (no data yet, LLM not available,
+LLM down); only our own bugs are logged with a traceback.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from assistant.agent.events import Final, StepFinished, StepStarted
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 from assistant.render.charts import ChartError, chart_filename, render_png
+from assistant.slack.access import AccessPolicy
 from assistant.slack.dedupe import SeenEvents
 from assistant.slack.formatting import COPY_TOOL, CopyStep, SlackMessage, answer_messages, escape, notice
 from assistant.slack.incoming import SlackQuestion
+from assistant.slack.limits import RateLimiter, WorkQueue
+from assistant.slack.settings import SlackSettings
 from tools.base import ChartSpec
 
 if TYPE_CHECKING:
@@ -42,7 +47,17 @@ LLM_UNAVAILABLE = ":warning: My language model is not set up: {reason}. Whoever 
 LLM_DOWN = (
     ":warning: Sorry, I couldn't finish this answer: the language model did not respond. Please try again in a minute."
 )
+NOT_ALLOWED = ":lock: I'm not enabled for you here. Ask whoever runs me for access."
+SLOW_DOWN = ":raised_hand: You've asked {limit} questions in the last minute. Please ask again in {seconds} s."
+BUSY = ":hourglass: I'm busy with other questions and my queue is full. Please try again in a minute."
 MAX_CHARTS = 4
+RATE_WINDOW_S = 60.0
+
+
+def slack_agent_settings(settings: Settings) -> Settings:
+    """The agent's settings in Slack: no exports, so no Slack user can make the server write a file (or learn
+    its path); the chat UI and the CLI keep them."""
+    return settings.model_copy(update={"exports_enabled": False})
 
 
 class AgentProvider:
@@ -50,7 +65,7 @@ class AgentProvider:
     `mka ingest` or fixing the LLM settings takes effect without restarting the bot."""
 
     def __init__(self, settings: Settings, factory: Callable[[], Agent] | None = None) -> None:
-        self.settings = settings
+        self.settings = slack_agent_settings(settings)
         self.workspace = Workspace(settings.home)
         self._factory = factory or self._default_factory
         self._agent: Agent | None = None
@@ -77,20 +92,75 @@ class AgentProvider:
 
 
 class Responder:
-    """Turns one SlackQuestion into a threaded reply. Shared by every listener thread."""
+    """Admits each SlackQuestion and answers it in the thread from a bounded work queue. Shared by every
+    listener thread."""
 
-    def __init__(self, agents: AgentProvider, max_charts: int = MAX_CHARTS) -> None:
+    def __init__(
+        self,
+        agents: AgentProvider,
+        max_charts: int = MAX_CHARTS,
+        *,
+        access: AccessPolicy | None = None,
+        rate_limit: int = 6,
+        workers: int = 2,
+        queue_size: int = 8,
+    ) -> None:
         self.agents = agents
         self.max_charts = max_charts
+        self.access = access or AccessPolicy()
+        self.limiter = RateLimiter(rate_limit, RATE_WINDOW_S)
         self.answered = SeenEvents()  # message keys: one answer per Slack message, whichever event brought it
+        self._told = SeenEvents(ttl_seconds=RATE_WINDOW_S)  # one "not allowed" / "slow down" per asker a minute
+        self._workers, self._queue_size = workers, queue_size
+        self._work: WorkQueue | None = None  # started on the first question
+        self._work_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, agents: AgentProvider, slack: SlackSettings) -> Responder:
+        return cls(
+            agents, access=slack.access, rate_limit=slack.rate_limit, workers=slack.workers, queue_size=slack.queue_size
+        )
 
     def handle(self, question: SlackQuestion, client: WebClient) -> None:
+        """Admit the question and queue its answer; never waits for the agent."""
         if not self.answered.first_time(question.message_key):
             log.info("slack: %s already answered, ignoring the duplicate event", question.message_key)
             return
-        if not question.text:
+        denied = self.access.denial(question)
+        if denied is not None:
+            log.warning("slack: %s from user %s not in the allowed %ss", question.message_key, question.user, denied)
+            if self._told.first_time(f"denied:{question.team}:{question.channel}:{question.user}"):
+                self._post(client, question, notice(NOT_ALLOWED))
+            return
+        wait_s = self.limiter.acquire(f"{question.team}:{question.user}")
+        if wait_s:
+            log.warning("slack: user %s over the rate limit (%d a minute)", question.user, self.limiter.limit)
+            if self._told.first_time(f"rate:{question.team}:{question.user}"):
+                self._post(
+                    client, question, notice(SLOW_DOWN.format(limit=self.limiter.limit, seconds=int(wait_s) + 1))
+                )
+            return
+        if not question.text:  # after the rate limit: empty mentions are no way around it
             self._post(client, question, notice(HELP))
             return
+        if not self._queue().submit(lambda: self.answer(question, client)):
+            log.warning("slack: work queue full, %s refused", question.message_key)
+            self._post(client, question, notice(BUSY))
+
+    def _queue(self) -> WorkQueue:
+        with self._work_lock:
+            if self._work is None:
+                self._work = WorkQueue(self._workers, self._queue_size)
+            return self._work
+
+    def close(self, wait: bool = True) -> None:
+        """Stop taking questions; with `wait`, finish the queued ones first."""
+        with self._work_lock:
+            work = self._work = self._work or WorkQueue(self._workers, self._queue_size)
+        work.close(wait=wait)  # a closed queue refuses every later question
+
+    def answer(self, question: SlackQuestion, client: WebClient) -> None:
+        """The placeholder, the agent's answer in its place, then the charts; runs in a queue worker."""
         placeholder_ts = self._post(client, question, notice(PLACEHOLDER))
         if placeholder_ts is None:
             return
@@ -164,7 +234,14 @@ class Responder:
     def _post(self, client: WebClient, question: SlackQuestion, message: SlackMessage) -> str | None:
         try:
             response = client.chat_postMessage(
-                channel=question.channel, thread_ts=question.thread_ts, text=message.text, blocks=message.blocks
+                channel=question.channel,
+                thread_ts=question.thread_ts,
+                text=message.text,
+                blocks=message.blocks,
+                parse="none",  # no server-side linking of names in the fallback text
+                link_names=False,
+                unfurl_links=False,  # an address in a review is not fetched and previewed by Slack
+                unfurl_media=False,
             )
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.error("slack: could not post in %s: %s", question.channel, exc)
@@ -174,6 +251,8 @@ class Responder:
 
     def _update(self, client: WebClient, channel: str, ts: str, message: SlackMessage) -> None:
         try:
-            client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+            client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=message.blocks, parse="none", link_names=False
+            )
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.error("slack: could not update %s/%s: %s", channel, ts, exc)

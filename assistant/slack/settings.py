@@ -1,9 +1,14 @@
-"""Slack credentials and endpoints, read from the environment (and `.env`) only when `mka slack` starts."""
+"""Slack credentials, endpoints and access limits, read from the environment (and `.env`) only when `mka slack`
+starts."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from assistant.slack.access import AccessPolicy
 
 DEFAULT_API_URL = "https://slack.com/api/"
 ENV_NAMES = {"bot_token": "SLACK_BOT_TOKEN", "app_token": "SLACK_APP_TOKEN", "signing_secret": "SLACK_SIGNING_SECRET"}
@@ -29,6 +34,36 @@ class SlackSettings(BaseSettings):
     api_url: str = Field(
         default=DEFAULT_API_URL, validation_alias="MKA_SLACK_API_URL", description="Slack Web API base URL."
     )
+    # Allow-lists: comma-separated Slack ids; empty (the default) lets every team / channel / user in.
+    allowed_teams: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias="MKA_SLACK_ALLOWED_TEAMS", description="Workspace ids (T…)."
+    )
+    allowed_channels: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias="MKA_SLACK_ALLOWED_CHANNELS", description="Channel ids (C…, D…, G…)."
+    )
+    allowed_users: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias="MKA_SLACK_ALLOWED_USERS", description="User ids (U…, W…)."
+    )
+    rate_limit: int = Field(
+        default=6, ge=1, le=1000, validation_alias="MKA_SLACK_RATE_LIMIT", description="Questions per user a minute."
+    )
+    workers: int = Field(
+        default=2, ge=1, le=32, validation_alias="MKA_SLACK_WORKERS", description="Questions answered at once."
+    )
+    queue_size: int = Field(
+        default=8, ge=0, le=1000, validation_alias="MKA_SLACK_QUEUE", description="Questions waiting at most."
+    )
+
+    @field_validator("allowed_teams", "allowed_channels", "allowed_users", mode="before")
+    @classmethod
+    def _id_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def access(self) -> AccessPolicy:
+        return AccessPolicy(teams=self.allowed_teams, channels=self.allowed_channels, users=self.allowed_users)
 
     @field_validator("api_url", mode="after")
     @classmethod

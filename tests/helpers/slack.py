@@ -218,26 +218,35 @@ class RunningBot:
     slack: FakeSlack
     model: ScriptedChatModel
     agent: Agent
+    responder: Responder
 
     def post(self, payload: dict[str, Any], **kwargs: Any) -> int:
         return post_event(self.events_url, payload, **kwargs)
 
 
 @contextmanager
-def running_bot(workspace: Workspace, *outputs: Any, agents: AgentProvider | None = None) -> Iterator[RunningBot]:
-    """The real Bolt app on 127.0.0.1 (HTTP mode), its WebClient pointed at a FakeSlack, a scripted agent."""
+def running_bot(
+    workspace: Workspace,
+    *outputs: Any,
+    agents: AgentProvider | None = None,
+    responder_options: dict[str, Any] | None = None,
+) -> Iterator[RunningBot]:
+    """The real Bolt app on 127.0.0.1 (HTTP mode), its WebClient pointed at a FakeSlack, a scripted agent;
+    `responder_options` go to the Responder (allow-lists, rate limit, workers, queue size)."""
     fake = FakeSlack().start()
     agent, model = make_agent(workspace, *outputs)
     settings = Settings(home=workspace.home, llm="scripted")
     provider = agents or AgentProvider(settings, factory=lambda: agent)
-    app = build_app(slack_settings(fake.url), Responder(provider), http=True)
+    responder = Responder(provider, **(responder_options or {}))
+    app = build_app(slack_settings(fake.url), responder, http=True)
     server = http_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield RunningBot(f"http://127.0.0.1:{server.server_port}/slack/events", fake, model, agent)
+        yield RunningBot(f"http://127.0.0.1:{server.server_port}/slack/events", fake, model, agent, responder)
     finally:
         server.shutdown()
         server.server_close()
         app.listener_runner.listener_executor.shutdown(wait=True)  # type: ignore[attr-defined]
+        responder.close(wait=True)  # answers still being written finish before the fake Slack goes away
         fake.stop()

@@ -7,9 +7,12 @@ import time
 from typing import Any
 
 from tools.context import ToolContext
+from tools.exports import write_csv_export
 from tools.segments import query as q
 from tools.segments.results import BreakdownRow, ProductMatch, SegmentResult
 from tools.segments.spec import GroupBy, SegmentSpec
+
+EXPORTS_OFF = "Exports are switched off here (e.g. in Slack); ask in the chat UI or use `mka segment query --export`."
 
 
 def describe(spec: SegmentSpec, p: q.Plan) -> str:
@@ -53,13 +56,10 @@ def describe(spec: SegmentSpec, p: q.Plan) -> str:
 
 
 def _export(frame: Any, ctx: ToolContext, spec: SegmentSpec) -> str:
-    out_dir = ctx.workspace.runs_dir / "exports"
-    out_dir.mkdir(parents=True, exist_ok=True)
     label = "-".join(s.value for s in spec.segments) or "customers"
     label = re.sub(r"[^a-z0-9_-]+", "", label.lower())[:60] or "customers"
-    path = out_dir / f"segment-{label}-{time.strftime('%Y%m%dT%H%M%S')}-{time.perf_counter_ns() % 10**6}.csv"
-    frame.to_csv(path, index=False)
-    return str(path)
+    stem = f"segment-{label}-{time.strftime('%Y%m%dT%H%M%S')}-{time.perf_counter_ns() % 10**6}"
+    return str(write_csv_export(frame, ctx.workspace.runs_dir, ctx.settings, stem))
 
 
 def segment_query(args: SegmentSpec, ctx: ToolContext) -> SegmentResult:
@@ -89,9 +89,11 @@ def segment_query(args: SegmentSpec, ctx: ToolContext) -> SegmentResult:
         )
     sample = q.member_rows(p, cur, args.limit, "sample") if args.limit else None
     export_path = None
-    if args.export:
-        export_path = _export(q.member_rows(p, cur, q.MAX_EXPORT_ROWS, "export"), ctx, args)
     notes = []
+    if args.export and not ctx.settings.exports_enabled:
+        notes.append(EXPORTS_OFF)
+    elif args.export:
+        export_path = _export(q.member_rows(p, cur, q.MAX_EXPORT_ROWS, "export"), ctx, args)
     if args.group_by == GroupBy.month:
         notes.append("Monthly rows count every completed order of the segment's customers in that month.")
     if args.cluster is not None or args.group_by == GroupBy.cluster:

@@ -348,3 +348,25 @@ def test_a_required_search_input_is_never_dropped_as_untraced(
     assert [s.tool for s in result.steps] == ["search_reviews"] and result.steps[0].ok
     assert result.steps[0].args["query"] == "quality of the stitching"
     model.assert_complete()
+
+
+@pytest.mark.parametrize(
+    ("question", "given", "expected"),
+    [
+        ("Escribe un SMS sobre nuestras velas", None, "Spanish"),  # the model left it out: the request's language
+        ("Écris un SMS sur nos bougies", "English", "French"),  # the model's guess is replaced
+        ("Escribe un SMS sobre nuestras velas en inglés", "Spanish", None),  # the named language wins (English)
+        ("Write an SMS about our candles", "German", None),  # nobody asked for German
+    ],
+)
+def test_the_copy_language_is_the_named_one_or_the_requests(
+    demo_workspace: Workspace, segment_tools: dict[str, Any], question: str, given: str | None, expected: str | None
+) -> None:
+    args: dict[str, Any] = {"channel": "sms", "n_variants": 1} | ({"language": given} if given else {})
+    agent, _ = make_agent(
+        demo_workspace, route("write_copy", **args),
+        {"variants": [{"body": "Candles and lights for the season. Shop now."}]},
+        tools=segment_tools,
+    )  # fmt: skip
+    result = agent.ask(question)
+    assert result.steps[0].args.get("language") == expected

@@ -45,6 +45,7 @@ from assistant.core.privacy import mask_pii
 from assistant.understand.clarify import unknown_goods_question, unknown_value_question
 from assistant.understand.fill import fill_from_request
 from assistant.understand.goods import goods_categories
+from assistant.understand.language import language_argument
 from assistant.understand.review_terms import settle_review_arguments
 from assistant.understand.scope import asks_for_copy, outside_topics
 
@@ -77,7 +78,11 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         args, moved = offer_or_goods(tool, args, understander.resolver)
         notes += [moved] if moved else []
         args, reviewed = settle_review_arguments(tool, args, understander.resolver, question)
-        return args, notes + reviewed
+        notes += reviewed
+        if "language" in model.model_fields:
+            args, note = language_argument(args, question, seen.language)
+            notes += [note] if note else []
+        return args, notes
 
     def review_filter(seen: Understanding, flags: list[str]) -> dict[str, Any]:
         """ "only the negative ones" after a review answer: code knows the call (search_reviews, that sentiment,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from typing import Any
 
 LANGUAGES = ("en", "zh", "es", "de", "fr", "pt")
 _NAMES = {"en": "English", "zh": "Chinese", "es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese"}
@@ -122,3 +123,39 @@ def language_name(code: str) -> str:
         return _NAMES[code]
     except KeyError:
         raise ValueError(f"unsupported language code {code!r}; expected one of {', '.join(LANGUAGES)}") from None
+
+
+# A language the marketer names for the text to be written in ("in Spanish", "auf Englisch", "用英文写").
+# Each name's spellings in the six languages; "in Spanish" also reads as "en español", "em espanhol", ….
+_LANGUAGE_WORDS: dict[str, str] = {
+    "en": r"english|ingl[eé]s|englisch|anglais|英文|英语",
+    "es": r"spanish|espa[ñn]ol|castellano|spanisch|espagnol|espanhol|西班牙语|西班牙文",
+    "de": r"german|alem[aã]n|deutsch|allemand|alem[aã]o|德语|德文",
+    "fr": r"french|franc[eé]s|franz[oö]sisch|fran[cç]ais|法语|法文",
+    "pt": r"portuguese|portugu[eê]s|portugiesisch|portugais|葡萄牙语|葡萄牙文",
+    "zh": r"chinese|chino|chinesisch|chinois|chin[eê]s|mandarin|中文|汉语|普通话",
+}
+_IN = r"(?:in|into|en|em|auf|au|na|no|用|以)"
+_TARGET = {
+    code: re.compile(rf"(?:\b{_IN}\s+(?:the\s+)?(?:{words})\b|(?:用|以|翻译成|写成|改成)\s*(?:{words}))", re.I)
+    for code, words in _LANGUAGE_WORDS.items()
+}
+
+
+def target_language(text: str, default: str) -> str:
+    """The code of the language a text is to be written in: the one the marketer names ("write it in Spanish",
+    "auf Englisch", "用英文"), else `default` (the request's own language). Two named languages: the default."""
+    named = [code for code, pattern in _TARGET.items() if pattern.search(text)]
+    return named[0] if len(named) == 1 else default
+
+
+def language_argument(args: dict[str, Any], question: str, request_language: str) -> tuple[dict[str, Any], str]:
+    """A tool's `language` input is code's call, not the model's guess: the language the marketer names, else
+    the request's (absent for English, the tools' default). Returns the arguments and a note when code changed it."""
+    code = target_language(question, request_language)
+    wanted = None if code == "en" else language_name(code)
+    given = str(args.get("language") or "").strip().lower()
+    if given in ({wanted.lower(), code} if wanted else {"", "english", "en"}):
+        return args, ""
+    kept = {k: v for k, v in args.items() if k != "language"}
+    return kept | ({"language": wanted} if wanted else {}), f"language {wanted or 'English'} (the request's)"

@@ -51,6 +51,7 @@ POLICY: dict[str, Check] = {
     "group_by": Check.NONE, "sort": Check.NONE, "mode": Check.NONE, "metric": Check.NONE,
     "granularity": Check.NONE, "channel": Check.NONE, "tone": Check.NONE, "segment_by": Check.NONE,
     "sentiment": Check.NONE,
+    "language": Check.NONE,  # set by code from the request (language.target_language), never the model's guess
     # How many rows or drafts to show is presentation, not a claim about the data: a model's 5 or 10 is harmless.
     "k": Check.NONE, "limit": Check.NONE, "n_variants": Check.NONE, "top_n": Check.NONE, "call_list": Check.NONE,
     "top_segments": Check.NONE, "max_depth": Check.NONE, "min_segment_size": Check.NONE,

@@ -89,3 +89,22 @@ def test_no_known_values_and_fallbacks() -> None:
     assert "keine Segmente zur Auswahl" in unknown_value_question("segment", "Wale", "de", [])
     assert unknown_value_question("country", "Narnia", "xx", ["France"]).startswith("I couldn't find a country")
     assert "called “Mars” in your data" in unknown_value_question("planet", "Mars", "en", ["Earth"])
+
+
+@pytest.mark.parametrize(
+    ("text", "default", "expected"),
+    [
+        ("Write an email in Spanish about bags", "en", "es"),
+        ("Schreib eine E-Mail auf Englisch", "de", "en"),
+        ("用英文写一条推送", "zh", "en"),
+        ("Rédige un e-mail en anglais", "fr", "en"),
+        ("Escreva em português, por favor", "en", "pt"),
+        ("Write an email for our Spanish customers", "en", "en"),  # a demonym is not the text's language
+        ("email para clientes en España", "es", "es"),  # a country is not a language
+        ("写一条推送", "zh", "zh"),
+    ],
+)
+def test_the_language_a_text_is_to_be_written_in(text: str, default: str, expected: str) -> None:
+    from assistant.understand.language import target_language
+
+    assert target_language(text, default) == expected

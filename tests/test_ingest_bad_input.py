@@ -131,3 +131,15 @@ def test_bad_input_names_file_and_column_and_keeps_workspace(
     assert file_name in message and column in message, message
     assert snapshot(built_home) == before
     assert len(list(Workspace(built_home).builds_dir.iterdir())) == 1
+
+
+def test_two_builds_within_one_second_get_distinct_directories(tmp_path: Path) -> None:
+    # A build followed at once by another (an append) in the same process must not collide on the build id.
+    workspace = Workspace(tmp_path / "home")
+    built = []
+    for marker in ("first", "second"):
+        with workspace.build() as build:
+            (build.path / "marker").write_text(marker)
+            built.append(build.path)
+    assert built[0] != built[1]
+    assert (workspace.current / "marker").read_text() == "second"

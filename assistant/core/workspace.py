@@ -120,8 +120,11 @@ class Workspace:
             except BlockingIOError as exc:
                 raise RuntimeError(f"another ingest is running in {self.home}") from exc
             self._remove_stale_builds()
-            build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
-            path = self.builds_dir / build_id
+            # Two ingests of one process within a second (a build, then an append) need distinct ids.
+            stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+            path, n = self.builds_dir / stamp, 1
+            while path.exists():
+                path, n = self.builds_dir / f"{stamp}-{n}", n + 1
             path.mkdir()
             try:
                 yield BuildDir(path)

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     ui_host: str = Field(default="127.0.0.1")
     ui_port: int = Field(default=7860, ge=1, le=65535)
     memory_tokens: int = Field(default=1500, ge=200, description="Conversation memory budget (tokens).")
+    conversation_keep_days: float = Field(
+        default=30, gt=0, description="Conversations idle longer than this many days are deleted."
+    )
+    conversation_keep_threads: int = Field(
+        default=500, ge=1, description="At most this many conversations are kept (the most recent)."
+    )
 
     @field_validator("home", mode="after")
     @classmethod

@@ -15,6 +15,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field
 
+from assistant.agent.events import Token, masked_result
 from assistant.agent.memory import Retention, sqlite_checkpointer
 from assistant.agent.runner import Agent
 from assistant.core.llm_client import LLMClient
@@ -81,6 +82,15 @@ def test_the_masker_leaves_alone(text: str) -> None:
 def test_masking_keeps_the_shape_of_data() -> None:
     data = {"rows": [["a@b.co", 3, 2.5, None]], "title": ("call 07700900123",), "ok": True}
     assert mask_data(data) == {"rows": [["[email]", 3, 2.5, None]], "title": ("call [phone]",), "ok": True}
+
+
+def test_what_streams_out_of_the_agent_is_masked() -> None:
+    """Tokens and the question a front door stores; a tool result's own model, rebuilt from masked values."""
+    assert Token(text="call 07700900123").text == "call [phone]"
+    kept = ReviewQuotes(product_id="P1", quotes=["mail jo@x.org", "fine"])
+    masked, dumped = masked_result(kept)
+    assert masked.quotes == ["mail [email]", "fine"] and dumped["quotes"] == masked.quotes
+    assert "[email]" in masked.to_markdown() and masked.charts()[0].x == ["mail [email]", "fine"]
 
 
 def test_the_prompt_log_is_masked_and_private(tmp_path: Path) -> None:

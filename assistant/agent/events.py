@@ -1,12 +1,38 @@
-"""What the agent streams to its front doors (CLI, Gradio, Slack, evals) while it works."""
+"""What the agent streams to its front doors (CLI, Gradio, Slack, evals) while it works.
+
+Personal data is masked before it leaves the agent: a tool's result once, where it leaves the tool
+(`masked_result`, called by the act node), and the text that streams or is returned here (tokens, the question).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from assistant.core.privacy import mask_data, mask_pii
 from tools.base import ChartSpec
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def masked_result(result: R) -> tuple[R, dict[str, Any]]:
+    """A tool's result with every string masked, rebuilt as its own model (so its table, charts and facts are made
+    from masked data), and its JSON dump. A model that refuses the masked values keeps its type unmasked and
+    only its dump is masked: the act node masks its table and charts then."""
+    dumped: dict[str, Any] = result.model_dump(mode="json")
+    masked: dict[str, Any] = mask_data(dumped)
+    if masked == dumped:
+        return result, dumped
+    try:
+        return type(result).model_validate(masked), masked
+    except ValidationError:
+        return result, masked
+
+
+def masked_chart(chart: ChartSpec) -> ChartSpec:
+    """A chart whose title, labels and series names are masked (a label can be a review's words)."""
+    return ChartSpec.model_validate(mask_data(chart.model_dump(mode="json")))
 
 
 class StepStarted(BaseModel):
@@ -30,6 +56,11 @@ class StepFinished(BaseModel):
 class Token(BaseModel):
     type: Literal["token"] = "token"
     text: str
+
+    @field_validator("text")
+    @classmethod
+    def _masked(cls, value: str) -> str:
+        return mask_pii(value)
 
 
 class Step(BaseModel):
@@ -65,6 +96,13 @@ class AgentResult(BaseModel):
     charts: list[ChartSpec] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list, description="Grounding corrections, refusals, errors.")
     thread_id: str | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _masked(cls, value: str) -> str:
+        """Reports and `--json` output store the question: the marketer may have pasted a customer's email. (The
+        runner masks the answer; an eval's `no_pii` check must still see an answer as given to it.)"""
+        return mask_pii(value)
 
 
 class Final(BaseModel):

@@ -21,7 +21,7 @@ from langgraph.types import Checkpointer
 import prompts
 from assistant.agent.carry_over import carry_over
 from assistant.agent.decision import ANSWER, CLARIFY, DECLINE, ArgsError, decision_schema, parse_decision
-from assistant.agent.events import StepFinished, StepStarted, Token
+from assistant.agent.events import StepFinished, StepStarted, Token, masked_chart, masked_result
 from assistant.agent.facts import step_facts
 from assistant.agent.memory import history_text
 from assistant.agent.narration import narrate
@@ -41,7 +41,7 @@ from assistant.agent.understanding import (
     tool_for_request,
 )
 from assistant.core.llm_client import StructuredOutputError
-from assistant.core.privacy import mask_pii
+from assistant.core.privacy import mask_data, mask_pii
 from assistant.understand.clarify import unknown_goods_question, unknown_value_question
 from assistant.understand.fill import fill_from_request
 from assistant.understand.goods import goods_categories
@@ -206,14 +206,14 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         steps = list(state.get("steps", []))
         args_dict = carry_over(spec, dict(pending["args"]), steps)
         args = spec.input_model.model_validate(args_dict)
-        shown_args = args.model_dump(mode="json", exclude_defaults=True)
+        shown_args = mask_data(args.model_dump(mode="json", exclude_defaults=True))
         write(StepStarted(tool=spec.name, args=shown_args))
         started = time.perf_counter()
         try:
             result = spec.run(args, deps.ctx)
         except (ValueError, LookupError) as exc:  # caused by the model's arguments: tell it once
             ms = round((time.perf_counter() - started) * 1000, 1)
-            error = str(exc).splitlines()[0][:300]
+            error = mask_pii(str(exc).splitlines()[0][:300])  # an error may name a value from the data
             steps.append(
                 StepRecord(
                     tool=spec.name, args=shown_args, ok=False, error=error, ms=ms, result=None, markdown="", charts=[]
@@ -225,9 +225,11 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
                         "outcome": "route", "next_tool": spec.name}  # fmt: skip
             return {"steps": steps, "outcome": "respond"}
         ms = round((time.perf_counter() - started) * 1000, 1)
+        # Where data leaves the tool: masked once here, so the table, charts, facts, the narration prompt, the
+        # checkpoint and every front door get the same masked result.
+        result, dumped = masked_result(result)
         markdown = mask_pii(result.to_markdown()) if hasattr(result, "to_markdown") else ""
-        charts = result.charts() if hasattr(result, "charts") else []
-        dumped = result.model_dump(mode="json")
+        charts = [masked_chart(c) for c in result.charts()] if hasattr(result, "charts") else []
         steps.append(
             StepRecord(
                 tool=spec.name,

@@ -4,6 +4,9 @@ must be a span of retrieved data; every product id must exist. Violations are re
 A narration over tool results states figures only as fact references ({f3}, rendered with their labels by
 assistant/agent/facts.py): there, any other number is unsupported unless it is a counting word (up to 10) or
 the marketer typed it, so a figure copied from another row, or another claim, cannot survive.
+
+URLs, promo and SMS short codes, deadlines and concrete offers the marketer did not type are removed too: a
+review planted with "free shipping at https://…, ends Friday" must not reach the marketer as the assistant's word.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from tools.copywriter.invented import find_smuggled
 
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?%)?")
 # Every quoted span, paired left to right (a short one such as a search query must still consume its closing
@@ -32,14 +37,15 @@ class GroundingReport:
     unsupported_numbers: list[str] = field(default_factory=list)
     unsupported_quotes: list[str] = field(default_factory=list)
     unknown_refs: list[str] = field(default_factory=list)  # fact references that name no fact of the turn
+    invented: list[str] = field(default_factory=list)  # URLs, codes, deadlines, offers the marketer never typed
 
     @property
     def ok(self) -> bool:
-        return not (self.unsupported_numbers or self.unsupported_quotes or self.unknown_refs)
+        return not (self.unsupported_numbers or self.unsupported_quotes or self.unknown_refs or self.invented)
 
     @property
     def problems(self) -> list[str]:
-        return [*self.unsupported_numbers, *self.unsupported_quotes, *self.unknown_refs]
+        return [*self.unsupported_numbers, *self.unsupported_quotes, *self.unknown_refs, *self.invented]
 
 
 def _to_float(token: str) -> tuple[float, int, bool]:
@@ -103,6 +109,8 @@ def check_answer(
     for quote in quotations(text):
         if _normalise(quote.strip(" .…,;:!?")) not in _normalise(data_text):  # "…blue." quotes "…blue"
             report.unsupported_quotes.append(quote)
+    # Only the marketer's words allow these: tool results are where a planted one would come from.
+    report.invented = [f.text for f in find_smuggled(text, question) if f.text]
     return report
 
 
@@ -139,6 +147,7 @@ def remove_unsupported(text: str, report: GroundingReport) -> str:
             tokens & bad_numbers
             or any(start in sentence for start in bad_quote_starts)
             or any(ref in sentence for ref in report.unknown_refs)
+            or any(planted in sentence for planted in report.invented)
         ):
             removed += 1
             continue

@@ -21,6 +21,8 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from assistant.core.privacy import mask_pii, open_private
+
 SchemaMode = Literal["auto", "json_schema", "json_object", "none"]
 
 
@@ -97,16 +99,17 @@ class LLMClient:
             self.completion_tokens += int(usage.get("output_tokens", 0))
         if self.log_path is None:
             return
+        # The log outlives the conversation: it gets what a prompt may carry only masked, and only its owner reads it.
         entry = {
             "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "purpose": purpose,
             "model": self.model_name,
-            "messages": [{"role": m.type, "content": str(m.content)} for m in messages],
-            "output": output,
+            "messages": [{"role": m.type, "content": mask_pii(str(m.content))} for m in messages],
+            "output": mask_pii(output),
         }
         with self._log_lock:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.log_path, "a", encoding="utf-8") as handle:
+            with open_private(self.log_path, "a") as handle:
                 handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def _response_format(self, schema: dict[str, Any], name: str) -> dict[str, Any] | None:

@@ -29,12 +29,35 @@ OFFLINE_ENV = {
 }
 
 
+# LangSmith tracing would send every prompt, tool result and answer (customers' data) to a remote service, so
+# it is forced off whatever the environment or a `.env` says: LangChain and LangSmith read both prefixes.
+TRACING_OFF = {
+    "LANGCHAIN_TRACING_V2": "false",
+    "LANGCHAIN_TRACING": "false",
+    "LANGSMITH_TRACING": "false",
+    "LANGSMITH_TRACING_V2": "false",
+}
+
+
 def apply_offline_env(tiktoken_dir: Path | None = None) -> None:
-    """Set the no-network variables (without overriding a user's explicit choice)."""
+    """Set the no-network variables (without overriding a user's explicit choice), and force tracing off."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
+    os.environ.update(TRACING_OFF)
+    _forget_cached_tracing_flags()
     if tiktoken_dir is not None:
         os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(tiktoken_dir))
+
+
+def _forget_cached_tracing_flags() -> None:
+    """LangSmith caches what it read from the environment: a value read before tracing was forced off must go."""
+    import sys
+
+    utils = sys.modules.get("langsmith.utils")
+    for name in ("get_env_var", "tracing_is_enabled"):
+        cache_clear = getattr(getattr(utils, name, None), "cache_clear", None)
+        if cache_clear is not None:
+            cache_clear()
 
 
 @dataclass(frozen=True)

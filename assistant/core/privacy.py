@@ -1,48 +1,171 @@
-"""PII masking: emails, phone numbers, card numbers and person names never reach a prompt or Slack.
+"""PII masking: emails, phone numbers, card numbers, IBANs, postal addresses and person names never reach a
+prompt, a log, a checkpoint or a channel.
 
-Names are caught where text introduces them (honorifics, "my name is", "signed", "customer X Y"): a regex
-cannot know every name, so customer data is keyed by ids everywhere and the warehouse holds no names.
+Names are caught where text introduces them (honorifics, "my name is", "signed", "Regards, John Smith"): a
+regex cannot know every name, so customer data is keyed by ids everywhere and the warehouse holds no names.
+Dates, times, prices and order ids are left alone: a timestamp is not a phone number.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
 
-EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
-# International or local phone numbers: 9+ digits with optional +, spaces, dots, dashes, parentheses.
-PHONE = re.compile(r"(?<![\w.])(?:\+|00)?\d[\d\s().-]{7,}\d(?!\w|\.\d)")
-CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# A run of digits with the separators people write phone numbers with; what it is gets decided in _phone_like.
+PHONE = re.compile(r"(?<![\w.,/:])(?:\+|00)?\(?\d[\d\s().-]{5,}\d(?![\w/:]|[.,]\d)")
+CARD = re.compile(r"(?<![\w.])(?:\d[ -]?){12,18}\d(?![\w.]|,\d)")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+_PHONE_CUE = re.compile(
+    r"(?:\b(?:phone|tel|telephone|mobile|cell|call|text|whatsapp|sms|fax|ring|m)\b\.?|☎|📞)[\s:.#-]*(?:(?:me|us|on|at)\s+)*$",
+    re.I,
+)
+# Spans that are numbers of another kind, hidden from the phone and card patterns: ISO dates and timestamps,
+# day/month/year dates, clock times, money, and numbers with thousands separators.
+_NOT_A_PHONE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b"
+    r"|(?:[£$€¥]|\b(?:USD|EUR|GBP))\s?\d[\d,]*(?:\.\d+)?|\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b"
+)
+_UK_POSTCODE = r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[A-Z]{2}\b"
+_STREET_WORDS = (
+    r"Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Way|Court|Ct|Place|Pl|Crescent|Terrace|Boulevard|Blvd|"
+    r"Gardens|Square|Sq|Grove|Row|Mews|Parade|Hill|Walk"
+)
+_CAP = r"[A-ZÄÖÜÉÈ][\w'’-]+"
+_TOWN = r"[A-ZÄÖÜÉÈ][a-zäöüßéèçñ'’-]+"  # a place name: no digits, so a postcode after it is matched as one
+_STREETS = (
+    # 221B Baker Street; not "2 Day Road trip": a street name ends the phrase or is followed by the rest of an address
+    rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:{_CAP}\s+){{1,3}}(?:{_STREET_WORDS})\b(?=\s*(?:[,.;\n)]|$)|\s+[A-Z0-9])",
+    r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b",  # Hauptstraße 5
+    rf"\b\d{{1,4}},?\s+(?:rue|avenue|boulevard|bd|place|chemin|all[ée]e|quai)\s+(?:(?:de|du|des|la|le|d'|l')\s*)*{_CAP}"
+    rf"(?:\s+{_CAP})*",  # 10 rue de Rivoli
+    rf"\b(?:Calle|Avenida|Paseo|Plaza|Rua|Travessa|Via|Viale)\s+(?:(?:de|del|la|da|do|dos)\s+)*{_CAP}(?:\s+{_CAP})*,?"
+    r"\s+\d{1,4}\b",  # Calle Mayor 5
+)
+# After a street: up to four more parts (town, county, a postcode, a US state and ZIP, a German PLZ and town).
+_ADDRESS_TAIL = (
+    rf"(?:,?\s+(?:{_UK_POSTCODE}|[A-Z]{{2}}\s+\d{{5}}(?:-\d{{4}})?|\d{{5}}(?:\s+{_TOWN})?"
+    rf"|{_TOWN}(?:\s+{_TOWN}){{0,2}})){{0,4}}"
+)
+ADDRESS = re.compile(rf"(?:{'|'.join(_STREETS)}){_ADDRESS_TAIL}")
+POSTCODE = re.compile(_UK_POSTCODE)
 _NAME = r"[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
 NAME_CUES = re.compile(
     r"\b(?P<cue>(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s+|(?:[Mm]y name is|[Ii] am|I'm|[Ss]igned|[Cc]ustomer(?: named)?|"
     r"[Cc]ontact|[Dd]ear)\s+)(?P<name>" + _NAME + r"(?:\s+" + _NAME + r")?)"
 )
+# A letter's closing and the name under it, at the end of a line: "Regards, John Smith", "Thanks,\nAnna".
+SIGN_OFF = re.compile(
+    r"\b(?P<cue>(?:(?:[Kk]ind|[Bb]est|[Ww]arm(?:est)?|[Mm]any)\s+)?(?:[Rr]egards|[Ww]ishes|[Tt]hanks|[Cc]heers|"
+    r"[Ss]incerely|[Yy]ours(?:\s+(?:truly|sincerely|faithfully))?|[Bb]est)\s*[,\n-]+[ \t]*\n?[ \t]*)"
+    r"(?P<name>" + _NAME + r"(?:[ \t]+(?:[A-Z]\.?|" + _NAME + r")){0,2})(?=[ \t]*[.!]?[ \t]*(?:\n|$|\[|<|\())"
+)
 _NOT_NAMES = {"Champions", "Loyal", "New", "Germany", "France", "United", "The", "Our", "At", "Lost", "Hibernating"}
+_HIDDEN = "\ue000"  # a private-use mark standing in for a protected span while numbers are matched
 
 
-def _phone_like(match: re.Match[str]) -> bool:
-    digits = re.sub(r"\D", "", match.group(0))
-    # Dates (2011-12-09), plain ids and years are not phone numbers.
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", match.group(0).strip()):
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _iban_valid(text: str) -> bool:
+    """ISO 13616 check digits (mod 97), so a product code of the same shape is left alone."""
+    compact = text.replace(" ", "")
+    if not 15 <= len(compact) <= 34:
         return False
-    return 9 <= len(digits) <= 15 and not re.fullmatch(r"\d+(\.\d+)?", match.group(0).strip())
+    moved = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+def _phone_like(match: re.Match[str], before: str) -> bool:
+    """Whether a run of digits is a phone number: international (+44..., 0044...), national with a trunk 0
+    (07700 900123, 020 7946 0958), North American (415-555-2671, (415) 555 2671), or any 7+ digits after a word
+    such as "call" or "tel". Plain ids, lists of ids, dates and amounts are not."""
+    text = match.group(0).strip()
+    digits = _digits(text)
+    if _PHONE_CUE.search(before[-30:]) and 7 <= len(digits) <= 15:
+        return True
+    if text.startswith(("+", "00")):
+        return 8 <= len(digits) <= 15
+    if text.startswith(("0", "(0")):
+        return 9 <= len(digits) <= 12
+    return bool(re.fullmatch(r"(?:1[-.\s])?\(?\d{3}\)?[-.\s]\s?\d{3}[-.\s]\d{4}", text))
+
+
+def _masked_numbers(text: str) -> str:
+    """Cards and phone numbers masked, with dates, times and amounts hidden from both patterns meanwhile."""
+    kept: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        kept.append(m.group(0))
+        return _HIDDEN
+
+    hidden = _NOT_A_PHONE.sub(hide, text)
+    hidden = CARD.sub(lambda m: "[card]" if _luhn(_digits(m.group(0))) else m.group(0), hidden)
+    hidden = PHONE.sub(lambda m: "[phone]" if _phone_like(m, hidden[: m.start()]) else m.group(0), hidden)
+    restore = iter(kept)
+    return re.sub(_HIDDEN, lambda _m: next(restore), hidden)
 
 
 def mask_pii(text: str) -> str:
-    """Replace PII with typed placeholders: [email], [phone], [card], [name]."""
+    """Replace PII with typed placeholders: [email], [iban], [address], [postcode], [card], [phone], [name]."""
+    if not text or _HIDDEN in text:
+        text = (text or "").replace(_HIDDEN, "")
     text = EMAIL.sub("[email]", text)
-    text = CARD.sub(lambda m: "[card]" if len(re.sub(r"\D", "", m.group(0))) >= 13 else m.group(0), text)
-    text = PHONE.sub(lambda m: "[phone]" if _phone_like(m) else m.group(0), text)
+    text = IBAN.sub(lambda m: "[iban]" if _iban_valid(m.group(0)) else m.group(0), text)
+    text = ADDRESS.sub("[address]", text)
+    text = POSTCODE.sub("[postcode]", text)
+    text = _masked_numbers(text)
 
     def name(m: re.Match[str]) -> str:
         first = m.group("name").split()[0]
         return m.group(0) if first in _NOT_NAMES else m.group("cue") + "[name]"
 
+    text = SIGN_OFF.sub(name, text)
     return NAME_CUES.sub(name, text)
 
 
 def contains_pii(text: str) -> bool:
     return mask_pii(text) != text
+
+
+def mask_data(value: Any, mask: Callable[[str], str] = mask_pii) -> Any:
+    """Every string inside JSON-like data (dicts, lists, tuples) masked; keys, numbers and the shape kept."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: mask_data(v, mask) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_data(v, mask) for v in value)
+    return value
+
+
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private(path: Path) -> None:
+    """Owner read/write only: conversations and prompt logs hold what marketers asked about customers."""
+    if path.exists():
+        os.chmod(path, PRIVATE_FILE_MODE)
+
+
+def open_private(path: Path, mode: str = "a") -> IO[str]:
+    """Open a text file created 0600 (an existing one is narrowed to 0600 first, whatever the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
+    make_private(path)
+    return os.fdopen(os.open(path, flags, PRIVATE_FILE_MODE), mode, encoding="utf-8")
 
 
 # ---------------------------------------------------------------- requests for personal data

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
         default=4 * 1024**3, ge=1, description="Largest source file ingest reads, in bytes once decompressed."
     )
     ingest_max_rows: int = Field(default=50_000_000, ge=1, description="Most data rows ingest reads per source file.")
+    conversation_keep_days: float = Field(
+        default=30, gt=0, description="Conversations idle longer than this many days are deleted."
+    )
+    conversation_keep_threads: int = Field(
+        default=500, ge=1, description="At most this many conversations are kept (the most recent)."
+    )
 
     @field_validator("home", mode="after")
     @classmethod

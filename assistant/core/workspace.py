@@ -41,6 +41,27 @@ class WorkspaceMissingError(RuntimeError):
     """The workspace has not been built yet (or its current build is gone)."""
 
 
+# What a reader of the warehouse (a tool, an eval's expect.sql) may do: query the one database file, nothing
+# else. SQL reaches it from a model's arguments and from eval YAML, so the connection itself refuses files
+# (read_csv, COPY ... TO), other databases (ATTACH), extensions (INSTALL/LOAD) and changing these settings.
+# Settings are applied in this order; `lock_configuration` comes last or it would refuse the ones after it.
+SEALED_SETTINGS: dict[str, str | bool | int] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "memory_limit": "1GB",  # several processes (UI, Slack, CLI) may read at once on a small machine
+    "threads": 2,
+    "lock_configuration": True,
+}
+
+
+def sealed_connection(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to one DuckDB file that cannot reach files, extensions or its own settings."""
+    return duckdb.connect(str(path), read_only=True, config=dict(SEALED_SETTINGS))
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Paths inside MKA_HOME. Cheap to construct; touches no file until asked."""
@@ -101,9 +122,18 @@ class Workspace:
         return data
 
     def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-        """Open the current warehouse; tools always get it read-only."""
+        """Open the current warehouse; read-only it is also sealed (see `sealed_connection`)."""
         self.require_built()
-        return duckdb.connect(str(self.warehouse_path), read_only=read_only)
+        if read_only:
+            return sealed_connection(self.warehouse_path.resolve())
+        return duckdb.connect(str(self.warehouse_path), read_only=False)
+
+    def current_build(self) -> Path | None:
+        """The build `current` points at now (None before the first ingest): what a reader's cache is keyed to."""
+        try:
+            return self.current.resolve(strict=True)
+        except (FileNotFoundError, RuntimeError):
+            return None
 
     @contextlib.contextmanager
     def build(self) -> Iterator[BuildDir]:

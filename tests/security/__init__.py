@@ -1,0 +1,1 @@
+"""Attack suites: each case fails when the protection it targets is missing."""

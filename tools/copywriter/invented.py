@@ -46,6 +46,14 @@ _URL = re.compile(
     r"|com\.br|br|eu|pt)\b(?:/[^\s<>()]*)?)",
     re.I,
 )
+# SMS keywords and short codes: "Reply STOP to 60123", "text JOIN to 88022", "SMS YES an 12345".
+_SHORT_CODE = re.compile(
+    r"\b(?:reply|text|txt|send|sms|texting|envía|envia|manda|responde|schick|sende|antworte|envoyez|envoie|r[ée]pondez"
+    r"|responda|回复|发送)\s+(?:the\s+word\s+|with\s+)?[\"'“‘]?(?P<word>[A-Za-z]{2,12})[\"'”’]?\s+"
+    r"(?:to|at|on|al|an|au|para|para\s+o|到|至)\s+(?P<code>\d{3,8})\b"
+    r"|\bshort\s?code\s*:?\s*(?P<code2>\d{3,8})\b",
+    re.I,
+)
 _NOT_CLAIM = (
     r"to|from|of|and|or|as|time|spirit|spirited|range|flowing|form|style|rein|will|hand|hands|speech|fall|yourself|up"
     r"|the|a|an|in|on|with|for|at|by|is|are|it|your"
@@ -123,6 +131,10 @@ def find_invented(copy_text: str, offer: Offer | None, marketer_text: str) -> li
         url = m.group("url").rstrip(".,;:!?")
         if url.lower() not in allowed.text:
             add("URL", m.start(), m.start("url") + len(url))
+    for m in _SHORT_CODE.finditer(folded):
+        code = m.group("code") or m.group("code2")
+        if code not in allowed.text:
+            add("code", m.start(), m.end())
     terms, thresholds = scan(copy_text)
     offers = [t for t in terms if not t.bare]
     for m, marks in deadline_matches(copy_text, strict=False):
@@ -159,6 +171,26 @@ def find_invented(copy_text: str, offer: Offer | None, marketer_text: str) -> li
             if m.group(0).lower() not in allowed.text:
                 add("offer", m.start(), m.end())
     return sorted(found, key=lambda f: f.start)
+
+
+def find_smuggled(text: str, marketer_text: str) -> list[Finding]:
+    """In text that comments on data (a narration), what only an advertiser would write and the marketer never
+    typed: URLs, promo and short codes, deadlines ("ends Friday", "today only"), and concrete offers ("free
+    shipping", "20% off", "2 for 1"). Advice that names a discount or a sale stays, and so does a bare date (a
+    narration may say when something happened)."""
+    found = find_invented(text, None, marketer_text)
+    return [f for f in found if _smuggled(f)]
+
+
+def _smuggled(finding: Finding) -> bool:
+    if finding.what == "offer":
+        return any(not t.bare for t in scan(finding.text)[0])
+    if finding.what == "deadline":
+        return any(
+            m.group("lead") or m.group("post") or m.group("urgent") or "midnight" in marks
+            for m, marks in deadline_matches(finding.text, strict=True)
+        )
+    return True
 
 
 def _next_to(text: str, start: int, end: int, other_start: int, other_end: int) -> bool:

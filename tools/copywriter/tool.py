@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 import prompts
 from assistant.core.privacy import mask_pii
 from tools.base import ChartSpec, PriorStep, Tool
 from tools.context import ToolContext
+from tools.copywriter.free_text import smuggled
 from tools.copywriter.offer import Offer, parse_offer
 from tools.copywriter.products import ProductRef, display_name, resolve_products
 from tools.copywriter.qa import LIMITS, Review, marketer_text, review, safe_fix
@@ -52,7 +53,18 @@ class WriteCopyInput(BaseModel):
         cleaned = [v.strip() for v in value if v and v.strip()]
         if len({c.lower() for c in cleaned}) != len(cleaned):
             raise ValueError("products: the same product is listed twice")
+        for item in cleaned:
+            if reason := smuggled(item, names_goods=True):
+                raise ValueError(f"products: {item[:40]!r} is not a product or a theme: {reason}")
         return cleaned
+
+    @field_validator("audience", "tone")
+    @classmethod
+    def _plain_description(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Audience and tone are repeated to the model and count as given by the marketer: descriptions only."""
+        if value and (reason := smuggled(value)):
+            raise ValueError(f"{info.field_name}: describe it in plain words; {reason}")
+        return value
 
     @field_validator("language")
     @classmethod
@@ -77,8 +89,9 @@ class WriteCopyInput(BaseModel):
             result = step.result
             if not args.get("products") and isinstance(result.get("items"), list):
                 args["products"] = [str(i.get("product_id")) for i in result["items"][:3] if i.get("product_id")]
-            if not args.get("audience") and result.get("definition"):
-                args["audience"] = str(result["definition"])[:200]
+            definition = str(result.get("definition") or "")[:200]
+            if not args.get("audience") and definition and smuggled(definition) is None:
+                args["audience"] = definition
         return args
 
 

@@ -159,7 +159,9 @@ def test_people_and_channels_outside_the_allow_lists_get_one_refusal_and_no_answ
 
 
 def test_an_answer_full_of_slack_markup_reaches_slack_as_text(demo_workspace: Workspace) -> None:
-    narration = "<!channel> Big news <@U0BOSS>: [claim your refund](https://evil.example/x) <https://a.example|b> @here"
+    # The first sentence carries broadcast mentions only; the second, ids and links nobody typed, which grounding
+    # removes before Slack formatting sees them (the formatter's own cases: test_slack_output.py).
+    narration = "<!channel> Big news @here <!everyone>. <@U0BOSS>: [claim your refund](https://evil.example/x) <https://a.example|b>"
     with running_bot(demo_workspace, ANSWER, narration) as bot:
         assert bot.post(mention("what can you do?", ts="315.000001", event_id="EvMarkup")) == 200
         bot.slack.wait_for(lambda: len(bot.slack.finished()) == 1)
@@ -167,7 +169,8 @@ def test_an_answer_full_of_slack_markup_reaches_slack_as_text(demo_workspace: Wo
         for call in bot.slack.calls:
             if call.method in ("chat.postMessage", "chat.update"):
                 assert "<" not in blocks_text(call.payload), call.payload
-        assert "Big news" in blocks_text(bot.slack.finished()[0])
+        final = blocks_text(bot.slack.finished()[0])
+        assert "Big news" in final and "evil.example" not in final
 
 
 # ---------------------------------------------------------------- rate limit and queue

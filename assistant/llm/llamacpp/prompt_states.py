@@ -180,7 +180,11 @@ class PromptStates:
             return "live", len(prefix)
         if self._in_ram_cache(llama, prefix):
             return "cached", len(prefix)
-        key = self._key_for(prompt_sha256(prefix))
+        try:
+            key = self._key_for(prompt_sha256(prefix))  # may hash a model file given by path, once
+        except OSError as exc:
+            log.warning("prompt states off: %s", exc)
+            return "failed", len(prefix)
         saved = read_state_file(self.directory, key)
         if saved is not None:
             state = _as_llama_state(llama, saved.tokens, saved.kv)

@@ -12,8 +12,30 @@ bench_app = typer.Typer(help="Benchmarks: figures with baselines in the same run
 
 def register(app: typer.Typer) -> None:
     # Each module's register(bench_app) adds one subcommand; the benches import the layers below the CLI only.
-    from bench import agent, decoding, ingest, llm_threads, predict, recommender, retrieval, segments, sentiment
+    from bench import (
+        agent,
+        cold_start,
+        decoding,
+        ingest,
+        llm_threads,
+        predict,
+        recommender,
+        retrieval,
+        segments,
+        sentiment,
+    )
 
-    for module in (ingest, segments, predict, recommender, retrieval, sentiment, agent, decoding, llm_threads):
+    for module in (
+        ingest,
+        segments,
+        predict,
+        recommender,
+        retrieval,
+        sentiment,
+        agent,
+        decoding,
+        llm_threads,
+        cold_start,
+    ):
         module.register(bench_app)
     app.add_typer(bench_app, name="bench")

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
         "on 2 CPU cores), q8_0 (8-bit keys and values with flash attention: ~55 MB less at 8k context, routing "
         "~1.4x slower) or f16 (~55 MB more, no faster here).",
     )
+    llm_state_files_mb: int = Field(
+        default=512,
+        ge=0,
+        le=1 << 20,
+        description="Disk for the local LLM's saved prompt states (MKA_HOME/llm/states/), MB: a fresh process loads "
+        "a long system prompt's KV state (the routing prompt: ~2 minutes to decode on 2 cores) instead of decoding "
+        "it; least recently used files go first. 0: never save or load them.",
+    )
     llm_model: str = Field(default="gpt-4o-mini", description="Model name for openai / openai-compatible.")
     llm_base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")
     llm_api_key: str | None = Field(default=None, description="API key for an OpenAI-compatible server.")

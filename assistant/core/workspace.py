@@ -6,11 +6,17 @@ Layout::
       current -> builds/<id>     symlink, replaced atomically when an ingest succeeds
       builds/<id>/               warehouse.duckdb, chroma/, models/, manifest.json
       llm/                       assembled GGUF files, tiktoken cache
+      llm/states/                saved prompt KV states of the local model, one file per key (see below)
       runs/                      eval and bench reports
       conversations.sqlite       agent memory (checkpointer)
 
 A build is written into a fresh `builds/<id>` directory and only then made `current`, so a failed or
 killed ingest never touches what readers see.
+
+Saved prompt states live beside the model, not in the build: they are written by whichever process first
+decodes a prompt (a build is written only by ingest), most of them (narration, copy) do not depend on the data,
+and the one that does — the routing prompt, which lists the data's values — is keyed by the hash of its tokens,
+so a new ingest simply names a new file; the old one is pruned as least recently used.
 """
 
 from __future__ import annotations
@@ -99,6 +105,10 @@ class Workspace:
     @property
     def tiktoken_dir(self) -> Path:
         return self.llm_dir / "tiktoken"
+
+    @property
+    def prompt_states_dir(self) -> Path:
+        return self.llm_dir / "states"
 
     @property
     def runs_dir(self) -> Path:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from langchain_core.language_models import BaseChatModel
 
-from assistant.core.offline import EMBEDDED_MODELS
+from assistant.core.offline import EMBEDDED_MODELS, is_verified
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 
@@ -25,6 +27,17 @@ def local_model_path(settings: Settings) -> str:
     return str(path)
 
 
+def local_model_sha256(settings: Settings, path: str) -> str | None:
+    """The model file's sha256 when it is known without reading 1.1 GB: an embedded model (pinned, checked by
+    `mka setup`) or a file `mka setup` verified; None for another GGUF (hashed once when a state is saved)."""
+    if settings.gguf_path is None:
+        return EMBEDDED_MODELS[settings.local_model].sha256
+    for model in EMBEDDED_MODELS.values():
+        if is_verified(Path(path), model.sha256):
+            return model.sha256
+    return None
+
+
 def build_chat_model(settings: Settings) -> BaseChatModel:
     if settings.llm == "local":
         from assistant.llm.llamacpp.chat import STATE_SIZE_VS_Q8, LlamaCppChatModel
@@ -34,13 +47,17 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
             # The default holds the routing, narration and copy prefixes with an 8-bit KV cache; f16 values make
             # each state 1.5x the size, an all-f16 cache 2x.
             cache_mb = int(cache_mb * STATE_SIZE_VS_Q8[settings.llm_kv_cache])
+        path = local_model_path(settings)
         return LlamaCppChatModel(
-            model_path=local_model_path(settings),
+            model_path=path,
             n_ctx=settings.llm_context,
             n_threads=settings.llm_threads,
             cache_bytes=cache_mb << 20,
             kv_cache=settings.llm_kv_cache,
             temperature=settings.llm_temperature,
+            state_dir=str(Workspace(settings.home).prompt_states_dir) if settings.llm_state_files_mb > 0 else None,
+            state_dir_bytes=settings.llm_state_files_mb << 20,
+            model_sha256=local_model_sha256(settings, path),
         )
     if settings.llm in ("openai", "openai-compatible"):
         from langchain_openai import ChatOpenAI

@@ -11,7 +11,10 @@ and has no way to pass llama.cpp's JSON-schema grammar. This one:
   speculation (greedy_grammar.py; `mka bench decoding`: 1.15x faster per routing decision on average, 27 of 30
   decisions byte-identical to the stock sampler, the rest near-ties such as "limit": 100 vs 1000);
 - makes every llama.cpp call on one thread (llama_thread.py): one llama.cpp context is not thread-safe, and
-  OpenMP slows every token by a third once a second thread has called in.
+  OpenMP slows every token by a third once a second thread has called in;
+- with a `state_dir`, saves each long system prompt's KV state to a file once and loads it in a fresh process
+  instead of decoding it again (prompt_states.py, state_file.py): the routing prefix takes ~2 minutes to decode
+  on 2 cores.
 
 Memory (measured, 2 cores, Qwen 1.5B): n_batch 128 decodes prompts as fast as 512 here but needs a quarter of
 the logits and compute buffers, and reading the weights into RAM instead of mmap-ing them stops the file pages
@@ -21,6 +24,7 @@ and llama.cpp's repacked copy from both counting.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -30,6 +34,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
+from assistant.llm.llamacpp.state_file import ModelFingerprints, StateKey
 from assistant.llm.llamacpp.thread import LlamaThread
 
 GGML_TYPE_Q8_0 = 8
@@ -64,9 +69,15 @@ class LlamaCppChatModel(BaseChatModel):
     # "q8_0" quantizes the values too (which needs flash attention), "f16" neither.
     kv_cache: Literal["q8_0-keys", "q8_0", "f16"] = "q8_0-keys"
     seed: int = 7
+    # Saved prompt states (see prompt_states.py): where, how much disk, and the model file's sha256 (pinned for
+    # the embedded models; None: hashed once and remembered). No directory: nothing is saved or loaded.
+    state_dir: str | None = None
+    state_dir_bytes: int = 512 << 20
+    model_sha256: str | None = None
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     _llama: Any = PrivateAttr(default=None)
+    _prompt_states: Any = PrivateAttr(default=None)
     _thread: LlamaThread = PrivateAttr(default_factory=LlamaThread)
 
     @property
@@ -99,8 +110,53 @@ class LlamaCppChatModel(BaseChatModel):
             llama = make_fast_llama_class()(**self.llama_params())
             if self.cache_bytes > 0:
                 llama.set_cache(SlimRAMCache(capacity_bytes=self.cache_bytes))
+            if self.state_dir is not None and self.state_dir_bytes > 0:
+                from assistant.llm.llamacpp.prompt_states import PromptStates
+
+                self._prompt_states = PromptStates(Path(self.state_dir), self.state_key, self.state_dir_bytes)
             self._llama = llama
         return self._llama
+
+    def state_key(self, prompt_sha256: str) -> StateKey:
+        """The key a saved prompt state of this model and these llama.cpp parameters is stored under."""
+        import llama_cpp
+
+        if self.model_sha256 is None and self.state_dir is not None:
+            self.model_sha256 = ModelFingerprints(Path(self.state_dir)).sha256(Path(self.model_path))
+        return StateKey(
+            model_sha256=str(self.model_sha256),
+            llama_cpp_version=str(llama_cpp.__version__),
+            n_ctx=self.n_ctx,
+            n_batch=self.n_batch,
+            kv_cache=self.kv_cache,
+            prompt_sha256=prompt_sha256,
+        )
+
+    def _prepared(self, messages: list[dict[str, str]]) -> Any:
+        """The loaded model, with the messages' system prompt prefix in its context or RAM cache (from the saved
+        state when there is one). Runs on the model's thread."""
+        llama = self._load()
+        if self._prompt_states is not None:
+            self._prompt_states.prepare(llama, messages)
+        return llama
+
+    def prepare_prompt(self, messages: list[BaseMessage]) -> str:
+        """Load or build the saved state of these messages' system prompt now (warm-ups: `mka setup`, start of the
+        UI). Returns what was done: loaded, saved, live, cached, short, none, failed, or off."""
+        openai = to_openai_messages(messages)
+
+        def run() -> str:
+            self._load()
+            if self._prompt_states is None:
+                return "off"
+            return str(self._prompt_states.prepare(self._llama, openai))
+
+        return self._thread.call(run)
+
+    @property
+    def prompt_state_events(self) -> list[tuple[str, int, float]]:
+        """(outcome, prefix tokens, seconds) of the latest saved-state look-ups (benches and tests read these)."""
+        return list(self._prompt_states.events) if self._prompt_states is not None else []
 
     def _params(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -127,9 +183,10 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        openai = to_openai_messages(messages)
         out = self._thread.call(
-            lambda: self._load().create_chat_completion(
-                messages=to_openai_messages(messages), stream=False, **self._params(stop, kwargs)
+            lambda: self._prepared(openai).create_chat_completion(
+                messages=openai, stream=False, **self._params(stop, kwargs)
             )
         )
         text = out["choices"][0]["message"].get("content") or ""
@@ -149,10 +206,9 @@ class LlamaCppChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         def deltas() -> Iterator[tuple[str, int]]:
-            llama = self._load()
-            chunks = llama.create_chat_completion(
-                messages=to_openai_messages(messages), stream=True, **self._params(stop, kwargs)
-            )
+            openai = to_openai_messages(messages)
+            llama = self._prepared(openai)
+            chunks = llama.create_chat_completion(messages=openai, stream=True, **self._params(stop, kwargs))
             completion = 0
             for chunk in chunks:
                 delta = chunk["choices"][0].get("delta", {}).get("content")

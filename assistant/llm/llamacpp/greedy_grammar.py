@@ -168,9 +168,8 @@ def make_fast_llama_class() -> type:
             then to `bytes`) and copies up to n_batch rows of logits (78 MB for Qwen), all alive at once —
             ~4x a ~80 MB routing state on every completion, which set the agent's peak RSS. One buffer here,
             and zero-stride logits (see llama_state_cache: a restore always decodes again before sampling)."""
-            from llama_cpp import LlamaState
-
-            from assistant.llm.llamacpp.state_cache import SlimRAMCache, zero_scores
+            from assistant.llm.llamacpp.prompt_states import snapshot
+            from assistant.llm.llamacpp.state_cache import SlimRAMCache
 
             if isinstance(self.cache, SlimRAMCache):
                 tokens = self.input_ids[: self.n_tokens].tolist()
@@ -178,19 +177,7 @@ def make_fast_llama_class() -> type:
                 if covering is not None:  # nothing a later call could reuse more of: keep the stored one
                     return covering
                 self.cache.drop_same_prompt(tokens)  # make room first: see SlimRAMCache.drop_same_prompt
-            size = int(llama_cpp.llama_state_get_size(self._ctx.ctx))
-            buffer = (ctypes.c_uint8 * size)()
-            written = int(llama_cpp.llama_state_get_data(self._ctx.ctx, buffer, size))
-            if written > size:
-                raise RuntimeError("llama.cpp wrote more state than it asked room for")
-            return LlamaState(
-                input_ids=self.input_ids.copy(),
-                scores=zero_scores(self._scores.shape, self.scores.dtype),
-                n_tokens=self.n_tokens,
-                llama_state=buffer,  # type: ignore[arg-type]  # any buffer: restores read it in place
-                llama_state_size=written,
-                seed=self._seed,
-            )
+            return snapshot(self)
 
         def load_state(self, state: Any) -> None:
             """The stock restore without its two transient copies (the logits rows and the KV bytes)."""

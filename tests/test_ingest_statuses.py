@@ -39,5 +39,5 @@ def test_in_progress_and_returned_are_not_revenue(mka_home: Path, tmp_path: Path
     finally:
         con.close()
     assert statuses == [("cancelled", 1), ("completed", 2), ("in_progress", 1), ("returned", 1)]
-    # Day 1: only the delivered order is revenue; day 2: the delivered order, net of the cancellation.
-    assert [(str(d), r, n) for d, r, n in daily] == [("2024-01-02", 20.0, 1), ("2024-01-03", 20.0, 1)]
+    # Day 1: only the delivered order is revenue; day 2: the delivered order (a cancellation is not subtracted).
+    assert [(str(d), r, n) for d, r, n in daily] == [("2024-01-02", 20.0, 1), ("2024-01-03", 30.0, 1)]

@@ -50,8 +50,8 @@ def test_december_forecast_includes_what_is_booked(real_ctx: ToolContext) -> Non
     booked = (
         real_ctx.warehouse()
         .execute(
-            "SELECT sum(CASE WHEN o.status = 'completed' THEN 1 ELSE -1 END * quantity * unit_price) "
-            "FROM orders o JOIN order_lines l USING (order_id) WHERE ordered_at >= DATE '2011-12-01'"
+            "SELECT sum(quantity * unit_price) FROM orders o JOIN order_lines l USING (order_id) "
+            "WHERE o.status = 'completed' AND ordered_at >= DATE '2011-12-01'"  # revenue: completed orders' lines
         )
         .fetchone()
     )

@@ -138,7 +138,7 @@ def test_forecast_bad_input(demo_ctx: ToolContext) -> None:
 
 
 def test_response_without_bank_data_says_so(demo_ctx: ToolContext) -> None:
-    with pytest.raises(PredictionError, match="data_dir: no data directory set"):
+    with pytest.raises(PredictionError, match="data: this shop has no campaign data"):
         campaign_response(CampaignResponseInput(), demo_ctx)
 
 

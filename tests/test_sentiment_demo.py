@@ -155,7 +155,9 @@ def test_empty_scopes_are_explained(demo_ctx: ToolContext) -> None:
 def test_classify_odd_inputs(demo_ctx: ToolContext) -> None:
     long = classify_sentiment(ClassifySentimentInput(text="I love it. " * 9000), demo_ctx)
     assert long.english and long.chars_scored == 20_000 and long.note and "first 20,000" in long.note
-    foreign = classify_sentiment(ClassifySentimentInput(text="Das Kleid ist wirklich schön und passt gut"), demo_ctx)
+    german = classify_sentiment(ClassifySentimentInput(text="Das Kleid ist wirklich schön und passt gut"), demo_ctx)
+    assert not german.english and german.label == "positive" and "lexicon" in german.method  # tests/test_shopfit_*
+    foreign = classify_sentiment(ClassifySentimentInput(text="Il vestito è davvero bello"), demo_ctx)  # no lexicon
     assert not foreign.english and foreign.label == "neutral" and foreign.note
     assert classify_sentiment(ClassifySentimentInput(text="Love it"), demo_ctx).english
 

@@ -1,5 +1,6 @@
 """Build step: per-customer churn and CLV into `customer_predictions`, bank contacts scored into
-`campaign_contact_scores` (when the bank data is present), backtest figures into models/predict/metrics.json.
+`campaign_contact_scores` (only where the bank demo may answer: tools/predict/campaign_source.py), backtest
+figures into models/predict/metrics.json.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tools.predict.campaign_source import campaign_source
 from tools.predict.churn_model import backtest_churn
 from tools.predict.clv_model import backtest_clv
 from tools.predict.common import (
@@ -24,7 +26,7 @@ from tools.predict.common import (
     data_span,
 )
 from tools.predict.customer_scores import compute_customer_predictions
-from tools.predict.response_model import bank_path, load_bank, score_contacts
+from tools.predict.response_model import load_bank, score_contacts
 
 if TYPE_CHECKING:
     from assistant.core.workspace import BuildContext
@@ -64,10 +66,10 @@ def _customer_step(ctx: BuildContext, metrics: dict[str, Any]) -> dict[str, Any]
 
 
 def _response_step(ctx: BuildContext, metrics: dict[str, Any]) -> dict[str, Any]:
-    try:
-        path = bank_path(ctx.settings.data_dir)
-    except PredictionError as exc:
-        return {"skipped": str(exc)}
+    source = campaign_source(ctx.con, ctx.settings.data_dir)
+    if source.path is None:
+        return {"skipped": source.reason}
+    path = source.path
     scored = score_contacts(load_bank(path))
     _store(ctx, CONTACTS_TABLE, scored.scores)
     metrics["response"] = {**scored.metrics, "source": str(path)}

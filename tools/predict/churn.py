@@ -13,6 +13,7 @@ from tools.context import ToolContext
 from tools.predict.common import CHURN_WINDOW_DAYS, PredictionError, money, pct
 from tools.predict.customer_scores import HIGH_RISK, MEDIUM_RISK
 from tools.predict.sources import customer_predictions, filter_customers, stored_metrics
+from tools.sales import repeat_buying
 from tools.segments.spec import SegmentName
 
 Z80 = 1.2816
@@ -72,11 +73,13 @@ class PredictChurnResult(BaseModel):
     filters: dict[str, Any]
     method: str = METHOD
     notes: list[str] = []
+    warnings: list[str] = Field(default_factory=list, description="Why the predictions may be weak (shown first).")
 
     def to_markdown(self) -> str:
         lines = [
             f"**Churn risk** (no order in the {self.window_days} days after {self.as_of}) — "
             f"{self.customers:,} customers",
+            *[f"- **Warning:** {w}" for w in self.warnings],
             f"- Mean churn probability: {pct(self.mean_probability)}",
             f"- Expected to stop buying: {self.expected_churners:,.0f} customers "
             f"(80 % range {self.expected_churners_low:,.0f}–{self.expected_churners_high:,.0f})",
@@ -175,4 +178,5 @@ def predict_churn(args: PredictChurnInput, ctx: ToolContext) -> PredictChurnResu
         backtest=backtest,
         filters=args.model_dump(mode="json", exclude_none=True),
         notes=notes,
+        warnings=[w for w in [repeat_buying(ctx.warehouse(), day).warning("churn predictions")] if w],
     )

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from tools.base import Table
+from tools.sales import COMPLETED, ORDER_AMOUNTS
 
 CHURN_WINDOW_DAYS = 90  # "churned" = no completed order in the next 90 days
 CLV_HORIZON_MONTHS = 6  # default CLV horizon; the stored table holds this one
@@ -41,7 +42,7 @@ class DataSpan:
 
 def data_span(con: duckdb.DuckDBPyConnection) -> DataSpan:
     row = con.execute(
-        "SELECT min(ordered_at), max(ordered_at) FROM orders WHERE status = 'completed' AND customer_id IS NOT NULL"
+        f"SELECT min(ordered_at), max(ordered_at) FROM orders o WHERE {COMPLETED} AND customer_id IS NOT NULL"
     ).fetchone()
     if row is None or row[0] is None:
         raise PredictionError("data", "the warehouse has no completed orders of known customers")
@@ -66,14 +67,12 @@ def resolve_as_of(as_of: date | None, span: DataSpan, min_history_days: int, fie
     return as_of
 
 
-# One row per order of a known customer: completed and cancelled, with its amount.
-CUSTOMER_ORDERS_SQL = """
-SELECT o.customer_id, o.ordered_at, o.status, t.amount, t.products
-FROM orders o JOIN (
-    SELECT order_id, sum(quantity * unit_price) AS amount, count(DISTINCT product_id) AS products
-    FROM order_lines GROUP BY order_id
-) t ON t.order_id = o.order_id
-WHERE o.customer_id IS NOT NULL
+# One row per order of a known customer (every status, tools.sales' definitions), with its amount; an order
+# without lines (a cancellation with no items) is kept with amount 0 so that it still counts as a cancellation.
+CUSTOMER_ORDERS_SQL = f"""
+SELECT o.customer_id, o.ordered_at, o.status, coalesce(t.amount, 0) AS amount, coalesce(t.products, 0) AS products
+FROM orders o LEFT JOIN {ORDER_AMOUNTS} t ON t.order_id = o.order_id
+WHERE o.customer_id IS NOT NULL AND (t.order_id IS NOT NULL OR NOT {COMPLETED})
 """
 
 

@@ -20,6 +20,7 @@ from tools.predict.forecast_model import (
     forecast_daily,
     next_month,
 )
+from tools.sales import COMPLETED, LINE_AMOUNT
 
 MAX_PERIODS = {"week": 26, "month": 6}
 BACKTEST_WEEKS = 8
@@ -29,15 +30,14 @@ METHOD = (
     "percentiles of 1,000 simulated paths."
 )
 
-# Sales, guests included (not customer analytics): revenue is net of cancellations on the day they happen (a
-# huge order cancelled the next day is not a sales peak); orders counts completed orders.
-DAILY_SQL = """
+# Sales, guests included (not customer analytics), by tools.sales' one definition: revenue = completed orders'
+# lines, orders = completed orders. A cancellation is its own order: it is not subtracted (it was never revenue).
+DAILY_SQL = f"""
 SELECT CAST(o.ordered_at AS DATE) AS day,
-       sum(CASE o.status WHEN 'completed' THEN 1 WHEN 'cancelled' THEN -1 ELSE 0 END * l.quantity * l.unit_price)
-           AS revenue,
-       count(DISTINCT o.order_id) FILTER (WHERE o.status = 'completed') AS orders
+       sum({LINE_AMOUNT}) AS revenue,
+       count(DISTINCT o.order_id) AS orders
 FROM orders o JOIN order_lines l ON l.order_id = o.order_id JOIN products p ON p.product_id = l.product_id
-WHERE $category IS NULL OR lower(p.category) = lower($category)
+WHERE {COMPLETED} AND ($category IS NULL OR lower(p.category) = lower($category))
 GROUP BY 1 ORDER BY 1
 """
 

@@ -1,4 +1,7 @@
-"""Tool `campaign_response`: who is most likely to say yes to a phone campaign (UCI Bank Marketing data)."""
+"""Tool `campaign_response`: who is most likely to say yes to a phone campaign (UCI Bank Marketing demo data).
+
+Only a workspace that may use the demo answers (tools/predict/campaign_source.py); any other shop is told it has
+no campaign data."""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from pydantic import BaseModel, Field
 
 from tools.base import ChartSpec, Series, Table
 from tools.context import ToolContext
+from tools.predict.campaign_source import require_campaign_data
 from tools.predict.common import CONTACTS_TABLE, pct, table_exists, wilson_interval
-from tools.predict.response_model import bank_path, load_bank, score_contacts
+from tools.predict.response_model import load_bank, score_contacts
 from tools.predict.sources import stored_metrics
 
 METHOD = (
@@ -135,11 +139,13 @@ class CampaignResponseResult(BaseModel):
 
 def _scored(ctx: ToolContext) -> tuple[pd.DataFrame, dict[str, Any]]:
     con = ctx.warehouse()
+    # Checked before the stored table too: a workspace built before this rule may hold bank scores it must not show.
+    path = require_campaign_data(con, ctx.settings.data_dir)
     if table_exists(con, CONTACTS_TABLE):
         return con.execute(f"SELECT * FROM {CONTACTS_TABLE}").df(), stored_metrics(ctx).get("response", {})
 
     def train() -> tuple[pd.DataFrame, dict[str, Any]]:
-        scored = score_contacts(load_bank(bank_path(ctx.settings.data_dir)))
+        scored = score_contacts(load_bank(path))
         return scored.scores, scored.metrics
 
     return ctx.resource("predict:response", train)
@@ -191,5 +197,5 @@ def campaign_response(args: CampaignResponseInput, ctx: ToolContext) -> Campaign
         segments=segments,
         call_first=call_first,
         evaluation=metrics,
-        notes=notes,
+        notes=["demo data: the UCI Bank Marketing phone campaigns, not this shop's customers", *notes],
     )

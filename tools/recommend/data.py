@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-_EVENTS_SQL = """
+from tools.sales import COMPLETED
+
+_EVENTS_SQL = f"""
 SELECT DISTINCT o.customer_id, l.product_id, o.order_id, o.ordered_at
 FROM orders o JOIN order_lines l USING (order_id)
-WHERE o.status = 'completed' AND o.customer_id IS NOT NULL
+WHERE {COMPLETED} AND o.customer_id IS NOT NULL
   AND o.ordered_at >= ? AND o.ordered_at < ?
 """
 

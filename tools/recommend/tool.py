@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tools.base import ChartSpec, PriorStep, Series, Table, Tool
 from tools.context import ToolContext
+from tools.sales import repeat_buying
 from tools.segments.spec import SegmentName
 
 if TYPE_CHECKING:
@@ -131,6 +132,7 @@ class RecommendProductsResult(BaseModel):
     model: str
     items: list[Recommendation]
     notes: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list, description="Why the ranking may be weak (shown first).")
     segment_customers: int | None = None
     lifts: list[float] | None = None
 
@@ -141,7 +143,7 @@ class RecommendProductsResult(BaseModel):
             rows=[[r.rank, r.name, r.product_id, r.category, r.reason] for r in self.items],
             note=f"model: {self.model}",
         )
-        lines = [table.to_markdown()]
+        lines = [f"**Warning:** {w}" for w in self.warnings] + [table.to_markdown()]
         lines.extend(f"- {note}" for note in self.notes)
         return "\n".join(lines)
 
@@ -446,12 +448,17 @@ def recommend_products(args: RecommendProductsInput, ctx: ToolContext) -> Recomm
     """Recommend products for a customer, a basket, a segment or an interest, each with a reason."""
     rec = _recommender(ctx)
     if args.customer_id is not None:
-        return _for_customer(args, ctx, rec)
-    if args.product_ids is not None:
-        return _for_basket(args, ctx, rec)
-    if args.interest is not None:
-        return _for_interest(args, ctx, rec)
-    return _for_segment(args, ctx, rec)
+        result = _for_customer(args, ctx, rec)
+    elif args.product_ids is not None:
+        result = _for_basket(args, ctx, rec)
+    elif args.interest is not None:
+        result = _for_interest(args, ctx, rec)
+    else:
+        result = _for_segment(args, ctx, rec)
+    # Co-purchase and customer models learn from customers who came back: say so when few did.
+    repeat = repeat_buying(ctx.warehouse(), rec.interactions.as_of.date())
+    warning = repeat.warning("recommendations")
+    return result.model_copy(update={"warnings": [warning]}) if warning else result
 
 
 _TARGETS = ("customer_id", "product_ids", "segment", "country", "interest")

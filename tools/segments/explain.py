@@ -15,6 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tools.context import ToolContext
+from tools.sales import COMPLETED, UP_TO_AS_OF
 from tools.segments import query as q
 from tools.segments.segment_tool import describe
 from tools.segments.spec import (
@@ -43,11 +44,11 @@ FEATURES: dict[str, tuple[str, str, bool]] = {
     ),
     "distinct_products": ("coalesce(x.distinct_products, 0)", "different products bought", True),
 }
-_EXTRAS_CTE = """extras AS (
+_EXTRAS_CTE = f"""extras AS (
     SELECT o.customer_id, count(DISTINCT l.product_id) AS distinct_products
     FROM orders o JOIN order_lines l ON l.order_id = o.order_id
-    WHERE o.status = 'completed' AND o.customer_id IS NOT NULL
-      AND o.ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+    WHERE {COMPLETED} AND o.customer_id IS NOT NULL
+      AND {UP_TO_AS_OF}
     GROUP BY o.customer_id
 )"""
 

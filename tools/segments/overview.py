@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tools.base import ChartSpec, Series, Table
 from tools.context import ToolContext
+from tools.sales import COMPLETED, LINE_AMOUNT, UP_TO_AS_OF, shop_totals_sql
 from tools.segments import query as q
 from tools.segments.spec import MAX_LIST, SegmentSpec, check_text
 from tools.segments.sqlrun import ExecutedQuery, run_query
@@ -49,8 +50,10 @@ class CustomerOverviewResult(BaseModel):
     orders_per_customer: float
     avg_order_value: float
     revenue_per_customer: float
-    cancelled_orders: int
-    cancellation_rate: float
+    shop_orders: int | None = Field(default=None, description="completed orders of the whole shop, guests included")
+    shop_revenue: float | None = Field(default=None, description="revenue of the whole shop, guests included")
+    cancelled_orders: int = Field(description="every cancelled order in scope, guests included")
+    cancellation_rate: float = Field(description="cancelled orders / every order placed in scope")
     guest_orders: int
     monthly: Table
     top_countries: Table
@@ -71,9 +74,13 @@ class CustomerOverviewResult(BaseModel):
             f"{self.orders_per_customer:,.2f} orders per customer",
             f"- Average order value **{self.avg_order_value:,.2f}**; revenue per customer "
             f"{self.revenue_per_customer:,.2f}",
-            f"- Cancelled orders: {self.cancelled_orders:,} ({self.cancellation_rate:.1%} of customer orders); "
-            f"guest orders (no customer id, left out above): {self.guest_orders:,}",
+            f"- Cancelled orders: {self.cancelled_orders:,} ({self.cancellation_rate:.1%} of all orders placed)",
         ]
+        if self.shop_orders is not None and self.shop_revenue is not None:
+            lines.append(
+                f"- Whole shop, guests included: {self.shop_orders:,} completed orders worth "
+                f"{self.shop_revenue:,.2f} (guest orders, left out above: {self.guest_orders:,})"
+            )
         for table in (self.segments, self.top_countries, self.top_categories, self.top_products, self.monthly):
             lines += ["", table.to_markdown(max_rows=50)]
         for table in self.demographics:
@@ -106,20 +113,17 @@ class CustomerOverviewResult(BaseModel):
         return charts
 
 
-MEMBER_LINES_CTE = """member_lines AS (
+MEMBER_LINES_CTE = f"""member_lines AS (
     SELECT o.customer_id, l.product_id, l.quantity,
-           l.quantity * l.unit_price AS amount
+           {LINE_AMOUNT} AS amount
     FROM orders o JOIN order_lines l ON l.order_id = o.order_id
-    WHERE o.status = 'completed' AND o.ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+    WHERE {COMPLETED} AND {UP_TO_AS_OF}
       AND o.customer_id IN (SELECT customer_id FROM members)
 )"""
 
 _QUERIES: dict[str, str] = {
     "totals": """SELECT count(*) AS customers, coalesce(sum(frequency), 0) AS orders,
-       coalesce(round(sum(monetary), 2), 0) AS revenue, count(*) FILTER (frequency >= 2) AS repeat_customers,
-       (SELECT count(*) FROM orders o WHERE o.status = 'cancelled'
-           AND o.ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
-           AND o.customer_id IN (SELECT customer_id FROM members)) AS cancelled_orders
+       coalesce(round(sum(monetary), 2), 0) AS revenue, count(*) FILTER (frequency >= 2) AS repeat_customers
 FROM members""",
     "monthly": """SELECT strftime(date_trunc('month', t.ordered_at), '%Y-%m') AS month,
        count(DISTINCT t.customer_id) AS active_customers,
@@ -176,15 +180,12 @@ def customer_overview(args: CustomerOverviewInput, ctx: ToolContext) -> Customer
     p.ctes.append(MEMBER_LINES_CTE)
     p.params["top_n"] = args.top_n
     frames = {name: run_query(cur, name, p.sql(sql), p.params, p.log) for name, sql in _QUERIES.items()}
-    guest_sql = (
-        "SELECT count(*) AS guest_orders FROM orders WHERE customer_id IS NULL AND status = 'completed' "
-        "AND ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY"
-        + (" AND list_contains($countries, country)" if args.countries else "")
-    )
-    guests = int(run_query(cur, "guest orders", guest_sql, p.params, p.log).iloc[0, 0])
+    # The whole shop's orders, revenue and cancellations (guests, and customers without a completed order,
+    # included): a cancellation is counted whoever placed it.
+    shop = run_query(cur, "shop totals", shop_totals_sql(bool(args.countries)), p.params, p.log).iloc[0]
+    guests, cancelled, placed = int(shop["guest_orders"]), int(shop["cancelled_orders"]), int(shop["placed_orders"])
     t = frames["totals"].iloc[0]
     customers, orders, revenue = int(t["customers"]), int(t["orders"]), float(t["revenue"])
-    cancelled = int(t["cancelled_orders"])
     countries = frames["top countries"].copy()
     countries["share"] = [f"{v / revenue:.1%}" if revenue else "" for v in countries["revenue"]]
     segments = frames["segments"].copy()
@@ -218,8 +219,10 @@ def customer_overview(args: CustomerOverviewInput, ctx: ToolContext) -> Customer
         orders_per_customer=round(orders / customers, 2) if customers else 0.0,
         avg_order_value=round(revenue / orders, 2) if orders else 0.0,
         revenue_per_customer=round(revenue / customers, 2) if customers else 0.0,
+        shop_orders=int(shop["orders"]),
+        shop_revenue=float(shop["revenue"]),
         cancelled_orders=cancelled,
-        cancellation_rate=round(cancelled / (cancelled + orders), 4) if cancelled + orders else 0.0,
+        cancellation_rate=round(cancelled / placed, 4) if placed else 0.0,
         guest_orders=guests,
         monthly=Table(
             title="By month",

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from tools.sales import COMPLETED, LINE_AMOUNT, UP_TO_AS_OF
 from tools.segments.rfm import ORDER_TOTALS_CTE, RFM_CTES, STORED_RFM_CTE
 from tools.segments.spec import PREDICTION_FILTERS, GroupBy, SegmentQueryError, SegmentSpec, SortKey
 from tools.segments.sqlrun import ExecutedQuery, run_query
@@ -123,11 +124,11 @@ def _product_match_cte(spec: SegmentSpec, params: dict[str, Any]) -> str:
     return f"matched_products AS (\n    SELECT p.product_id, p.name FROM products p WHERE {' AND '.join(clauses)}\n)"
 
 
-BOUGHT_CTE = """bought AS (
-    SELECT o.customer_id, round(sum(l.quantity * l.unit_price), 3) AS bought_revenue
+BOUGHT_CTE = f"""bought AS (
+    SELECT o.customer_id, round(sum({LINE_AMOUNT}), 3) AS bought_revenue
     FROM orders o JOIN order_lines l ON l.order_id = o.order_id
-    WHERE o.status = 'completed' AND o.customer_id IS NOT NULL
-      AND o.ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+    WHERE {COMPLETED} AND o.customer_id IS NOT NULL
+      AND {UP_TO_AS_OF}
       AND l.product_id IN (SELECT product_id FROM matched_products)
     GROUP BY o.customer_id
 )"""

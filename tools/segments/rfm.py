@@ -15,6 +15,7 @@ Definitions (the tests recompute them independently from the raw files):
 
 from __future__ import annotations
 
+from tools.sales import COMPLETED, ORDER_AMOUNTS, UP_TO_AS_OF
 from tools.segments.spec import SegmentName
 
 S = SegmentName
@@ -61,14 +62,11 @@ def _segment_case() -> str:
 
 # Completed orders of known customers up to the end of the as_of day, one row per order. Lines are summed per
 # order before the join: one key, and the join then touches orders only (measurably faster than joining lines).
-ORDER_TOTALS_CTE = """order_totals AS (
+ORDER_TOTALS_CTE = f"""order_totals AS (
     SELECT o.order_id, o.customer_id, o.ordered_at, t.amount
-    FROM orders o JOIN (
-        SELECT order_id, sum(quantity * unit_price) AS amount
-        FROM order_lines GROUP BY order_id
-    ) t ON t.order_id = o.order_id
-    WHERE o.status = 'completed' AND o.customer_id IS NOT NULL
-      AND o.ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+    FROM orders o JOIN {ORDER_AMOUNTS.replace(chr(10), chr(10) + "    ")} t ON t.order_id = o.order_id
+    WHERE {COMPLETED} AND o.customer_id IS NOT NULL
+      AND {UP_TO_AS_OF}
 )"""
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from tools.sentiment.language import ENGLISH, lexicon
+
 # Aspect -> words and phrases that name it (lower case; matched as whole words). "cheap" is quality,
 # not price: in reviews "looks cheap" is about how a thing is made.
 ASPECT_TERMS: dict[str, tuple[str, ...]] = {
@@ -50,18 +52,26 @@ ASPECT_ALIASES: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _patterns() -> dict[str, re.Pattern[str]]:
+def aspect_terms(language: str = ENGLISH) -> dict[str, tuple[str, ...]]:
+    """Each aspect's words in `language` plus the English ones (shops' reviews mix in English words)."""
+    if language == ENGLISH:
+        return ASPECT_TERMS
+    extra = lexicon(language).aspects
+    return {aspect: terms + tuple(extra.get(aspect, ())) for aspect, terms in ASPECT_TERMS.items()}
+
+
+@lru_cache(maxsize=8)
+def _patterns(language: str) -> dict[str, re.Pattern[str]]:
     return {
         aspect: re.compile(r"\b(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")\b")
-        for aspect, terms in ASPECT_TERMS.items()
+        for aspect, terms in aspect_terms(language).items()
     }
 
 
-def aspects_in(sentence: str) -> list[str]:
-    """The aspects a sentence mentions, in ASPECTS order."""
+def aspects_in(sentence: str, language: str = ENGLISH) -> list[str]:
+    """The aspects a sentence mentions, in ASPECTS order (`language`: the reviews' language code)."""
     lowered = sentence.lower()
-    return [aspect for aspect, pattern in _patterns().items() if pattern.search(lowered)]
+    return [aspect for aspect, pattern in _patterns(language).items() if pattern.search(lowered)]
 
 
 def canonical_aspect(name: str) -> str | None:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tools.sentiment.aspects import aspects_in
+from tools.sentiment.language import ENGLISH, shop_language
 from tools.sentiment.model import (
     MODEL_FILE,
     MODEL_VERSION,
@@ -30,6 +31,7 @@ from tools.sentiment.model import (
     train_model,
     vader_only_model,
 )
+from tools.sentiment.polarity import lexicon_score
 from tools.sentiment.text import clauses, review_text, sentences
 
 if TYPE_CHECKING:
@@ -88,7 +90,9 @@ def _trained_or_cached(
     return model, "trained"
 
 
-def _score_reviews(model: SentimentModel, reviews: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+def _score_reviews(
+    model: SentimentModel, reviews: pd.DataFrame, ctx: BuildContext, language: str = ENGLISH
+) -> pd.DataFrame:
     texts = [review_text(t, b) for t, b in zip(reviews["title"], reviews["body"], strict=True)]
     ids = [rid for rid, text in zip(reviews["review_id"], texts, strict=True) if text]
     texts = [t for t in texts if t]
@@ -96,24 +100,32 @@ def _score_reviews(model: SentimentModel, reviews: pd.DataFrame, ctx: BuildConte
     scores: list[np.ndarray] = []
     for start in range(0, len(texts), SCORE_BATCH):
         batch = texts[start : start + SCORE_BATCH]
-        scores.append(model.score(batch))
+        scores.append(_scores(model, batch, language))
         ctx.progress.advance(task, len(batch))
     score = np.clip(np.concatenate(scores), -1.0, 1.0) if scores else np.zeros(0)
     return pd.DataFrame({"review_id": ids, "label": model.labels(score), "score": np.round(score, 4)})
 
 
-def _score_aspects(model: SentimentModel, reviews: pd.DataFrame) -> pd.DataFrame:
+def _scores(model: SentimentModel, texts: list[str], language: str) -> np.ndarray:
+    """The model's scores; for a non-English shop without a trained model (VADER alone knows only English
+    words), the language's polarity lexicon."""
+    if language != ENGLISH and not model.lexical:
+        return np.array([lexicon_score(t, language) for t in texts], dtype=np.float64)
+    return model.score(texts)
+
+
+def _score_aspects(model: SentimentModel, reviews: pd.DataFrame, language: str = ENGLISH) -> pd.DataFrame:
     rows: list[tuple[str, str, str, int]] = []
     for review_id, body in zip(reviews["review_id"], reviews["body"], strict=True):
         if not body:
             continue
         for sentence in sentences(str(body)):
             for span in clauses(sentence):
-                for aspect in aspects_in(span.text):
+                for aspect in aspects_in(span.text, language):
                     rows.append((str(review_id), aspect, span.text, span.start))
     frame = pd.DataFrame(rows, columns=["review_id", "aspect", "sentence", "start_at"])
     unique = frame["sentence"].drop_duplicates().tolist()
-    by_sentence = dict(zip(unique, np.round(model.score(unique), 4), strict=True)) if unique else {}
+    by_sentence = dict(zip(unique, np.round(_scores(model, unique, language), 4), strict=True)) if unique else {}
     frame["score"] = frame["sentence"].map(by_sentence).astype(np.float64)
     frame["label"] = model.labels(frame["score"].to_numpy())
     return frame[["review_id", "aspect", "sentence", "start_at", "label", "score"]]
@@ -139,16 +151,18 @@ def build_step(ctx: BuildContext) -> dict[str, Any]:
         reviews, ctx.build.models_dir / "sentiment", ctx.settings.home / "cache" / "sentiment", ctx
     )
     trained_s = time.perf_counter() - started
+    language = shop_language([review_text(t, b) for t, b in zip(reviews["title"], reviews["body"], strict=True)])
     started = time.perf_counter()
-    scored = _score_reviews(model, reviews, ctx)
+    scored = _score_reviews(model, reviews, ctx, language)
     _insert(ctx, "review_sentiment", scored)
     review_s = time.perf_counter() - started
     started = time.perf_counter()
-    aspects = _score_aspects(model, reviews)
+    aspects = _score_aspects(model, reviews, language)
     _insert(ctx, "review_aspects", aspects)
     aspect_s = time.perf_counter() - started
     return {
         "model": how,
+        "language": language,
         "parts": model.parts,
         "reviews_scored": len(scored),
         "aspect_mentions": len(aspects),

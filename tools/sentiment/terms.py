@@ -13,6 +13,7 @@ from collections import Counter
 
 from pydantic import BaseModel, Field
 
+from tools.sentiment.language import ENGLISH, lexicon
 from tools.sentiment.text import words
 
 # Function words that carry no opinion. Negations are kept: "not worth" is a phrase worth seeing.
@@ -42,27 +43,40 @@ class TermCount(BaseModel):
 _PUNCTUATION = re.compile(r"[.!?,;:()\n]+")
 
 
-def _terms(text: str) -> set[str]:
+def _word_lists(language: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Stop words and negations for a shop's review language (English ones always: reviews mix them in)."""
+    if language == ENGLISH:
+        return _STOP, _NEGATIONS
+    lex = lexicon(language)
+    return _STOP | lex.stop_words, _NEGATIONS | lex.negations
+
+
+def _terms(text: str, stop: frozenset[str], negations: frozenset[str]) -> set[str]:
     found: set[str] = set()
     for piece in _PUNCTUATION.split(text):  # word pairs never straddle punctuation
-        kept = [t for t in words(piece) if t not in _STOP and len(t) > 1]
-        found.update(t for t in kept if t not in _NEGATIONS)
+        kept = [t for t in words(piece) if t not in stop and len(t) > 1]
+        found.update(t for t in kept if t not in negations)
         found.update(f"{a} {b}" for a, b in itertools.pairwise(kept))
     return found
 
 
-def _document_frequencies(texts: list[str]) -> Counter[str]:
+def _document_frequencies(texts: list[str], language: str) -> Counter[str]:
+    stop, negations = _word_lists(language)
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(_terms(text))
+        counts.update(_terms(text, stop, negations))
     return counts
 
 
-def distinctive_terms(side: list[str], other: list[str], top: int = 10, min_reviews: int = 2) -> list[TermCount]:
-    """The most frequent terms of `side` that are at least MIN_LIFT times more common than in `other`."""
+def distinctive_terms(
+    side: list[str], other: list[str], top: int = 10, min_reviews: int = 2, language: str = ENGLISH
+) -> list[TermCount]:
+    """The most frequent terms of `side` that are at least MIN_LIFT times more common than in `other`.
+
+    `language` is the reviews' language (tools/sentiment/language.py): its stop words are left out too."""
     if not side:
         return []
-    mine, theirs = _document_frequencies(side), _document_frequencies(other)
+    mine, theirs = _document_frequencies(side, language), _document_frequencies(other, language)
     n_side, n_other = len(side), max(len(other), 1)
     ranked = []
     for term, count in mine.items():

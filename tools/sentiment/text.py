@@ -10,7 +10,7 @@ MAX_SCORED_CHARS = 20_000
 
 # A sentence: up to a terminal mark (or a line break), so offsets map back into the original text.
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
-_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # letters of any alphabet, accents kept
 
 # Very common English function words: any real English text of a few words contains some of them.
 _ENGLISH_MARKERS = frozenset(

@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field, computed_field, field_validator, model_va
 
 from tools.base import ChartSpec, Series, Table, Tool
 from tools.context import ToolContext
+from tools.sentiment.language import ENGLISH, SAMPLE_SIZE, detect_language, language_name, shop_language
 from tools.sentiment.model import Label, ModelMissingError, SentimentModel, load_model
+from tools.sentiment.polarity import lexicon_score
 from tools.sentiment.terms import TermCount, distinctive_terms
 from tools.sentiment.text import MAX_SCORED_CHARS, looks_english, review_text
 
@@ -28,6 +30,20 @@ def build_step(ctx: Any) -> dict[str, Any]:
     return run(ctx)
 
 
+def review_language(ctx: ToolContext) -> str:
+    """The shop's review language: the majority over a sample of its review texts (once per context)."""
+
+    def detect() -> str:
+        rows = (
+            ctx.warehouse()
+            .execute("SELECT title, body FROM reviews WHERE body IS NOT NULL ORDER BY review_id LIMIT ?", [SAMPLE_SIZE])
+            .fetchall()
+        )
+        return shop_language([review_text(t, b) for t, b in rows])
+
+    return ctx.resource("sentiment:language", detect)
+
+
 def sentiment_model(ctx: ToolContext) -> SentimentModel:
     """The workspace's trained model, loaded once per context."""
     return ctx.resource("sentiment_model", lambda: load_model(ctx.workspace.models_dir / "sentiment"))
@@ -39,7 +55,10 @@ def sentiment_model(ctx: ToolContext) -> SentimentModel:
 class ClassifySentimentInput(BaseModel):
     """Classify the sentiment of one piece of text (a review, a comment, a sentence)."""
 
-    text: str = Field(description="The text to classify (English).", max_length=MAX_INPUT_CHARS)
+    text: str = Field(
+        description="The text to classify (English; Portuguese, Spanish, German, French by lexicon).",
+        max_length=MAX_INPUT_CHARS,
+    )
 
     @field_validator("text")
     @classmethod
@@ -56,9 +75,11 @@ class ClassifySentimentResult(BaseModel):
     english: bool
     chars_scored: int
     note: str | None = None
+    language: str = Field(default="en", description="The text's language (code).")
+    method: str = Field(default="model", description="What scored it: the trained model, or a language's lexicon.")
 
     def to_markdown(self) -> str:
-        line = f"**{self.label}** (score {self.score:+.2f}, P(positive) {self.probability_positive:.0%})"
+        line = f"**{self.label}** (score {self.score:+.2f}, P(positive) {self.probability_positive:.0%}; {self.method})"
         return line + (f"\n\n_{self.note}_" if self.note else "")
 
     def charts(self) -> list[ChartSpec]:
@@ -74,6 +95,9 @@ def classify_texts(model: SentimentModel, texts: list[str]) -> tuple[np.ndarray,
 def classify_sentiment(args: ClassifySentimentInput, ctx: ToolContext) -> ClassifySentimentResult:
     model = sentiment_model(ctx)
     text = args.text.strip()
+    language = detect_language(text)
+    if language != ENGLISH:
+        return _lexicon_classified(model, text, language)
     english = looks_english(text) and (len(text.split()) > 3 or model.known_word_share(text) > 0)
     if not english:
         return ClassifySentimentResult(
@@ -96,6 +120,24 @@ def classify_sentiment(args: ClassifySentimentInput, ctx: ToolContext) -> Classi
         english=True,
         chars_scored=min(len(text), MAX_SCORED_CHARS),
         note=note,
+    )
+
+
+def _lexicon_classified(model: SentimentModel, text: str, language: str) -> ClassifySentimentResult:
+    """A Portuguese, Spanish, German or French text: scored by that language's polarity lexicon (the model is
+    English-only), and the result says so."""
+    scored = text[:MAX_SCORED_CHARS]
+    score = lexicon_score(scored, language)
+    return ClassifySentimentResult(
+        label=model.labels(np.array([score]))[0],
+        score=score,
+        probability_positive=round((score + 1.0) / 2.0, 4),
+        english=False,
+        chars_scored=len(scored),
+        language=language,
+        method=f"{language_name(language)} polarity lexicon",
+        note=f"Read as {language_name(language)}: scored by counting its positive and negative words "
+        "(the trained model knows English only).",
     )
 
 
@@ -214,6 +256,7 @@ class AnalyzeSentimentResult(BaseModel):
     most_praised: list[ProductSentiment]
     most_criticised: list[ProductSentiment]
     notes: list[str]
+    language: str = Field(default="en", description="The shop's review language (code), detected from a sample.")
 
     def to_markdown(self) -> str:
         if self.review_count == 0:
@@ -377,6 +420,11 @@ def analyze_sentiment(args: AnalyzeSentimentInput, ctx: ToolContext) -> AnalyzeS
     praised = praised[praised["positive_share"] > 0].head(q.TOP_PRODUCTS)
     complaints = q.product_complaints(con, scope, criticised["product_id"].astype(str).tolist())
     notes = list(scope.notes)
+    language = review_language(ctx)
+    if language != ENGLISH:
+        notes.append(
+            f"Reviews are in {language_name(language)}: {language_name(language)} stop words and aspect words used."
+        )
     if products.empty:
         notes.append("No product has enough reviews in this scope to rank products.")
     return AnalyzeSentimentResult(
@@ -386,12 +434,13 @@ def analyze_sentiment(args: AnalyzeSentimentInput, ctx: ToolContext) -> AnalyzeS
         average_rating=round(float(frame["rating"].mean()), 2),
         recommend_rate=round(float(recommended.astype(bool).mean()), 4) if len(recommended) else None,
         aspects=aspects,
-        positive_terms=distinctive_terms(texts["positive"], texts["negative"]),
-        negative_terms=distinctive_terms(texts["negative"], texts["positive"]),
+        positive_terms=distinctive_terms(texts["positive"], texts["negative"], language=language),
+        negative_terms=distinctive_terms(texts["negative"], texts["positive"], language=language),
         trend=_trend(frame),
         most_praised=_products(praised, complaints, ascending_negative=True),
         most_criticised=_products(criticised, complaints, ascending_negative=False),
         notes=notes,
+        language=language,
     )
 
 

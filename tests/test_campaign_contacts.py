@@ -113,6 +113,18 @@ def test_a_bad_response_names_file_column_and_line_and_leaves_the_workspace(tmp_
     assert Workspace(home).warehouse_path.read_bytes() == before
 
 
+def test_a_bad_contact_date_is_named_too(tmp_path: Path) -> None:
+    mapping = write_export("normalised", tmp_path / "x", n_orders=60, n_contacts=30)
+    path = mapping.parent / "campaign_contacts.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    parts = lines[4].split(",")
+    lines[4] = ",".join([*parts[:3], "soon", *parts[4:]])  # file line 5
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(IngestError) as err:
+        _ingest(mapping, tmp_path / "home", SKIP_ALL)
+    assert (err.value.path, err.value.column, err.value.row) == (str(path), "sent_at", 5)
+
+
 def test_an_sql_campaign_table_keeps_extra_columns_as_features(tmp_path: Path) -> None:
     mapping = write_export("normalised", tmp_path / "x", n_orders=60, n_contacts=20)
     text = mapping.read_text(encoding="utf-8").split("campaign_contacts:")[0]

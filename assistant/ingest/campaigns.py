@@ -55,6 +55,12 @@ def build_campaign_contacts(
         frame, "contacted_at", path, fmt=date_format, tolerance=0.0, label=labels.get("contacted_at"),
         day_first=day_first,
     )  # fmt: skip
+    unread = contacted.isna() & (frame["contacted_at"].str.strip() != "")
+    if unread.any():  # parse_datetimes lets a few bad cells through (orders drop such rows); a contact is kept
+        at = unread.idxmax()
+        raise IngestError(
+            path, f"{frame.at[at, 'contacted_at']!r} is not a date/time", labels.get("contacted_at"), line_of(at)
+        )
     blank = {"customer_id": frame["customer_id"].str.strip(), "channel": frame["channel"].str.strip()}
     rows = frame[features].to_dict(orient="records") if features else [{} for _ in range(len(frame))]
     return pd.DataFrame(

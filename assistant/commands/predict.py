@@ -46,5 +46,5 @@ tool_command(
     predict_app,
     "response",
     "campaign_response",
-    "Phone-campaign response on the bank marketing data: best segments and who to call first.",
+    "Campaign response on the shop's own campaign contacts (or the bank demo): best segments, who first.",
 )

@@ -32,6 +32,14 @@
         order_id: reviews.order_id            # reviews per order: spread over the order's products
         rating: reviews.score
         body: reviews.comment
+    campaign_contacts:                        # optional: one row per contact of a customer in a campaign
+      from: contacts
+      columns:
+        contact_id: contacts.id
+        customer_id: contacts.customer_id     # optional: joins the customer's order history (RFM)
+        campaign: contacts.campaign
+        responded: contacts.converted         # yes/no, 1/0, true/false
+        age: contacts.age                     # any other field is one of the shop's model features
 
 Joins are left joins, so an order without lines is kept (it counts as an order and for cancellations). A join
 not marked `one_to_many` must find at most one row per key, else the ingest stops (a duplicated lookup row
@@ -52,6 +60,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from assistant.ingest import generic_csv
+from assistant.ingest.campaigns import CAMPAIGN_FIELDS, CAMPAIGN_REQUIRED, build_campaign_contacts
 from assistant.ingest.errors import IngestError
 from assistant.ingest.locales import apply_locale
 from assistant.ingest.orders import OrderTables, RawOrderLines, build_order_tables
@@ -120,6 +129,7 @@ class MultiTableMapping(BaseModel):
     sources: dict[str, SourceFile] = Field(min_length=1)
     orders: TableSpec | None = None
     reviews: TableSpec | None = None
+    campaign_contacts: TableSpec | None = None
 
 
 def is_multi_table(path: Path) -> bool:
@@ -145,10 +155,12 @@ def load_mapping(path: Path) -> MultiTableMapping:
     for source in mapping.sources.values():
         if source.postgres is None and not source.file.is_absolute():
             source.file = (path.parent / source.file).resolve()
-    for section, spec, fields in (
+    sections: list[tuple[str, TableSpec | None, list[str] | None]] = [
         ("orders", mapping.orders, ORDER_FIELDS),
         ("reviews", mapping.reviews, REVIEW_INPUT_FIELDS),
-    ):
+        ("campaign_contacts", mapping.campaign_contacts, None),  # None: any other field is a feature
+    ]
+    for section, spec, fields in sections:
         if spec is not None:
             apply_locale(spec, path, section)
         if spec is not None and spec.from_ is not None:
@@ -156,7 +168,9 @@ def load_mapping(path: Path) -> MultiTableMapping:
     return mapping
 
 
-def _check_spec(path: Path, mapping: MultiTableMapping, section: str, spec: TableSpec, fields: list[str]) -> None:
+def _check_spec(
+    path: Path, mapping: MultiTableMapping, section: str, spec: TableSpec, fields: list[str] | None
+) -> None:
     in_scope = [spec.from_, *(j.source for j in spec.join)]
     for i, name in enumerate(in_scope):
         if name not in mapping.sources:
@@ -165,13 +179,15 @@ def _check_spec(path: Path, mapping: MultiTableMapping, section: str, spec: Tabl
                 path, f"field '{where}' names {name!r}, not a declared source ({', '.join(mapping.sources)})"
             )
     for field in [*spec.columns, *spec.constants, *spec.fill_down]:
-        if field not in fields:
+        if fields is not None and field not in fields:
             raise IngestError(
                 path, f"field '{section}.columns.{field}' is not a known field (known: {', '.join(fields)})"
             )
     required = (
         ["order_id", "ordered_at", "product_id", "unit_price"] + ([] if spec.rows_are_units else ["quantity"])
         if section == "orders"
+        else CAMPAIGN_REQUIRED
+        if section == "campaign_contacts"
         else ["review_id", "rating"]
     )
     both = set(spec.columns) & set(spec.constants)
@@ -292,9 +308,16 @@ def _check_unique(frame: pd.DataFrame, keys: list[str], spec: SourceFile, alias:
 
 
 def joined_frame(
-    mapping_path: Path, mapping: MultiTableMapping, spec: TableSpec, fields: list[str], frames: dict[str, pd.DataFrame]
+    mapping_path: Path,
+    mapping: MultiTableMapping,
+    spec: TableSpec,
+    fields: list[str],
+    frames: dict[str, pd.DataFrame],
+    keep_extra: bool = False,
 ) -> _Joined:
-    """The sources joined as the spec says, one row per output row, canonical fields as strings ('' = missing)."""
+    """The sources joined as the spec says, one row per output row, canonical fields as strings ('' = missing).
+
+    With `keep_extra`, an sql query's other columns are kept too (campaign features)."""
     con = duckdb.connect()
     try:
         for alias, frame in frames.items():
@@ -305,10 +328,12 @@ def joined_frame(
                 result = con.execute(spec.sql).df()
             except duckdb.Error as exc:
                 raise IngestError(mapping_path, f"the table's sql failed: {str(exc).splitlines()[0]}") from exc
-            missing = [f for f in fields if f in ("order_id", "review_id") and f not in result.columns]
+            missing = [f for f in fields if f in ("order_id", "review_id", "contact_id") and f not in result.columns]
             if missing:
                 raise IngestError(mapping_path, f"the table's sql returns no {missing[0]!r} column")
             result = result.astype("object").where(result.notna(), "").astype(str)
+            if keep_extra:
+                fields = fields + [c for c in result.columns if c not in fields]
             out = pd.DataFrame({f: result[f] if f in result else str(spec.constants.get(f, "")) for f in fields})
             return _Joined(out, files, sql=True)
         assert spec.from_ is not None
@@ -457,10 +482,40 @@ def load_reviews(
     return tables, report
 
 
+def load_campaign_contacts(
+    mapping_path: Path, mapping: MultiTableMapping, frames: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """The canonical campaign_contacts rows; errors name the source file, its column and line."""
+    spec = mapping.campaign_contacts
+    assert spec is not None
+    features = [f for f in spec.columns if f not in CAMPAIGN_FIELDS]
+    joined = joined_frame(mapping_path, mapping, spec, CAMPAIGN_FIELDS + features, frames, keep_extra=True)
+    if spec.sql is not None:
+        features = [c for c in joined.frame.columns if c not in CAMPAIGN_FIELDS]
+        labels = {f: f for f in CAMPAIGN_FIELDS}
+    else:
+        labels = _labels(spec)
+    head = mapping.sources[spec.from_].file if spec.from_ else mapping_path
+    try:
+        return build_campaign_contacts(
+            joined.frame, features, head, labels, date_format=spec.date_format, day_first=spec.day_first
+        )
+    except IngestError as exc:
+        raise joined.relocate(exc, mapping_path) from exc
+
+
 def load(mapping_path: Path) -> tuple[list[OrderTables], list[ReviewTables], list[AdapterReport]]:
+    """Orders and reviews only (an append never replaces the campaign table)."""
+    orders, reviews, reports, _ = load_with_campaigns(mapping_path)
+    return orders, reviews, reports
+
+
+def load_with_campaigns(
+    mapping_path: Path,
+) -> tuple[list[OrderTables], list[ReviewTables], list[AdapterReport], pd.DataFrame | None]:
     mapping = load_mapping(mapping_path)
     needed: dict[str, list[str]] = {}
-    for spec in (mapping.orders, mapping.reviews):
+    for spec in (mapping.orders, mapping.reviews, mapping.campaign_contacts):
         if spec is None:
             continue
         refs = _refs(spec) if spec.from_ is not None else {name: [] for name in mapping.sources}
@@ -483,7 +538,10 @@ def load(mapping_path: Path) -> tuple[list[OrderTables], list[ReviewTables], lis
         reports.append(report)
     if not reports:
         raise IngestError(mapping_path, "the mapping has neither an 'orders' nor a 'reviews' table")
-    return orders, reviews, reports
+    campaigns = None
+    if mapping.campaign_contacts is not None:
+        campaigns = load_campaign_contacts(mapping_path, mapping, _scope(mapping.campaign_contacts, frames))
+    return orders, reviews, reports, campaigns
 
 
 def _scope(spec: TableSpec, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -53,16 +53,18 @@ def _header_fields(path: Path) -> list[str]:
     return fields
 
 
-def _load_sources(
-    sources: Sources, progress: Progress
-) -> tuple[list[OrderTables], list[ReviewTables], list[AdapterReport], bool]:
+_Loaded = tuple[list[OrderTables], list[ReviewTables], list[AdapterReport], bool, pd.DataFrame | None]
+
+
+def _load_sources(sources: Sources, progress: Progress) -> _Loaded:
+    """Tables, reports, whether synthetic, and the shop's campaign contacts (only a multi-table mapping has them)."""
     orders: list[OrderTables] = []
     reviews: list[ReviewTables] = []
     reports: list[AdapterReport] = []
 
     if sources.demo:
         o, o_rep, r, r_rep = demo.generate()
-        return [o], [r], [o_rep, r_rep], True
+        return [o], [r], [o_rep, r_rep], True, None
 
     orders_path, reviews_path, mapping_path = sources.orders, sources.reviews, sources.mapping
     if sources.data_dir is not None:
@@ -84,8 +86,8 @@ def _load_sources(
     if mapping_path is not None and multi_table.is_multi_table(mapping_path):
         if sources.orders is not None or sources.reviews is not None:
             raise IngestError(mapping_path, "a multi-table mapping names its own files: drop --orders / --reviews")
-        m_orders, m_reviews, m_reports = multi_table.load(mapping_path)
-        return m_orders, m_reviews, m_reports, False
+        m_orders, m_reviews, m_reports, campaigns = multi_table.load_with_campaigns(mapping_path)
+        return m_orders, m_reviews, m_reports, False, campaigns
     mapping = generic_csv.load_mapping(mapping_path) if mapping_path else None
     if orders_path is not None:
         if online_retail.looks_like(_header_fields(orders_path)):
@@ -123,14 +125,19 @@ def _load_sources(
 
     if not reports:
         raise IngestError(mapping_path or Path("."), "nothing to ingest: give --data-dir, --orders/--reviews or --demo")
-    return orders, reviews, reports, False
+    return orders, reviews, reports, False, None
 
 
 def _frame_for(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reindex(columns=column_names(table))
 
 
-def write_warehouse(con: duckdb.DuckDBPyConnection, orders: list[OrderTables], reviews: list[ReviewTables]) -> None:
+def write_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    orders: list[OrderTables],
+    reviews: list[ReviewTables],
+    campaigns: pd.DataFrame | None = None,
+) -> None:
     for statement in create_statements():
         con.execute(statement)
     frames: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
@@ -142,6 +149,8 @@ def write_warehouse(con: duckdb.DuckDBPyConnection, orders: list[OrderTables], r
     for r in reviews:
         frames["reviews"].append(r.reviews)
         frames["products"].append(r.products)  # first wins: a reviewed product already sold keeps its data
+    if campaigns is not None:
+        frames["campaign_contacts"].append(campaigns)
     for table, parts in frames.items():
         if not parts:
             continue
@@ -182,13 +191,13 @@ def run_ingest(
     started = time.perf_counter()
     workspace = Workspace(settings.home)
     with limits.applied(limits.from_settings(settings)):
-        orders, reviews, reports, synthetic = _load_sources(sources, progress)
+        orders, reviews, reports, synthetic, campaigns = _load_sources(sources, progress)
     lines_read = sum(r.rows_read for r in reports)
     with workspace.build() as build:
         con = duckdb.connect(str(build.warehouse_path))
         try:
             task = progress.add_task("Writing warehouse", total=1)
-            write_warehouse(con, orders, reviews)
+            write_warehouse(con, orders, reviews, campaigns)
             counts = warehouse_counts(con, lines_read)
             span = con.execute("SELECT min(ordered_at), max(ordered_at) FROM orders").fetchone()
             first, last = (str(span[0]), str(span[1])) if span and span[0] is not None else (None, None)

@@ -47,6 +47,17 @@ TABLES: dict[str, dict[str, str]] = {
         "reviewer_age": "INTEGER",
         "helpful_votes": "INTEGER",
     },
+    # One row per contact of a customer in a campaign; empty unless the mapping declares the shop's own table.
+    "campaign_contacts": {
+        "contact_id": "VARCHAR NOT NULL PRIMARY KEY",
+        "customer_id": "VARCHAR",  # joins the customer's order history (RFM) into the response model
+        "campaign": "VARCHAR NOT NULL",
+        "contacted_at": "TIMESTAMP",
+        "channel": "VARCHAR",
+        "responded": "BOOLEAN NOT NULL",
+        # The shop's other columns (age, job, previous contacts...), kept as model features: a JSON object.
+        "features": "JSON",
+    },
 }
 
 ORDER_STATUSES = ("completed", "in_progress", "cancelled", "returned")

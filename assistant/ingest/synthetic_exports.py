@@ -3,7 +3,8 @@
 Used by the tests (which recompute the expected figures from these raw files on their own) and by
 `mka bench ingest` (the multi-table figure). Each shape carries the cases real exports have: guest orders,
 cancelled orders without lines, several statuses, one row per unit, repeated review ids across orders,
-Portuguese review text, files in several formats.
+Portuguese review text, files in several formats. The normalised shape can also carry the shop's own campaign
+contacts (one row per contact, a yes/no response that depends on the customer's orders before the contact).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import math
 import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 Shape = Literal["normalised", "shopify", "woocommerce"]
 SHAPES: tuple[Shape, ...] = ("normalised", "shopify", "woocommerce")
@@ -72,13 +74,20 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]], delimite
         writer.writerows(rows)
 
 
-def write_export(shape: Shape, directory: Path, n_orders: int = 300, seed: int = 7) -> Path:
-    """Write one synthetic export of `shape` into `directory`; returns its mapping file."""
+def write_export(shape: Shape, directory: Path, n_orders: int = 300, seed: int = 7, n_contacts: int = 0) -> Path:
+    """Write one synthetic export of `shape` into `directory`; returns its mapping file.
+
+    `n_contacts` > 0 (normalised only) adds a campaign-contacts file and its table in the mapping."""
     directory.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     orders = list(_orders(rng, n_orders))
     if shape == "normalised":
-        return _normalised(rng, orders, directory)
+        mapping = _normalised(rng, orders, directory)
+        if n_contacts:
+            _campaign_contacts(random.Random(seed + 1), orders, directory, n_contacts)
+            with open(mapping, "a", encoding="utf-8") as f:
+                f.write(CAMPAIGN_MAPPING)
+        return mapping
     if shape == "shopify":
         return _shopify(orders, directory)
     return _woocommerce(orders, directory)
@@ -152,6 +161,41 @@ def _normalised(rng: random.Random, orders: list[dict[str, object]], d: Path) ->
         encoding="utf-8",
     )
     return mapping
+
+
+CAMPAIGN_MAPPING = """  contacts: {file: campaign_contacts.csv}
+campaign_contacts:
+  from: contacts
+  columns:
+    contact_id: contacts.contact
+    customer_id: contacts.customer_id
+    campaign: contacts.campaign
+    contacted_at: contacts.sent_at
+    channel: contacts.channel
+    responded: contacts.converted
+    age: contacts.age
+    previous_contacts: contacts.previous_contacts
+"""
+CAMPAIGNS = ["spring-sale", "summer-news", "black-friday"]
+
+
+def _campaign_contacts(rng: random.Random, orders: list[dict[str, object]], d: Path, n: int) -> None:
+    """Contacts of known customers; buyers with more completed orders before the contact respond more often."""
+    customers = sorted({str(o["customer_id"]) for o in orders if o["customer_id"]})
+    rows: list[list[object]] = []
+    for number in range(n):
+        customer = rng.choice(customers)
+        at = _START + timedelta(days=rng.randint(90, 364), hours=rng.randint(8, 18))
+        mine = [cast(datetime, o["at"]) for o in orders if o["customer_id"] == customer and o["status"] == "completed"]
+        before = len([t for t in mine if t < at])
+        age, previous = rng.randint(18, 70), rng.randint(0, 4)
+        logit = -2.2 + 0.9 * before + 0.4 * previous - 0.02 * (age - 40)
+        said_yes = rng.random() < 1 / (1 + math.exp(-logit))
+        answer = rng.choice([("yes", "no"), ("1", "0"), ("True", "false")])[0 if said_yes else 1]
+        rows.append([f"C{number:05d}", customer, rng.choice(CAMPAIGNS), f"{at:%Y-%m-%d %H:%M}",
+                     rng.choice(["email", "sms"]), answer, age, previous])  # fmt: skip
+    header = ["contact", "customer_id", "campaign", "sent_at", "channel", "converted", "age", "previous_contacts"]
+    _write_csv(d / "campaign_contacts.csv", header, rows)
 
 
 _SHOPIFY_STATUS = {"completed": "paid", "in_progress": "pending", "cancelled": "voided", "returned": "refunded"}

@@ -1,6 +1,6 @@
-"""Build step: per-customer churn and CLV into `customer_predictions`, bank contacts scored into
-`campaign_contact_scores` (only where the bank demo may answer: tools/predict/campaign_source.py), backtest
-figures into models/predict/metrics.json.
+"""Build step: per-customer churn and CLV into `customer_predictions`; the shop's own campaign contacts (or the
+bank demo's, only where it may answer: tools/predict/campaign_source.py) scored into `campaign_contact_scores`;
+backtest figures into models/predict/metrics.json.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from tools.predict.common import (
 )
 from tools.predict.customer_scores import compute_customer_predictions
 from tools.predict.response_model import load_bank, score_contacts
+from tools.predict.shop_campaigns import score_shop_contacts
 
 if TYPE_CHECKING:
     from assistant.core.workspace import BuildContext
@@ -67,13 +68,23 @@ def _customer_step(ctx: BuildContext, metrics: dict[str, Any]) -> dict[str, Any]
 
 def _response_step(ctx: BuildContext, metrics: dict[str, Any]) -> dict[str, Any]:
     source = campaign_source(ctx.con, ctx.settings.data_dir)
-    if source.path is None:
+    if source.kind == "shop":
+        try:
+            scored = score_shop_contacts(ctx.con)
+        except PredictionError as exc:  # too few contacts: the tool says so when asked
+            return {"skipped": str(exc)}
+    elif source.path is not None:
+        scored = score_contacts(load_bank(source.path))
+        scored.metrics["source"] = str(source.path)
+    else:
         return {"skipped": source.reason}
-    path = source.path
-    scored = score_contacts(load_bank(path))
     _store(ctx, CONTACTS_TABLE, scored.scores)
-    metrics["response"] = {**scored.metrics, "source": str(path)}
-    return {"contacts": len(scored.scores), "roc_auc": scored.metrics["model"]["roc_auc"]}
+    metrics["response"] = scored.metrics
+    return {
+        "contacts": len(scored.scores),
+        "roc_auc": scored.metrics["model"]["roc_auc"],
+        "source": scored.metrics["source"],
+    }
 
 
 def build_step(ctx: BuildContext) -> dict[str, Any]:

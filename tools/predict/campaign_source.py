@@ -1,9 +1,10 @@
 """Which campaign data a workspace may answer `campaign_response` from.
 
-The UCI Bank Marketing file is a documented demo that ships beside the UCI Online Retail data: it answers only
-in a workspace built from that data (the shared data directory), or when the marketer sets
-MKA_CAMPAIGN_DEMO=bank. Any other shop has no campaign contacts in its workspace, so the tool says so instead
-of showing a bank's phone campaign as if it were the shop's.
+A shop whose mapping declares its own `campaign_contacts` table answers from that table, always. The UCI Bank
+Marketing file is a documented demo that ships beside the UCI Online Retail data: it answers only in a workspace
+built from that data (the shared data directory), or when the marketer sets MKA_CAMPAIGN_DEMO=bank. Any other
+shop has no campaign contacts in its workspace, so the tool says so instead of showing a bank's phone campaign as
+if it were the shop's. The two are never mixed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel
 
 from tools.predict.common import PredictionError, table_exists
 from tools.predict.response_model import BANK_FILE
+from tools.predict.shop_campaigns import contact_counts
 
 # Product sources (ingest adapter names) of a workspace built from the shared data directory's datasets.
 UCI_ORDERS_SOURCE = "uci-online-retail"
@@ -33,7 +35,7 @@ NO_CAMPAIGN_DATA = (
 class CampaignSource(BaseModel):
     """Where campaign contacts come from for this workspace; `reason` says why when there are none."""
 
-    kind: Literal["bank_demo", "none"]
+    kind: Literal["shop", "bank_demo", "none"]
     path: Path | None = None
     reason: str = ""
 
@@ -51,6 +53,8 @@ def demo_requested() -> bool:
 
 
 def campaign_source(con: duckdb.DuckDBPyConnection, data_dir: Path | None) -> CampaignSource:
+    if contact_counts(con)[0] > 0:
+        return CampaignSource(kind="shop")
     if not (built_from_shared_data(con) or demo_requested()):
         return CampaignSource(kind="none", reason=NO_CAMPAIGN_DATA)
     if data_dir is None:
@@ -63,9 +67,10 @@ def campaign_source(con: duckdb.DuckDBPyConnection, data_dir: Path | None) -> Ca
     return CampaignSource(kind="bank_demo", path=path)
 
 
-def require_campaign_data(con: duckdb.DuckDBPyConnection, data_dir: Path | None) -> Path:
-    """The bank demo file when this workspace may use it; else a PredictionError saying the shop has none."""
+def require_campaign_data(con: duckdb.DuckDBPyConnection, data_dir: Path | None) -> CampaignSource:
+    """The shop's own table, or the bank demo file where it may answer; else a PredictionError saying the shop
+    has no campaign data."""
     source = campaign_source(con, data_dir)
-    if source.path is None:
+    if source.kind == "none":
         raise PredictionError("data", source.reason)
-    return source.path
+    return source

@@ -189,11 +189,7 @@ def load_orders(mapping_path: Path, m: FileMapping, progress: Progress | None) -
     status = order_statuses(frame, m, m.file)
     if m.rows_are_units:
         frame["quantity"] = "1"
-    # Exports usually sign cancelled quantities negative; a positive one means "units cancelled".
-    reversed_ = status == "cancelled"
-    quantity = pd.to_numeric(frame["quantity"], errors="coerce")
-    flip = reversed_ & (quantity > 0)  # kept as text: a float would print '-3.0', read as -30 with decimal ','
-    frame.loc[flip, "quantity"] = "-" + frame.loc[flip, "quantity"].str.strip()
+    sign_cancelled_quantities(frame, status)
     lines = RawOrderLines(
         frame=frame,
         cancelled=status == "cancelled",
@@ -229,3 +225,11 @@ def load_reviews(mapping_path: Path, m: FileMapping, progress: Progress | None) 
         rating_scale=m.rating_scale,
     )
     return tables, report
+
+
+def sign_cancelled_quantities(frame: pd.DataFrame, status: pd.Series) -> None:
+    """Exports usually sign cancelled quantities negative; a positive one means "units cancelled": negate it,
+    in place, as text (a float would print '-3.0', read as -30 with a decimal comma)."""
+    quantity = pd.to_numeric(frame["quantity"], errors="coerce")
+    flip = (status == "cancelled") & (quantity > 0)
+    frame.loc[flip, "quantity"] = "-" + frame.loc[flip, "quantity"].str.strip()

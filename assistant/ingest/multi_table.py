@@ -403,10 +403,7 @@ def load_orders(
         has_line = frame["product_id"] != ""
         if spec.rows_are_units:
             frame["quantity"] = frame["quantity"].where(~has_line | (frame["quantity"] != ""), "1")
-        reversed_ = status == "cancelled"
-        quantity = pd.to_numeric(frame["quantity"], errors="coerce")
-        flip = reversed_ & (quantity > 0)  # kept as text: a float would print '-3.0', read as -30 with decimal ','
-        frame.loc[flip, "quantity"] = "-" + frame.loc[flip, "quantity"].str.strip()
+        generic_csv.sign_cancelled_quantities(frame, status)
         lines = RawOrderLines(
             frame=frame,
             cancelled=status == "cancelled",

@@ -167,6 +167,17 @@ def _first(mask: pd.Series) -> object:
     return mask[mask].index[0]
 
 
+def _ambiguous_separator(path: Path, value: object, column: str, row: int | None) -> IngestError:
+    """'1.250' or '1,234' alone: a thousands or a decimal separator? The mapping must say which."""
+    return IngestError(
+        path,
+        f"{value!r} can be read as a thousands or a decimal separator; "
+        "set 'decimal: \".\"' or 'decimal: \",\"' in the mapping file",
+        column,
+        row,
+    )
+
+
 def parse_numbers(
     frame: pd.DataFrame,
     column: str,
@@ -236,13 +247,7 @@ def _parse_distinct_numbers(
             grouped = text.str.contains(_GROUPED, regex=True) & text.str.contains(",", regex=False)
             if grouped.any():
                 a = _first(grouped)
-                raise IngestError(
-                    path,
-                    f"{values[a]!r} can be read as a thousands or a decimal separator; "
-                    "set 'decimal: \".\"' or 'decimal: \",\"' in the mapping file",
-                    name,
-                    line_of(a),
-                )
+                raise _ambiguous_separator(path, values[a], name, line_of(a))
             decimal = "."
         else:
             decimal = "."
@@ -251,13 +256,7 @@ def _parse_distinct_numbers(
         grouped = text.str.contains(_GROUPED, regex=True)
         if grouped.any() and not text.str.contains(_POINT_DECIMAL, regex=True).any():
             a = _first(grouped)
-            raise IngestError(
-                path,
-                f"{values[a]!r} can be read as a thousands or a decimal separator; "
-                "set 'decimal: \".\"' or 'decimal: \",\"' in the mapping file",
-                name,
-                line_of(a),
-            )
+            raise _ambiguous_separator(path, values[a], name, line_of(a))
     if decimal == ",":
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     elif decimal is not None:

@@ -21,6 +21,7 @@ from assistant.ingest import limits
 from assistant.ingest.errors import IngestError
 from assistant.ingest.sources import SourceFile, read_source
 from assistant.ingest.synthetic_exports import SHAPES, write_export
+from tests.helpers.ingest import ingest
 
 
 def expected_normalised(d: Path) -> dict[str, float]:
@@ -94,14 +95,6 @@ def warehouse_figures(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
         "units": one("SELECT sum(quantity) FROM order_lines"),
         "reviews": one("SELECT count(*) FROM reviews"),
     }
-
-
-def ingest(mapping: Path) -> tuple[int, str]:
-    get_settings.cache_clear()
-    result = CliRunner().invoke(app, ["ingest", "--mapping", str(mapping), "--quiet", "--skip", "all"])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.output.strip()
 
 
 @pytest.mark.parametrize("shape", SHAPES)

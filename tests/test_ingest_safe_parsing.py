@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from assistant.core.settings import get_settings
 from assistant.core.workspace import Workspace
+from tests.helpers.ingest import ingest
 
 HEADER = "Invoice,Customer,Date,SKU,Qty,Price,State"
 GOOD = [
@@ -69,14 +70,6 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         assert result.exit_code == 0, result.output
         yield root / "mka-home"
     get_settings.cache_clear()
-
-
-def ingest(mapping: Path) -> tuple[int, str]:
-    get_settings.cache_clear()
-    result = CliRunner().invoke(app, ["ingest", "--mapping", str(mapping), "--quiet", "--skip", "all"])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.output.strip()
 
 
 def _ambiguous_dates(d: Path) -> Path:

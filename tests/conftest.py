@@ -117,6 +117,11 @@ def real_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     from assistant.ingest.pipeline import Sources, run_ingest
 
     require_real_data()
+    prebuilt = os.environ.get("MKA_TEST_REAL_HOME")
+    if prebuilt:
+        # Local development only (CI leaves it unset): reuse a workspace built by `mka ingest` from the same data,
+        # so parallel work on a 2-core machine does not pay for the real ingest in every pytest session.
+        return Workspace(Path(prebuilt))
     home = tmp_path_factory.mktemp("real-workspace")
     settings = Settings(home=home, llm="scripted", data_dir=SHARED_DATA)
     apply_offline_env()

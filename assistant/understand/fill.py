@@ -104,6 +104,7 @@ def fill_from_request(
     info = fields.model_fields if isinstance(fields, type) else dict(fields)
     notes: list[str] = []
     out = _drop_defaults(tool, info, args, last_date, notes)
+    _ungroup_one_named_value(tool, info, out, mentions, text, notes)
     grouped = _grouped_kinds(info, out)
     _fill_bounds(info, out, slots, bool(grouped), notes)
     _fill_recency(info, out, slots, text, notes)
@@ -176,6 +177,47 @@ def _grouped_kinds(info: Mapping[str, FieldInfo], args: dict[str, Any]) -> set[s
             value = args[name]
             kinds.add(str(getattr(value, "value", value)))
     return kinds - {"none"}
+
+
+# Words that ask for a breakdown by a kind, in the languages the assistant answers in: with one of them the
+# request may well compare its one named value with the others ("Spain against the other countries").
+KIND_NOUNS: dict[str, re.Pattern[str]] = {
+    "country": re.compile(
+        r"countr|\bmarkets?\b|\bnations?\b|\bpa[ií]s(?:es)?\b|\bländer|\bland\b|\bpays\b|国家|各国|市场",
+        re.IGNORECASE,
+    ),
+    "category": re.compile(r"categor|department|departamento|abteilung|\brayons?\b|类别|品类|部门", re.IGNORECASE),
+    "segment": re.compile(r"segment|分群|细分", re.IGNORECASE),
+}
+
+
+def _ungroup_one_named_value(
+    tool: str, info: Mapping[str, FieldInfo], out: dict[str, Any], mentions: list[Mention], text: str,
+    notes: list[str],
+) -> None:  # fmt: skip
+    """ "How many customers in Spain?" routed as a breakdown by country (one row of which answers it): with exactly
+    one value of the grouped kind named, no word asking for that breakdown and the filter input empty, the value
+    is the filter and the breakdown goes. Several values named, or "countries", leave the model's breakdown."""
+    for name in GROUP_FIELDS:
+        if name not in info or out.get(name) is None:
+            continue
+        kind = str(getattr(out[name], "value", out[name]))
+        targets = [f for f in KIND_FIELDS.get(kind, ()) if f in info]
+        named = [m for m in mentions if m.kind == kind]
+        rest = text
+        for m in named:  # "Países Bajos", "Pays-Bas" name a country; they do not ask for a breakdown
+            rest = rest.replace(m.surface, " ")
+        if len(targets) != 1 or not _unset(out.get(targets[0])) or KIND_NOUNS[kind].search(rest):
+            continue
+        values = list(dict.fromkeys(m.value for m in named))
+        if len(values) != 1 or values[0] in TOPIC_VALUES.get(tool, {}).get(kind, frozenset()):
+            continue
+        value: Any = values if _is_list(info[targets[0]]) else values[0]
+        if not _valid(info[targets[0]], value):
+            continue
+        out[targets[0]] = value
+        out.pop(name)  # the tool's default: no breakdown
+        notes.append(f"{name} {kind} -> {targets[0]} = {values[0]!r}: the request names one {kind}")
 
 
 # ---------------------------------------------------------------- bounds

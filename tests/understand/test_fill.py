@@ -185,6 +185,35 @@ def test_what_the_request_groups_or_compares_by_is_not_a_filter(fill: Any) -> No
     }
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "tool", "filter_"),
+    [
+        ("How many customers are in Spain?", "en", "segment_query", {"countries": ["Spain"]}),
+        ("¿Cuántos clientes hay en Alemania?", "es", "segment_query", {"countries": ["Germany"]}),
+        ("Wie viele Kunden haben wir in Deutschland?", "de", "segment_query", {"countries": ["Germany"]}),
+        ("Combien de clients aux Pays-Bas ?", "fr", "segment_query", None),  # not in this vocabulary
+        ("Valor de vida dos clientes em Portugal", "pt", "predict_clv", {"country": "Portugal"}),
+    ],
+)
+def test_one_named_value_grouped_by_its_kind_becomes_the_filter(
+    fill: Any, text: str, language: str, tool: str, filter_: dict | None
+) -> None:
+    out, notes = fill(tool, text, {"group_by": "country"}, language)
+    if filter_ is None:
+        assert out == {"group_by": "country"}
+    else:
+        assert out == filter_ and "group_by" not in out and notes
+
+
+def test_a_breakdown_asked_for_in_words_stays_beside_its_one_named_value(fill: Any) -> None:
+    for text, language in [
+        ("Spain compared with the other countries", "en"),
+        ("España frente a los demás países", "es"),
+        ("Frankreich im Vergleich zu anderen Ländern", "de"),
+    ]:
+        assert fill("segment_query", text, {"group_by": "country"}, language)[0] == {"group_by": "country"}
+
+
 def test_a_value_fills_only_inputs_of_its_own_kind(fill: Any) -> None:
     assert fill("segment_query", "customers in Spain")[0] == {"countries": ["Spain"]}
     assert fill("segment_query", "who buys Christmas decorations?")[0] == {"bought_category": "Christmas"}

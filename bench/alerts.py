@@ -8,7 +8,9 @@ knows a date.
 
 To score the list, KNOWN_EVENTS names the moves a marketer looking back at the shop's calendar would expect an
 alert for. They are used only after the run, to label each alert: an alert whose window overlaps an event and
-moves the same way is "expected"; any other alert counts as a false alarm.
+moves the same way is "expected"; an alert the data itself explains (a drop over weekdays without a single
+order: a bank holiday; a segment moving while the shop was closed) is listed as "explained"; any other alert
+counts as a false alarm.
 """
 
 from __future__ import annotations
@@ -45,12 +47,17 @@ def register(bench_app: typer.Typer) -> None:
     bench_app.command("alerts")(bench_alerts)
 
 
-def _label(check: Any) -> str | None:
+def _label(check: Any) -> tuple[str | None, str | None]:
+    """(known event, other explanation found in the data) of an alert; (None, None) is a false alarm."""
     for event in KNOWN_EVENTS:
         overlaps = check.window_start <= event.end and check.as_of >= event.start
         if overlaps and check.direction == event.direction and check.metric in event.metrics:
-            return event.name
-    return None
+            return event.name, None
+    # A drop over days the shop did not trade (a bank holiday), or a segment moving while it was closed, is
+    # explained by the data itself: the alert says so ("No orders on ...").
+    if check.closed_days and (check.direction == "down" or check.metric == "segment_size"):
+        return None, "closed " + ", ".join(f"{d:%a} {d:%d %b}" for d in check.closed_days)
+    return None, None
 
 
 def _quarter(day: date) -> str:
@@ -97,28 +104,32 @@ def bench_alerts(
         task = progress.add_task("Checking every day as of that day", total=len(days))
         for day in days:
             report = run_checks(metrics, proactive.watch, day)
-            for s in report.skipped:
-                skipped[f"{s.metric_id}: {s.reason}"] += 1
+            for s in report.skipped:  # "2 weeks of history; needs 3" and the like, counted once per metric
+                reason = "too little history" if "weeks of history" in s.reason else s.reason
+                skipped[f"{s.metric_id}: {reason}"] += 1
             for check in report.alerts:
                 if sent.hold_back(check, proactive.watch.cooldown_days):
                     held += 1
                     continue
                 sent.record(check)
+                event, explained = _label(check)
                 raised.append({"as_of": str(check.as_of), "metric": check.metric_id, "direction": check.direction,
                                "value": round(check.value, 4), "usual": round(check.usual, 4), "z": round(check.z, 2),
-                               "headline": alert_headline(check), "event": _label(check),
+                               "headline": alert_headline(check), "event": event, "explained": explained,
                                "quarter": _quarter(check.as_of)})  # fmt: skip
             progress.advance(task)
     seconds = time.perf_counter() - started
     con.close()
     per_quarter: dict[str, dict[str, int]] = {}
     for day in days:
-        per_quarter.setdefault(_quarter(day), {"days": 0, "alerts": 0, "expected": 0, "false_alarms": 0})
+        per_quarter.setdefault(
+            _quarter(day), {"days": 0, "alerts": 0, "expected": 0, "explained": 0, "false_alarms": 0}
+        )
         per_quarter[_quarter(day)]["days"] += 1
     for alert in raised:
         row = per_quarter[alert["quarter"]]
         row["alerts"] += 1
-        row["expected" if alert["event"] else "false_alarms"] += 1
+        row["expected" if alert["event"] else "explained" if alert["explained"] else "false_alarms"] += 1
     events = [
         {"event": e.name, "detected": any(a["event"] == e.name for a in raised),
          "first_alert": next((a["as_of"] for a in raised if a["event"] == e.name), None)}
@@ -145,16 +156,23 @@ def bench_alerts(
         return
     typer.echo(f"Backtest of `mka watch` ({path.name}), every {every} from {data['from']} to {data['to']}: "
                f"{len(days)} checks in {seconds:.1f} s\n")  # fmt: skip
-    typer.echo("| as of | metric | alert | z | known event |\n|---|---|---|---:|---|")
+    typer.echo("| as of | alert | z | known event / explained by |\n|---|---|---:|---|")
     for a in raised:
-        typer.echo(f"| {a['as_of']} | {a['metric']} | {a['headline']} | {a['z']:+.1f} | {a['event'] or '—'} |")
-    typer.echo("\n| quarter | days checked | alerts | of known events | false alarms |\n|---|---:|---:|---:|---:|")
+        why = a["event"] or (f"explained: {a['explained']}" if a["explained"] else "**false alarm**")
+        typer.echo(f"| {a['as_of']} | {a['headline']} | {a['z']:+.1f} | {why} |")
+    typer.echo(
+        "\n| quarter | days checked | alerts | known events | explained (closed days) | false alarms |\n"
+        "|---|---:|---:|---:|---:|---:|"
+    )
     for quarter, row in per_quarter.items():
-        typer.echo(f"| {quarter} | {row['days']} | {row['alerts']} | {row['expected']} | {row['false_alarms']} |")
+        typer.echo(
+            f"| {quarter} | {row['days']} | {row['alerts']} | {row['expected']} | {row['explained']} "
+            f"| {row['false_alarms']} |"
+        )
     typer.echo("")
     for e in events:
         found = f"detected, first as of {e['first_alert']}" if e["detected"] else "MISSED"
         typer.echo(f"- {e['event']}: {found}")
     for reason, times in skipped.items():
-        typer.echo(f"- skipped {times} times: {reason}")
+        typer.echo(f"- skipped on {times} days: {reason}")
     err_console.print(f"report: {report_path}", highlight=False)

@@ -187,9 +187,10 @@ def test_alerts_are_posted_once_with_their_numbers_and_a_follow_up(
     assert all(p.get("thread_ts") is None and p["unfurl_links"] is False and p["parse"] == "none" for p in posts)
     shown = [blocks_text(p) for p in posts]
     revenue, revenue_before, orders, orders_before = _surge_week_totals()
-    assert SURGE_START == LAST_DAY - timedelta(days=6) and revenue == 2 * revenue_before  # the planted surge
-    assert f"Revenue in the 7 days to {LAST_DAY}: {revenue:,.2f}, 100 % above the usual {revenue_before:,.2f}" in (
-        shown[0]
+    assert LAST_DAY - timedelta(days=6) == SURGE_START and revenue == 2 * revenue_before  # the planted surge
+    assert (
+        f"Revenue in the 7 days to {LAST_DAY}: {revenue:,.2f}, 100 % above the usual {revenue_before:,.2f}"
+        in (shown[0])
     )
     assert f"Orders in the 7 days to {LAST_DAY}: {orders:,}, 100 % above the usual {orders_before:,}" in shown[1]
     assert f"Negative-review share in the 7 days to {LAST_DAY}: 50.0 %, above the usual 10.0 %" in shown[2]

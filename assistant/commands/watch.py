@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -15,6 +16,7 @@ import typer
 
 from assistant.commands.common import err_console, fail, load_settings, print_json
 from assistant.commands.digest import make_digest, parse_day, post_digest
+from assistant.core.privacy import PRIVATE_FILE_MODE
 
 if TYPE_CHECKING:
     from assistant.core.settings import Settings
@@ -53,7 +55,8 @@ def state_path(settings: Settings, config: ProactiveConfig) -> Path:
 def _locked(path: Path) -> Iterator[None]:
     """One watcher at a time per state file: two overlapping cron runs must not both post."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as handle:
+    lock = path.with_name(path.name + ".lock")
+    with os.fdopen(os.open(lock, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -58,6 +58,7 @@ class Check(BaseModel):
     baseline_weeks: int
     level_now: float | None = None  # segment_size: the size now
     level_before: float | None = None  # segment_size: the size a week before
+    closed_days: list[date] = []  # days of the window without orders on which the shop usually trades
     fired: bool
 
     @property
@@ -118,6 +119,9 @@ def alert_headline(check: Check) -> str:
 def alert_details(check: Check) -> list[str]:
     windows = "days" if check.window == "day" else "7-day windows"
     lines = []
+    if check.closed_days:
+        listed = ", ".join(f"{d:%a} {d}" for d in check.closed_days)
+        lines.append(f"No orders on {listed}: the shop usually trades on that weekday (closed?).")
     if check.metric == "segment_size" and check.level_now is not None and check.level_before is not None:
         lines.append(
             f"Customers in the segment: {count(check.level_now)} now, {count(check.level_before)} a week before."
@@ -244,6 +248,20 @@ def check_metric(
     return _check(metric, config, as_of, current, shares, reference=1.0)
 
 
+def closed_days(metrics: ShopMetrics, start: date, end: date, weeks: int) -> list[date]:
+    """Days in [start, end] without a completed order whose weekday had orders in most of the previous weeks."""
+    orders = metrics.daily_sales()["orders"]
+    out = []
+    day = start
+    while day <= end:
+        earlier = [orders.get(pd.Timestamp(day - timedelta(days=7 * k))) for k in range(1, weeks + 1)]
+        seen = [v for v in earlier if v is not None]
+        if orders.get(pd.Timestamp(day), 0.0) == 0 and seen and sum(v > 0 for v in seen) > len(seen) / 2:
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
 def run_checks(metrics: ShopMetrics, config: WatchConfig, as_of: date | None = None) -> WatchReport:
     """Every configured metric checked as of `as_of` (default: the data's last day)."""
     try:
@@ -257,6 +275,9 @@ def run_checks(metrics: ShopMetrics, config: WatchConfig, as_of: date | None = N
     skipped: list[Skipped] = []
     for metric in config.metrics:
         result = check_metric(metrics, metric, config, as_of, first)
+        if isinstance(result, Check):
+            start = as_of - timedelta(days=6) if metric.metric == "segment_size" else result.window_start
+            result.closed_days = closed_days(metrics, start, as_of, config.history_weeks)
         (checks if isinstance(result, Check) else skipped).append(result)  # type: ignore[arg-type]
     return WatchReport(as_of=as_of, checks=checks, skipped=skipped)
 

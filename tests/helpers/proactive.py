@@ -91,3 +91,22 @@ def planted_reviews(hostile_theme: str = "<script>alert(1)</script>") -> pd.Data
                          "created_at": datetime(day.year, day.month, day.day, 12),
                          "label": "negative" if negative else "positive", "aspect": aspect})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def pandas_kpis(frames: dict[str, pd.DataFrame], start: date, end: date) -> dict[str, float]:
+    """The README's definitions written plainly: completed orders and their lines, cancelled orders, customers."""
+    orders = frames["orders"].assign(day=lambda f: pd.to_datetime(f["ordered_at"]).dt.date)
+    lines = frames["order_lines"].assign(amount=lambda f: f["quantity"] * f["unit_price"])
+    inside = orders[(orders["day"] >= start) & (orders["day"] <= end)]
+    done = inside[inside["status"] == "completed"]
+    known = orders[(orders["status"] == "completed") & orders["customer_id"].notna()]
+    firsts = known.groupby("customer_id")["day"].min()
+    revenue = round(float(lines[lines["order_id"].isin(done["order_id"])]["amount"].sum()), 2)
+    return {
+        "revenue": revenue,
+        "orders": len(done),
+        "cancellations": int((inside["status"] == "cancelled").sum()),
+        "customers": done["customer_id"].dropna().nunique(),
+        "new_customers": int(((firsts >= start) & (firsts <= end)).sum()),
+        "aov": round(revenue / len(done), 2) if len(done) else 0.0,
+    }

@@ -49,9 +49,9 @@ class WatchedMetric(_Strict):
     window: Literal["day", "week"] = Field(
         default="week", description="Sum over one day or over the 7 days ending on the checked day."
     )
-    threshold: float = Field(default=3.5, gt=0, le=50, description="Robust z-score that raises an alert.")
+    threshold: float = Field(default=4.0, gt=0, le=50, description="Robust z-score that raises an alert.")
     min_change: float = Field(
-        default=0.2,
+        default=0.3,
         ge=0,
         le=10,
         description="Smallest move worth an alert: a fraction of the usual value (revenue, orders, cancellations), "

@@ -224,3 +224,24 @@ def test_without_a_channel_alerts_are_printed_and_still_remembered(home: Path, t
     assert 'Follow up: mka ask "Why did revenue rise in the week to 2024-03-09?"' in first.output
     second = cli.invoke(app, ["watch", "--once", "--config", str(config)])
     assert second.exit_code == 0 and "Revenue in the 7 days" not in second.output and "0 new" in second.output
+
+
+def test_the_schedule_runs_the_checks_and_the_digest_it_was_given(home: Path, slack: FakeSlack, tmp_path: Path) -> None:
+    """`mka watch` without --once: the scheduler's jobs on the file's cron lines; each job, run, posts."""
+    from assistant.commands.watch import make_scheduler
+    from assistant.core.settings import Settings
+
+    planted_workspace(home)
+    config = write_config(tmp_path, CONFIG.replace("watch:\n", "watch:\n  schedule: '15 6 * * *'\n", 1)
+                          + "digest:\n  schedule: '0 8 * * 1'\n  slack_channel: C-DIGEST\n")  # fmt: skip
+    scheduler = make_scheduler(Settings(), config, load_config(config), post=True)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"checks", "digest"}
+    assert "hour='6', minute='15'" in str(jobs["checks"].trigger)
+    assert "day_of_week='1', hour='8', minute='0'" in str(jobs["digest"].trigger)
+    jobs["checks"].func()
+    jobs["checks"].func()  # a second run finds the alerts already sent
+    jobs["digest"].func()
+    channels = [p["channel"] for p in slack.to("chat.postMessage")]
+    assert channels == ["C-ALERTS", "C-ALERTS", "C-DIGEST"]
+    assert "Weekly digest: 2024-03-03 to 2024-03-09" in blocks_text(slack.to("chat.postMessage")[2])

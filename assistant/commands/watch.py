@@ -19,6 +19,8 @@ from assistant.commands.digest import make_digest, parse_day, post_digest
 from assistant.core.privacy import PRIVATE_FILE_MODE
 
 if TYPE_CHECKING:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     from assistant.core.settings import Settings
     from assistant.proactive.config import ProactiveConfig
     from assistant.proactive.watch import Check, WatchReport
@@ -140,7 +142,8 @@ def watch(
     ] = None,
     once: Annotated[bool, typer.Option("--once", help="Check once and exit (for cron or a systemd timer).")] = False,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Check as of this day (YYYY-MM-DD); default: the data's last day.")
+        str | None,
+        typer.Option("--as-of", help="Check once, as of this day (YYYY-MM-DD); default: the data's last day."),
     ] = None,
     no_post: Annotated[bool, typer.Option("--no-post", help="Print alerts instead of posting them to Slack.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --once: print every check as JSON.")] = False,
@@ -173,8 +176,8 @@ def watch(
     schedule(settings, path, proactive, post=not no_post)
 
 
-def schedule(settings: Settings, path: Path, proactive: ProactiveConfig, post: bool) -> None:
-    """Run the checks (and the digest) on the configuration's cron schedules until interrupted."""
+def make_scheduler(settings: Settings, path: Path, proactive: ProactiveConfig, post: bool) -> BlockingScheduler:
+    """A scheduler with the checks (and the digest, when enabled) on the configuration's cron schedules."""
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
 
@@ -197,6 +200,12 @@ def schedule(settings: Settings, path: Path, proactive: ProactiveConfig, post: b
     if proactive.digest.enabled:
         scheduler.add_job(digest, CronTrigger.from_crontab(proactive.digest.schedule), id="digest", coalesce=True,
                           max_instances=1)  # fmt: skip
+    return scheduler
+
+
+def schedule(settings: Settings, path: Path, proactive: ProactiveConfig, post: bool) -> None:
+    """Run the checks (and the digest) on the configuration's cron schedules until interrupted."""
+    scheduler = make_scheduler(settings, path, proactive, post)
     err_console.print(
         f"Watching: checks on '{proactive.watch.schedule}'"
         + (f", digest on '{proactive.digest.schedule}'" if proactive.digest.enabled else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -245,3 +245,19 @@ def test_the_schedule_runs_the_checks_and_the_digest_it_was_given(home: Path, sl
     channels = [p["channel"] for p in slack.to("chat.postMessage")]
     assert channels == ["C-ALERTS", "C-ALERTS", "C-DIGEST"]
     assert "Weekly digest: 2024-03-03 to 2024-03-09" in blocks_text(slack.to("chat.postMessage")[2])
+
+
+def test_the_backtest_replays_every_day_and_flags_the_planted_surge_once(home: Path, tmp_path: Path) -> None:
+    import json
+
+    planted_workspace(home)
+    config = write_config(tmp_path, "watch:\n  metrics:\n    - metric: orders\n      window: day\n")
+    result = CliRunner().invoke(app, ["bench", "alerts", "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["checked_days"] == (LAST_DAY - date(2024, 1, 1)).days + 1
+    # Each surge day is its weekday's double; the cooldown keeps the first one (the next day's is held back).
+    assert [(a["as_of"], a["metric"], a["direction"]) for a in report["alerts"]] == [
+        (str(SURGE_START + timedelta(days=1)), "orders/day", "up")]  # fmt: skip
+    assert report["alerts"][0]["event"] is None and report["held_back_repeats"] == 5
+    assert list((home / "runs").glob("bench-alerts-*.json"))

@@ -17,6 +17,7 @@ from tools.predict.forecast import DAILY_SQL as FORECAST_DAILY_SQL
 from tools.predict.forecast_model import MIN_WEEKS, forecast_daily
 
 PeriodKind = Literal["day", "week", "month"]
+ADJECTIVE: dict[str, str] = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
 TOP_FLOWS = 5
 TOP_THEMES = 8
 
@@ -116,7 +117,7 @@ class Digest(BaseModel):
 
     @property
     def title(self) -> str:
-        return f"{self.kind.capitalize()}ly digest: {self.period.label}".replace("Dayly", "Daily")
+        return f"{ADJECTIVE[self.kind]} digest: {self.period.label}"
 
     def blocks(self) -> list[Block]:
         return [
@@ -284,7 +285,8 @@ def _flows(before: pd.Series, now: pd.Series) -> list[Flow]:
     """The largest moves between segments (customers scored at both dates), and new customers' first segment."""
     joined = pd.DataFrame({"before": before, "now": now}).dropna(subset=["now"]).fillna({"before": NEW})
     moved = joined[joined["before"] != joined["now"]]
-    counts = moved.groupby(["before", "now"]).size().sort_values(ascending=False, kind="stable")
+    counts = moved.groupby(["before", "now"]).size()
+    # Largest first; ties in name order, so the same data always gives the same sentence.
     ordered = sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0][0]), str(item[0][1])))
     return [Flow(source=str(s), target=str(t), customers=int(n)) for (s, t), n in ordered[:TOP_FLOWS]]
 

@@ -191,9 +191,7 @@ def check_metric(
         daily = metrics.daily_sales()[metric.metric]
         ends = [e for e in ends if e - timedelta(days=days - 1) >= first]
         if len(ends) < config.min_history_weeks:
-            return Skipped(
-                metric_id=metric.id, reason=f"{len(ends)} weeks of history; needs {config.min_history_weeks}"
-            )
+            return _too_short(metric, len(ends), config)
         baseline = [_window_sum(daily, e, days) for e in ends]
         value = _window_sum(daily, as_of, days)
         return _check(metric, config, as_of, value, baseline, reference=statistics.median(baseline))
@@ -202,9 +200,7 @@ def check_metric(
         name = metric.segment.value
         ends = [e for e in ends if e - timedelta(days=7) >= first]
         if len(ends) < config.min_history_weeks:
-            return Skipped(
-                metric_id=metric.id, reason=f"{len(ends)} weeks of history; needs {config.min_history_weeks}"
-            )
+            return _too_short(metric, len(ends), config)
 
         def size(day: date) -> float:
             return float(metrics.segment_sizes(day).get(name, 0))

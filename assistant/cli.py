@@ -10,6 +10,7 @@ import typer
 from assistant.commands import (
     ask,
     bench,
+    digest,
     doctor,
     evaluate,
     ingest,
@@ -21,6 +22,7 @@ from assistant.commands import (
     setup,
     slack,
     ui,
+    watch,
 )
 
 app = typer.Typer(
@@ -32,6 +34,8 @@ app = typer.Typer(
 )
 
 for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, search, recommend, slack, ui, predict):
+    module.register(app)
+for module in (digest, watch):  # proactive reports
     module.register(app)
 
 

@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
     # Each module's register(bench_app) adds one subcommand; the benches import the layers below the CLI only.
     from bench import (
         agent,
+        alerts,
         cold_start,
         decoding,
         ingest,
@@ -36,6 +37,7 @@ def register(app: typer.Typer) -> None:
         decoding,
         llm_threads,
         cold_start,
+        alerts,
     ):
         module.register(bench_app)
     app.add_typer(bench_app, name="bench")

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         default=4 * 1024**3, ge=1, description="Largest source file ingest reads, in bytes once decompressed."
     )
     ingest_max_rows: int = Field(default=50_000_000, ge=1, description="Most data rows ingest reads per source file.")
+    proactive_config: Path | None = Field(
+        default=None,
+        description="The YAML file configuring `mka watch` alerts and scheduled digests (MKA_PROACTIVE_CONFIG); "
+        "see docs/examples/proactive.yaml.",
+    )
     conversation_keep_days: float = Field(
         default=30, gt=0, description="Conversations idle longer than this many days are deleted."
     )
@@ -131,6 +136,7 @@ class Settings(BaseSettings):
         "ui_auth_file",
         "ui_ssl_certfile",
         "ui_ssl_keyfile",
+        "proactive_config",
         mode="after",
     )
     @classmethod

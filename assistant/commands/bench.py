@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
     # Each module's register(bench_app) adds one subcommand; the benches import the layers below the CLI only.
     from bench import (
         agent,
+        budget,
         cold_start,
         decoding,
         ingest,
@@ -29,6 +30,7 @@ def register(app: typer.Typer) -> None:
         ingest,
         segments,
         predict,
+        budget,
         recommender,
         retrieval,
         sentiment,

@@ -46,18 +46,26 @@ def evaluate(contacts: Any, segment_by: str, cost: float, share: float) -> dict[
         "budget_share": share,
         "budget": round(budget, 2),
         "optimised": model,
-        "top_decile": {"spend": round(top_spend, 2), "expected": round(top_expected, 1),
-                       "realised": round(top_realised, 1)},
-        "equal_split": {"spend": round(eq_spend, 2), "expected": round(eq_expected, 1),
-                        "realised": round(eq_realised, 1)},
+        "top_decile": {
+            "spend": round(top_spend, 2),
+            "expected": round(top_expected, 1),
+            "realised": round(top_realised, 1),
+        },
+        "equal_split": {
+            "spend": round(eq_spend, 2),
+            "expected": round(eq_expected, 1),
+            "realised": round(eq_realised, 1),
+        },
         "marginal_return": round(plan.marginal_return, 5),
-    }  # fmt: skip
+    }
     for name in ("top_decile", "equal_split"):
         base = out[name]
         for what in ("expected", "realised"):
             out[f"ratio_vs_{name}_{what}"] = round(model[what] / base[what], 3) if base[what] else None
     for what in ("expected", "realised"):
-        out[f"per_unit_{what}"] = {k: round(out[k][what] / budget, 5) for k in ("optimised", "top_decile", "equal_split")}
+        out[f"per_unit_{what}"] = {
+            k: round(out[k][what] / budget, 5) for k in ("optimised", "top_decile", "equal_split")
+        }
     return out
 
 
@@ -86,15 +94,18 @@ def bench_budget(
     runs = [evaluate(contacts, segment_by, cost, share) for share in BUDGET_SHARES]
     results: dict[str, Any] = {
         "machine": machine(),
-        "data": {"contacts": len(contacts), "responders": int(contacts["responded"].sum()),
-                 "response_rate": round(float(contacts["responded"].mean()), 4)},
+        "data": {
+            "contacts": len(contacts),
+            "responders": int(contacts["responded"].sum()),
+            "response_rate": round(float(contacts["responded"].mean()), 4),
+        },
         "propensity": {"folds": scored.metrics["folds"], **scored.metrics["model"]},
         "segment_by": segment_by,
         "cost_per_contact": cost,
         "runs": runs,
         "scoring_seconds": round(scoring_s, 2),
         "optimise_seconds": round(time.perf_counter() - start, 2),
-    }  # fmt: skip
+    }
     headline = next(r for r in runs if r["budget_share"] == 0.10)
     results["headline_ratio_vs_top_decile_realised"] = headline["ratio_vs_top_decile_realised"]
     results["goal_1_2x_top_decile"] = bool((headline["ratio_vs_top_decile_realised"] or 0) >= GOAL)
@@ -111,8 +122,8 @@ def bench_budget(
         per = r["per_unit_realised"]
         typer.echo(
             f"budget {r['budget_share']:.0%} of all contacts ({r['budget']:,.0f}): realised responses per unit "
-            f"optimised {per['optimised']:.5f}, top decile {per['top_decile']:.5f}, equal split {per['equal_split']:.5f}"
-            f" -> vs top decile {r['ratio_vs_top_decile_realised']} (expected {r['ratio_vs_top_decile_expected']}),"
-            f" vs equal split {r['ratio_vs_equal_split_realised']}"
+            f"optimised {per['optimised']:.5f}, top decile {per['top_decile']:.5f}, "
+            f"equal split {per['equal_split']:.5f} -> vs top decile {r['ratio_vs_top_decile_realised']} "
+            f"(expected {r['ratio_vs_top_decile_expected']}), vs equal split {r['ratio_vs_equal_split_realised']}"
         )
     typer.echo(f"goal >= {GOAL}x top decile at its own budget: {results['goal_1_2x_top_decile']}")

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import SHARED_DATA
 from tools.analysis import AllocateBudgetInput, AnalysisError
 from tools.analysis.budget import ChannelCost, allocate
 from tools.analysis.budget_model import Channel, equal_split, optimise, response_pieces, top_decile
 from tools.facts import facts_from_result
-from tests.conftest import SHARED_DATA
 
 
 def contacts(seed: int = 0, n: int = 3000) -> pd.DataFrame:

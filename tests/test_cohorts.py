@@ -65,11 +65,14 @@ def test_segment_and_country_narrow_the_cohorts(demo_ctx: ToolContext) -> None:
     con = demo_ctx.workspace.connect(read_only=True)
     try:
         segment = str(con.execute("SELECT segment FROM customer_rfm GROUP BY 1 ORDER BY count(*) DESC").fetchone()[0])
-        members = {str(r[0]) for r in con.execute("SELECT customer_id FROM customer_rfm WHERE segment = ?",
-                                                     [segment]).fetchall()}  # fmt: skip
+        members = {
+            str(r[0])
+            for r in con.execute("SELECT customer_id FROM customer_rfm WHERE segment = ?", [segment]).fetchall()
+        }
         country = str(con.execute("SELECT country FROM customers GROUP BY 1 ORDER BY count(*) DESC").fetchone()[0])
-        local = {str(r[0]) for r in con.execute("SELECT customer_id FROM customers WHERE country = ?",
-                                                   [country]).fetchall()}  # fmt: skip
+        local = {
+            str(r[0]) for r in con.execute("SELECT customer_id FROM customers WHERE country = ?", [country]).fetchall()
+        }
     finally:
         con.close()
     result = cohort_retention(CohortRetentionInput(segment=SegmentName(segment)), demo_ctx)

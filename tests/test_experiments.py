@@ -95,8 +95,9 @@ def test_per_recipient_rows_test_revenue_with_welch_and_bootstrap(tmp_path: Path
 def test_stopped_early_and_underpowered_are_warned(tmp_path: Path) -> None:
     path = write(tmp_path, AGGREGATE)
     result = run(path, planned_recipients=12000)
-    assert any(w.startswith("stopped early: variant 'C' has 9,800 recipients of the 12,000 planned")
-               for w in result.warnings)  # fmt: skip
+    assert any(
+        w.startswith("stopped early: variant 'C' has 9,800 recipients of the 12,000 planned") for w in result.warnings
+    )
     assert any(w.startswith("underpowered:") for w in result.warnings)
     big = "variant,recipients,conversions\nA,400000,20000\nB,400000,21000\n"
     assert run(write(tmp_path, big, "big.csv"), planned_recipients=400000).warnings == []
@@ -105,10 +106,14 @@ def test_stopped_early_and_underpowered_are_warned(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("variant,recipients,conversions\nA,100,5\nB,100,abc\n",
-         r"results.csv, column 'conversions', row 3: 'abc' is not a whole number >= 0"),
-        ("variant,recipients,conversions\nA,100,5\nB,100,120\n",
-         r"results.csv, column 'conversions', row 3: 120 conversions for 100 recipients"),
+        (
+            "variant,recipients,conversions\nA,100,5\nB,100,abc\n",
+            r"results.csv, column 'conversions', row 3: 'abc' is not a whole number >= 0",
+        ),
+        (
+            "variant,recipients,conversions\nA,100,5\nB,100,120\n",
+            r"results.csv, column 'conversions', row 3: 120 conversions for 100 recipients",
+        ),
         ("variant,recipients,conversions\nA,100,5\n,100,4\n", r"results.csv, column 'variant', row 3: empty variant"),
         ("name,recipients,conversions\nA,100,5\n", r"results.csv: no variant column"),
         ("variant,recipients\nA,100\nB,100\n", r"results.csv: no outcome column"),
@@ -116,7 +121,7 @@ def test_stopped_early_and_underpowered_are_warned(tmp_path: Path) -> None:
         ("variant,recipients,conversions\nA,100,5\nA,50,2\n", r"only one variant \('A'\)"),
         ("variant,recipients,conversions\nA,100,5\nB,-3,0\n", r"column 'recipients', row 3: '-3' is not a whole"),
     ],
-)  # fmt: skip
+)
 def test_bad_files_are_named_with_column_and_row(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(AnalysisError, match=message):
         run(write(tmp_path, text))
@@ -131,8 +136,10 @@ def test_missing_file_and_wrong_metric_are_named(tmp_path: Path) -> None:
 
 def test_a_warehouse_table_reads_like_a_file() -> None:
     con = duckdb.connect()
-    con.execute("CREATE TABLE spring_test AS SELECT * FROM (VALUES ('A', 5000, 250), ('B', 5000, 300)) "
-                "t(variant, recipients, conversions)")  # fmt: skip
+    con.execute(
+        "CREATE TABLE spring_test AS SELECT * FROM (VALUES ('A', 5000, 250), ('B', 5000, 300)) "
+        "t(variant, recipients, conversions)"
+    )
     data = load_experiment(table="spring_test", con=con)
     result = analyze(data, AnalyzeExperimentInput(table="spring_test"))
     assert result.source == "warehouse table spring_test" and result.comparisons[0].variant == "B"

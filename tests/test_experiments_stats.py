@@ -102,9 +102,14 @@ def test_textbook_cohen_sample_sizes(h: float, n: int) -> None:
 
 @pytest.mark.parametrize(
     ("p0", "p1", "alpha", "power"),
-    [(0.03, 0.033, 0.05, 0.8), (0.10, 0.12, 0.05, 0.9), (0.2, 0.25, 0.01, 0.8), (0.5, 0.55, 0.05, 0.8),
-     (0.012, 0.015, 0.025, 0.8)],
-)  # fmt: skip
+    [
+        (0.03, 0.033, 0.05, 0.8),
+        (0.10, 0.12, 0.05, 0.9),
+        (0.2, 0.25, 0.01, 0.8),
+        (0.5, 0.55, 0.05, 0.8),
+        (0.012, 0.015, 0.025, 0.8),
+    ],
+)
 def test_sample_size_and_power_match_statsmodels(p0: float, p1: float, alpha: float, power: float) -> None:
     effect = proportion_effectsize(p1, p0)
     ref_n = NormalIndPower().solve_power(effect_size=effect, alpha=alpha, power=power, ratio=1.0)
@@ -145,9 +150,13 @@ def test_bootstrap_interval_is_seeded_and_close_to_scipys() -> None:
     ours = stats.bootstrap_difference(a, b, 0.95)
     assert ours == stats.bootstrap_difference(a, b, 0.95)  # the same data gives the same interval
     ref = sps.bootstrap(
-        (a, b), lambda x, y: x.mean() - y.mean(), method="percentile", n_resamples=2000, random_state=0,
+        (a, b),
+        lambda x, y: x.mean() - y.mean(),
+        method="percentile",
+        n_resamples=2000,
+        random_state=0,
         vectorized=False,
-    ).confidence_interval  # fmt: skip
+    ).confidence_interval
     # Different resamples: the intervals agree to Monte Carlo error, not to 4 decimals.
     width = ref.high - ref.low
     assert abs(ours[0] - ref.low) < 0.1 * width and abs(ours[1] - ref.high) < 0.1 * width

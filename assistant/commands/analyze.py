@@ -33,14 +33,14 @@ tool_command(
     "plan",
     "plan_experiment",
     "Recipients an A/B test needs per variant (or, with --recipients-per-variant, its power).",
-    {"baseline_rate": option("--baseline", "--baseline-rate"), "minimum_lift": option("--lift", "--minimum-lift")},
+    {"baseline_rate": argument(optional=True), "minimum_lift": option("--lift", "--minimum-lift")},
 )
 tool_command(
     analyze_app,
     "budget",
     "allocate_budget",
     "Split a budget across segments and channels for the most expected responses, vs equal split and top decile.",
-    {"budget": argument(), "channels": option("--channel")},
+    {"budget": argument(optional=True), "channels": option("--channel")},
 )
 tool_command(
     analyze_app,

@@ -43,7 +43,7 @@ class ChannelCost(BaseModel):
         except ValueError as exc:
             raise ValueError(f"channels: {text!r}: cost, response factor and max spend must be numbers") from exc
         fields = dict(zip(("cost_per_contact", "response_factor", "max_spend"), numbers, strict=False))
-        return cls(name=parts[0], **fields)  # type: ignore[arg-type]
+        return cls(name=parts[0], **fields)
 
 
 class AllocateBudgetInput(BaseModel):
@@ -63,7 +63,9 @@ class AllocateBudgetInput(BaseModel):
         default=None, gt=0, description="Revenue of one response (when no predicted CLV is available)."
     )
     min_segment_spend: float = Field(default=0.0, ge=0, description="Spend at least this much on every segment.")
-    max_segment_share: float = Field(default=1.0, gt=0, le=1, description="At most this share of the budget per segment.")
+    max_segment_share: float = Field(
+        default=1.0, gt=0, le=1, description="At most this share of the budget per segment."
+    )
 
     @model_validator(mode="after")
     def _names(self) -> AllocateBudgetInput:
@@ -114,23 +116,55 @@ class AllocateBudgetResult(BaseModel):
             "",
             Table(
                 title="Allocation",
-                columns=[self.segment_by, "channel", "spend", "contacts", f"expected {what}", "per unit",
-                         "marginal per unit"],  # fmt: skip
-                rows=[[a.segment, a.channel, round(a.spend, 2), a.contacts, round(a.expected, 1),
-                       f"{a.return_per_unit:.4f}", f"{a.marginal_return:.4f}"] for a in self.allocation],  # fmt: skip
+                columns=[
+                    self.segment_by,
+                    "channel",
+                    "spend",
+                    "contacts",
+                    f"expected {what}",
+                    "per unit",
+                    "marginal per unit",
+                ],
+                rows=[
+                    [
+                        a.segment,
+                        a.channel,
+                        round(a.spend, 2),
+                        a.contacts,
+                        round(a.expected, 1),
+                        f"{a.return_per_unit:.4f}",
+                        f"{a.marginal_return:.4f}",
+                    ]
+                    for a in self.allocation
+                ],
             ).to_markdown(max_rows=60),
             "",
             Table(
                 title="Against baselines (same budget)",
                 columns=["plan", "spend", f"expected {what}", "per unit of budget", "optimised / plan"],
                 rows=[
-                    ["optimised", round(self.spend, 2), round(self.expected, 1), f"{self.expected / self.budget:.4f}",
-                     "1.00"],
-                    ["equal split across segments", round(self.budget, 2), round(self.equal_split_expected, 1),
-                     f"{self.equal_split_expected / self.budget:.4f}", _ratio(self.vs_equal_split)],
-                    ["contact the top decile", round(self.top_decile_spend, 2), round(self.top_decile_expected, 1),
-                     f"{self.top_decile_expected / self.budget:.4f}", _ratio(self.vs_top_decile)],
-                ],  # fmt: skip
+                    [
+                        "optimised",
+                        round(self.spend, 2),
+                        round(self.expected, 1),
+                        f"{self.expected / self.budget:.4f}",
+                        "1.00",
+                    ],
+                    [
+                        "equal split across segments",
+                        round(self.budget, 2),
+                        round(self.equal_split_expected, 1),
+                        f"{self.equal_split_expected / self.budget:.4f}",
+                        _ratio(self.vs_equal_split),
+                    ],
+                    [
+                        "contact the top decile",
+                        round(self.top_decile_spend, 2),
+                        round(self.top_decile_expected, 1),
+                        f"{self.top_decile_expected / self.budget:.4f}",
+                        _ratio(self.vs_top_decile),
+                    ],
+                ],
             ).to_markdown(),
             "",
             f"_Method: {self.method}_",
@@ -156,23 +190,59 @@ class AllocateBudgetResult(BaseModel):
         what = "responses" if self.objective == "responses" else "revenue"
         unit = "count" if self.objective == "responses" else "money"
         out = [
-            Fact(label=f"expected {what} of the optimised plan", value=round(self.expected, 1), unit=unit, source=src,
-                 kind="estimate", head=f"expected {what} of the optimised plan"),
-            Fact(label=f"expected {what} per unit of spend (optimised)", value=round(self.return_per_unit, 4),
-                 unit="ratio", source=src, kind="estimate", head=f"expected {what} per unit of spend"),
-            Fact(label=f"expected {what} of one more unit of budget", value=round(self.marginal_return, 4),
-                 unit="ratio", source=src, kind="estimate", head=f"expected {what} of one more unit of budget"),
-            Fact(label=f"expected {what} of an equal split", value=round(self.equal_split_expected, 1), unit=unit,
-                 source=src, kind="estimate", head=f"expected {what} of an equal split"),
-            Fact(label=f"expected {what} of contacting the top decile", value=round(self.top_decile_expected, 1),
-                 unit=unit, source=src, kind="estimate", head=f"expected {what} of contacting the top decile"),
-        ]  # fmt: skip
+            Fact(
+                label=f"expected {what} of the optimised plan",
+                value=round(self.expected, 1),
+                unit=unit,
+                source=src,
+                kind="estimate",
+                head=f"expected {what} of the optimised plan",
+            ),
+            Fact(
+                label=f"expected {what} per unit of spend (optimised)",
+                value=round(self.return_per_unit, 4),
+                unit="ratio",
+                source=src,
+                kind="estimate",
+                head=f"expected {what} per unit of spend",
+            ),
+            Fact(
+                label=f"expected {what} of one more unit of budget",
+                value=round(self.marginal_return, 4),
+                unit="ratio",
+                source=src,
+                kind="estimate",
+                head=f"expected {what} of one more unit of budget",
+            ),
+            Fact(
+                label=f"expected {what} of an equal split",
+                value=round(self.equal_split_expected, 1),
+                unit=unit,
+                source=src,
+                kind="estimate",
+                head=f"expected {what} of an equal split",
+            ),
+            Fact(
+                label=f"expected {what} of contacting the top decile",
+                value=round(self.top_decile_expected, 1),
+                unit=unit,
+                source=src,
+                kind="estimate",
+                head=f"expected {what} of contacting the top decile",
+            ),
+        ]
         for a in sorted(self.allocation, key=lambda a: -a.spend)[:6]:
             key = f"{a.segment} ({a.channel})"
-            out.append(Fact(label=f"budget for {key}", value=round(a.spend, 2), unit="money", source=src,
-                            head="budget", key=key))  # fmt: skip
-            out.append(Fact(label=f"contacts to reach in {key}", value=a.contacts, source=src,
-                            head="contacts to reach", key=key))  # fmt: skip
+            out.append(
+                Fact(
+                    label=f"budget for {key}", value=round(a.spend, 2), unit="money", source=src, head="budget", key=key
+                )
+            )
+            out.append(
+                Fact(
+                    label=f"contacts to reach in {key}", value=a.contacts, source=src, head="contacts to reach", key=key
+                )
+            )
         return out
 
 
@@ -210,8 +280,10 @@ def allocate(
         {"segment": scores[segment_by].astype(str), "probability": scores["probability"], "value": values}
     )
     phone = Channel("phone", args.cost_per_contact)
-    channels = (phone, *(Channel(c.name, c.cost_per_contact, c.response_factor, max_spend=c.max_spend)
-                         for c in args.channel_costs()))  # fmt: skip
+    channels = (
+        phone,
+        *(Channel(c.name, c.cost_per_contact, c.response_factor, max_spend=c.max_spend) for c in args.channel_costs()),
+    )
     pieces = response_pieces(contacts)
     plan = optimise(pieces, channels, args.budget, args.min_segment_spend, args.max_segment_share)
     allocation = []
@@ -227,9 +299,15 @@ def allocate(
             nxt = rows["value_rate"].to_numpy()[left > 1e-6]
             marginal = float(nxt[0]) * channel.response_factor / channel.cost if len(nxt) else 0.0
             allocation.append(
-                SegmentAllocation(segment=str(segment), channel=channel.name, spend=round(spend, 2),
-                                  contacts=int(round(reach.sum())), expected=gain,
-                                  return_per_unit=gain / spend, marginal_return=marginal)  # fmt: skip
+                SegmentAllocation(
+                    segment=str(segment),
+                    channel=channel.name,
+                    spend=round(spend, 2),
+                    contacts=round(float(reach.sum())),
+                    expected=gain,
+                    return_per_unit=gain / spend,
+                    marginal_return=marginal,
+                )
             )
     allocation.sort(key=lambda a: -a.spend)
     spend = sum(a.spend for a in allocation)

@@ -54,9 +54,13 @@ def response_pieces(contacts: pd.DataFrame, pieces: int = PIECES, extra: tuple[s
     rank = frame.groupby("segment").cumcount()
     size = frame.groupby("segment")["expected"].transform("size")
     frame["piece"] = (rank * pieces // size).astype("int64")
-    agg = {"contacts": ("expected", "size"), "value_rate": ("expected", "mean"), "response_rate": ("probability", "mean")}
+    agg = {
+        "contacts": ("expected", "size"),
+        "value_rate": ("expected", "mean"),
+        "response_rate": ("probability", "mean"),
+    }
     agg.update({name: (name, "mean") for name in extra})
-    return frame.groupby(["segment", "piece"], sort=True).agg(**agg).reset_index()  # type: ignore[call-overload]
+    return frame.groupby(["segment", "piece"], sort=True).agg(**agg).reset_index()
 
 
 def optimise(
@@ -98,9 +102,7 @@ def optimise(
         if min_segment_spend > 0:
             rows.append(-row.ravel())
             bounds.append(-min_segment_spend)
-    result = linprog(
-        -gain.ravel(), A_ub=np.vstack(rows), b_ub=np.array(bounds), bounds=(0, None), method="highs"
-    )
+    result = linprog(-gain.ravel(), A_ub=np.vstack(rows), b_ub=np.array(bounds), bounds=(0, None), method="highs")
     if result.status == 2:
         raise AnalysisError(
             "budget",
@@ -118,7 +120,9 @@ def optimise(
     )
 
 
-def equal_split(pieces: pd.DataFrame, channel: Channel, budget: float, column: str = "value_rate") -> tuple[float, float]:
+def equal_split(
+    pieces: pd.DataFrame, channel: Channel, budget: float, column: str = "value_rate"
+) -> tuple[float, float]:
     """(spend, expected `column` total) of an equal split across segments, contacts at each segment's average."""
     per_segment = budget / pieces["segment"].nunique()
     spent = total = 0.0

@@ -90,7 +90,14 @@ class CohortRetentionResult(BaseModel):
                     [c.cohort, c.customers, _pct(c.share), *[_pct(v) for v in c.retention[1 : shown + 1]]]
                     for c in self.cohorts
                 ]
-                + [["all (weighted)", self.customers, "100.0", *[_pct(v) for v in self.average_retention[1 : shown + 1]]]],
+                + [
+                    [
+                        "all (weighted)",
+                        self.customers,
+                        "100.0",
+                        *[_pct(v) for v in self.average_retention[1 : shown + 1]],
+                    ]
+                ],
             ).to_markdown(max_rows=40),
             "",
             Table(
@@ -114,7 +121,9 @@ class CohortRetentionResult(BaseModel):
                 title=f"Retention by monthly cohort, % ({self.scope})",
                 x=[f"M{m}" for m in range(1, self.months + 1)],
                 series=[
-                    Series(name=c.cohort, values=[math.nan if v is None else round(100 * v, 1) for v in c.retention[1:]])
+                    Series(
+                        name=c.cohort, values=[math.nan if v is None else round(100 * v, 1) for v in c.retention[1:]]
+                    )
                     for c in self.cohorts
                 ],
                 x_label="months since first order",
@@ -125,27 +134,78 @@ class CohortRetentionResult(BaseModel):
     def facts(self) -> list[Fact]:
         src = "cohort_retention: SQL 'cohorts x months since first order'"
         scope = self.scope if self.scope != "all customers" else ""
-        out = []
+        out = [
+            Fact(
+                label=_scoped("customers in the cohorts", scope),
+                value=self.customers,
+                source=src,
+                head="customers in the cohorts",
+                scope=scope,
+            )
+        ]
         for m in (1, 3, 6, 12):
             if m < len(self.average_retention) and self.average_retention[m] is not None:
                 head = f"of customers buying again in month {m} after their first order (all cohorts)"
-                out.append(Fact(label=_scoped(head, scope), value=self.average_retention[m], unit="percent",
-                                source=src, head=head, scope=scope))  # fmt: skip
+                out.append(
+                    Fact(
+                        label=_scoped(head, scope),
+                        value=self.average_retention[m],
+                        unit="percent",
+                        source=src,
+                        head=head,
+                        scope=scope,
+                    )
+                )
         for c in sorted(self.cohorts, key=lambda c: -c.customers)[:4]:
-            out.append(Fact(label=_scoped(f"customers in the {c.cohort} cohort", scope), value=c.customers,
-                            source=src, head="customers in the cohort", key=c.cohort, scope=scope))  # fmt: skip
+            out.append(
+                Fact(
+                    label=_scoped(f"customers in the {c.cohort} cohort", scope),
+                    value=c.customers,
+                    source=src,
+                    head="customers in the cohort",
+                    key=c.cohort,
+                    scope=scope,
+                )
+            )
             if scope:
                 head = "of these customers first bought in"
-                out.append(Fact(label=_scoped(f"{head} {c.cohort}", scope), value=c.share, unit="percent",
-                                source=src, head=head, key=c.cohort, scope=scope))  # fmt: skip
+                out.append(
+                    Fact(
+                        label=_scoped(f"{head} {c.cohort}", scope),
+                        value=c.share,
+                        unit="percent",
+                        source=src,
+                        head=head,
+                        key=c.cohort,
+                        scope=scope,
+                    )
+                )
             for m in (1, 3):
                 if m < len(c.retention) and c.retention[m] is not None:
                     head = f"of the cohort buying again in month {m}"
-                    out.append(Fact(label=_scoped(f"{head} for {c.cohort}", scope), value=c.retention[m],
-                                    unit="percent", source=src, head=head, key=c.cohort, scope=scope))  # fmt: skip
+                    out.append(
+                        Fact(
+                            label=_scoped(f"{head} for {c.cohort}", scope),
+                            value=c.retention[m],
+                            unit="percent",
+                            source=src,
+                            head=head,
+                            key=c.cohort,
+                            scope=scope,
+                        )
+                    )
             total = round(sum(v or 0 for v in c.revenue), 2)
-            out.append(Fact(label=_scoped(f"revenue of the {c.cohort} cohort so far", scope), value=total,
-                            unit="money", source=src, head="revenue of the cohort so far", key=c.cohort, scope=scope))  # fmt: skip
+            out.append(
+                Fact(
+                    label=_scoped(f"revenue of the {c.cohort} cohort so far", scope),
+                    value=total,
+                    unit="money",
+                    source=src,
+                    head="revenue of the cohort so far",
+                    key=c.cohort,
+                    scope=scope,
+                )
+            )
         return out
 
 
@@ -180,9 +240,10 @@ def cohort_frame(ctx: ToolContext, args: CohortRetentionInput) -> pd.DataFrame:
 
 def cohort_retention(args: CohortRetentionInput, ctx: ToolContext) -> CohortRetentionResult:
     frame = cohort_frame(ctx, args)
-    scope = ", ".join(
-        p for p in (f"RFM segment {args.segment.value}" if args.segment else "", args.country or "") if p
-    ) or "all customers"  # fmt: skip
+    scope = (
+        ", ".join(p for p in (f"RFM segment {args.segment.value}" if args.segment else "", args.country or "") if p)
+        or "all customers"
+    )
     if frame.empty:
         raise AnalysisError("segment" if args.segment else "country", f"no customers with completed orders ({scope})")
     row = ctx.warehouse().execute(LAST_MONTH_SQL).fetchone()

@@ -34,12 +34,15 @@ class AnalyzeExperimentInput(BaseModel):
         default="conversions", description="Outcome to compare: conversions, clicks or opens."
     )
     control: str | None = Field(default=None, description="The control variant (default: 'control'/'A', else first).")
-    confidence: float = Field(default=0.95, ge=0.8, le=0.999, description="Confidence level (0.95 = 95 %).")
+    confidence: float = Field(default=0.95, ge=0.5, le=0.999, description="Confidence level (0.95 = 95 %).")
     planned_recipients: int | None = Field(
         default=None, ge=1, description="Recipients per variant the test was planned for (early-stop check)."
     )
     minimum_lift: float = Field(
-        default=0.10, gt=0, le=5, description="Smallest relative lift worth detecting (0.10 = 10 %), for the power check."
+        default=0.10,
+        gt=0,
+        le=5,
+        description="Smallest relative lift worth detecting (0.10 = 10 %), for the power check.",
     )
 
     @model_validator(mode="after")
@@ -106,7 +109,13 @@ class ExperimentResult(BaseModel):
             "",
             Table(
                 title="Variants",
-                columns=["variant", "recipients", self.metric, "rate", *(["revenue / recipient"] if has_revenue else [])],
+                columns=[
+                    "variant",
+                    "recipients",
+                    self.metric,
+                    "rate",
+                    *(["revenue / recipient"] if has_revenue else []),
+                ],
                 rows=[
                     [v.variant, v.recipients, v.successes, _pct(v.rate, 2)]
                     + ([_num(v.revenue_per_recipient)] if has_revenue else [])
@@ -116,15 +125,33 @@ class ExperimentResult(BaseModel):
             "",
             Table(
                 title=f"Lift vs {self.control} ({level} intervals)",
-                columns=["variant", "lift (points)", "range", "relative lift", "range", "test", "p", "p (Holm)",
-                         "significant", "power"],  # fmt: skip
+                columns=[
+                    "variant",
+                    "lift (points)",
+                    "range",
+                    "relative lift",
+                    "range",
+                    "test",
+                    "p",
+                    "p (Holm)",
+                    "significant",
+                    "power",
+                ],
                 rows=[
-                    [c.variant, _pts(c.absolute_lift), f"{_pts(c.absolute_low)} to {_pts(c.absolute_high)}",
-                     _pct(c.relative_lift, 1), f"{_pct(c.relative_low, 1)} to {_pct(c.relative_high, 1)}",
-                     "Fisher exact" if c.test == "fisher" else "z", _p(c.p_value), _p(c.p_adjusted),
-                     "yes" if c.significant else "no", _pct(c.power, 0)]
+                    [
+                        c.variant,
+                        _pts(c.absolute_lift),
+                        f"{_pts(c.absolute_low)} to {_pts(c.absolute_high)}",
+                        _pct(c.relative_lift, 1),
+                        f"{_pct(c.relative_low, 1)} to {_pct(c.relative_high, 1)}",
+                        "Fisher exact" if c.test == "fisher" else "z",
+                        _p(c.p_value),
+                        _p(c.p_adjusted),
+                        "yes" if c.significant else "no",
+                        _pct(c.power, 0),
+                    ]
                     for c in self.comparisons
-                ],  # fmt: skip
+                ],
             ).to_markdown(),
         ]
         if self.revenue:
@@ -134,10 +161,16 @@ class ExperimentResult(BaseModel):
                     title=f"Revenue per recipient vs {self.control} ({level} intervals)",
                     columns=["variant", "difference", "Welch range", "bootstrap range", "p (Welch)", "p (Holm)"],
                     rows=[
-                        [r.variant, _num(r.difference), f"{_num(r.welch_low)} to {_num(r.welch_high)}",
-                         f"{_num(r.bootstrap_low)} to {_num(r.bootstrap_high)}", _p(r.p_value), _p(r.p_adjusted)]
+                        [
+                            r.variant,
+                            _num(r.difference),
+                            f"{_num(r.welch_low)} to {_num(r.welch_high)}",
+                            f"{_num(r.bootstrap_low)} to {_num(r.bootstrap_high)}",
+                            _p(r.p_value),
+                            _p(r.p_adjusted),
+                        ]
                         for r in self.revenue
-                    ],  # fmt: skip
+                    ],
                 ).to_markdown(),
             ]
         lines += ["", f"_Method: {self.method}_"] + [f"_Note: {n}_" for n in self.notes]
@@ -149,7 +182,11 @@ class ExperimentResult(BaseModel):
                 kind="bar",
                 title=f"{SINGULAR[self.metric].capitalize()} rate by variant (%)",
                 x=[v.variant for v in self.variants],
-                series=[Series(name=f"{SINGULAR[self.metric]} rate %", values=[round(100 * v.rate, 3) for v in self.variants])],
+                series=[
+                    Series(
+                        name=f"{SINGULAR[self.metric]} rate %", values=[round(100 * v.rate, 3) for v in self.variants]
+                    )
+                ],
             )
         ]
 
@@ -224,21 +261,23 @@ def analyze(data: ExperimentData, args: AnalyzeExperimentInput) -> ExperimentRes
     variants = []
     for name, row in totals.iterrows():
         n, k = int(row["recipients"]), int(row[args.metric])
-        revenue = float(row["revenue"]) if "revenue" in totals.columns else None
+        total_revenue = float(row["revenue"]) if "revenue" in totals.columns else None
         variants.append(
             VariantStats(
                 variant=str(name),
                 recipients=n,
                 successes=k,
                 rate=k / n,
-                revenue=revenue,
-                revenue_per_recipient=None if revenue is None else revenue / n,
+                revenue=total_revenue,
+                revenue_per_recipient=None if total_revenue is None else total_revenue / n,
             )
         )
     base = next(v for v in variants if v.variant == control)
     others = [v for v in variants if v.variant != control]
-    tests = [stats.compare_proportions(v.successes, v.recipients, base.successes, base.recipients, args.confidence)
-             for v in others]  # fmt: skip
+    tests = [
+        stats.compare_proportions(v.successes, v.recipients, base.successes, base.recipients, args.confidence)
+        for v in others
+    ]
     adjusted = stats.holm([t.p_value for t in tests])
     target = min(1.0, base.rate * (1 + args.minimum_lift))
     comparisons = []
@@ -259,7 +298,7 @@ def analyze(data: ExperimentData, args: AnalyzeExperimentInput) -> ExperimentRes
                 relative_lift=t.relative,
                 relative_low=t.relative_low,
                 relative_high=t.relative_high,
-                test=t.test,  # type: ignore[arg-type]
+                test=t.test,
                 p_value=t.p_value,
                 p_adjusted=p_adj,
                 significant=p_adj < alpha,
@@ -277,11 +316,18 @@ def analyze(data: ExperimentData, args: AnalyzeExperimentInput) -> ExperimentRes
         mean_tests = [stats.compare_means(data.revenue_rows[v.variant], b, args.confidence) for v in others]
         adjusted_rev = stats.holm([m.p_value for m in mean_tests])
         revenue = [
-            RevenueComparison(variant=v.variant, difference=m.difference, welch_low=m.low, welch_high=m.high,
-                              p_value=m.p_value, p_adjusted=p, bootstrap_low=m.bootstrap_low,
-                              bootstrap_high=m.bootstrap_high)
+            RevenueComparison(
+                variant=v.variant,
+                difference=m.difference,
+                welch_low=m.low,
+                welch_high=m.high,
+                p_value=m.p_value,
+                p_adjusted=p,
+                bootstrap_low=m.bootstrap_low,
+                bootstrap_high=m.bootstrap_high,
+            )
             for v, m, p in zip(others, mean_tests, adjusted_rev, strict=True)
-        ]  # fmt: skip
+        ]
     elif "revenue" in totals.columns:
         notes.append(
             "revenue per recipient is shown but not tested: a test needs one row per recipient with that "
@@ -343,7 +389,8 @@ def analyze_experiment(args: AnalyzeExperimentInput, ctx: ToolContext) -> Experi
         data = load_experiment(table=args.table, con=ctx.warehouse())
     else:
         raise AnalysisError(
-            "path", "give the results: a CSV file (path) or a warehouse table (table) with variant, recipients and "
-            "opens / clicks / conversions"
-        )  # fmt: skip
+            "path",
+            "give the results: a CSV file (path) or a warehouse table (table) with variant, recipients and "
+            "opens / clicks / conversions",
+        )
     return analyze(data, args)

@@ -61,14 +61,16 @@ def _columns(frame: pd.DataFrame, source: str) -> dict[str, str]:
                 found[canonical] = str(column)
     if "variant" not in found:
         raise AnalysisError(
-            "columns", f"{source}: no variant column (expected one of {', '.join(ALIASES['variant'])}); "
-            f"found {', '.join(map(str, frame.columns))}"
-        )  # fmt: skip
+            "columns",
+            f"{source}: no variant column (expected one of {', '.join(ALIASES['variant'])}); "
+            f"found {', '.join(map(str, frame.columns))}",
+        )
     if not any(m in found for m in METRICS):
         raise AnalysisError(
-            "columns", f"{source}: no outcome column (expected {', '.join(METRICS)} or 0/1 columns "
-            f"opened/clicked/converted); found {', '.join(map(str, frame.columns))}"
-        )  # fmt: skip
+            "columns",
+            f"{source}: no outcome column (expected {', '.join(METRICS)} or 0/1 columns "
+            f"opened/clicked/converted); found {', '.join(map(str, frame.columns))}",
+        )
     return found
 
 

@@ -30,9 +30,12 @@ class PlanExperimentInput(BaseModel):
 
     baseline_rate: float = Field(gt=0, lt=100, description="Current conversion/open/click rate (0.03 or 3 = 3 %).")
     minimum_lift: float = Field(
-        default=0.10, gt=0, le=500, description="Smallest relative lift worth detecting (0.10 or 10 = 10 %; 1 or more reads as percent)."
+        default=0.10,
+        gt=0,
+        le=500,
+        description="Smallest relative lift worth detecting (0.10 or 10 = 10 %; 1 or more reads as percent).",
     )
-    confidence: float = Field(default=0.95, ge=0.8, le=0.999, description="Confidence level (0.95 = 95 %).")
+    confidence: float = Field(default=0.95, ge=0.5, le=0.999, description="Confidence level (0.95 = 95 %).")
     power: float = Field(default=0.8, ge=0.5, le=0.99, description="Chance to detect the lift if it is real (0.8).")
     variants: int = Field(default=2, ge=2, le=10, description="Variants including the control.")
     recipients_per_variant: int | None = Field(
@@ -101,20 +104,54 @@ class PlanExperimentResult(BaseModel):
     def facts(self) -> list[Fact]:
         src = "plan_experiment: sample size on Cohen's h"
         out = [
-            Fact(label="recipients needed per variant", value=self.recipients_per_variant, source=src,
-                 head="recipients needed per variant", kind="estimate"),
-            Fact(label="recipients needed in total", value=self.total_recipients, source=src,
-                 head="recipients needed in total", kind="estimate"),
-        ]  # fmt: skip
+            Fact(
+                label="recipients needed per variant",
+                value=self.recipients_per_variant,
+                source=src,
+                head="recipients needed per variant",
+                kind="estimate",
+            ),
+            Fact(
+                label="recipients needed in total",
+                value=self.total_recipients,
+                source=src,
+                head="recipients needed in total",
+                kind="estimate",
+            ),
+        ]
         if self.achieved_power is not None:
-            out.append(Fact(label="power with the given recipients", value=self.achieved_power, unit="percent",
-                            source=src, head="power with the given recipients", kind="estimate"))  # fmt: skip
+            out.append(
+                Fact(
+                    label="power with the given recipients",
+                    value=self.achieved_power,
+                    unit="percent",
+                    source=src,
+                    head="power with the given recipients",
+                    kind="estimate",
+                )
+            )
         if self.detectable_lift is not None:
-            out.append(Fact(label="smallest detectable relative lift", value=self.detectable_lift, unit="percent",
-                            source=src, head="smallest detectable relative lift", kind="estimate"))  # fmt: skip
+            out.append(
+                Fact(
+                    label="smallest detectable relative lift",
+                    value=self.detectable_lift,
+                    unit="percent",
+                    source=src,
+                    head="smallest detectable relative lift",
+                    kind="estimate",
+                )
+            )
         if self.days is not None:
-            out.append(Fact(label="days the test needs", value=self.days, unit="days", source=src,
-                            head="days the test needs", kind="estimate"))  # fmt: skip
+            out.append(
+                Fact(
+                    label="days the test needs",
+                    value=self.days,
+                    unit="days",
+                    source=src,
+                    head="days the test needs",
+                    kind="estimate",
+                )
+            )
         return out
 
 
@@ -139,10 +176,13 @@ def plan(args: PlanExperimentInput) -> PlanExperimentResult:
         days = math.ceil(n * args.variants / args.daily_recipients)
     method = (
         "Two-sided test of two proportions, normal approximation on Cohen's arcsine scale (h); "
-        + (f"level split over {args.variants - 1} comparisons with the control (Bonferroni)" if args.variants > 2
-           else "one comparison")
+        + (
+            f"level split over {args.variants - 1} comparisons with the control (Bonferroni)"
+            if args.variants > 2
+            else "one comparison"
+        )
         + "."
-    )  # fmt: skip
+    )
     return PlanExperimentResult(
         baseline_rate=p0,
         target_rate=p1,

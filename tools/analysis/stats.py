@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,7 +36,7 @@ class ProportionTest:
     relative_high: float | None
     z: float | None  # pooled z statistic (None when both arms are all 0 or all 1)
     p_value: float
-    test: str  # "z" or "fisher"
+    test: Literal["z", "fisher"]
 
 
 def expected_counts_small(k1: int, n1: int, k0: int, n0: int) -> bool:
@@ -82,7 +83,7 @@ def compare_proportions(k1: int, n1: int, k0: int, n0: int, confidence: float) -
     """Variant (k1 of n1) against control (k0 of n0)."""
     low, high = difference_interval(k1, n1, k0, n0, confidence)
     z, p = pooled_z(k1, n1, k0, n0)
-    test = "z"
+    test: Literal["z", "fisher"] = "z"
     if expected_counts_small(k1, n1, k0, n0):
         p, test = fisher_p(k1, n1, k0, n0), "fisher"
     ratio = ratio_interval(k1, n1, k0, n0, confidence)

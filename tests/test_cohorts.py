@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from assistant.core.workspace import Workspace
 from assistant.render.charts import render_png
 from assistant.slack.formatting import markdown_blocks
 from tools.analysis import AnalysisError, CohortRetentionInput, cohort_retention
@@ -104,3 +105,23 @@ def test_cohort_matrix_equals_pandas_on_the_real_data(real_ctx: ToolContext) -> 
     result = cohort_retention(CohortRetentionInput(months=12), real_ctx)
     assert_same(result, *pandas_cohorts(real_ctx))
     assert result.cohorts[0].cohort == "2010-12" and len(result.cohorts) == 13
+
+
+def test_the_agent_routes_renders_and_cites_a_cohort_result(demo_workspace: Workspace) -> None:
+    """The generic path every front door uses: the tool's table and heat map reach the answer, its facts the
+    narration (with the real tools, the scripted model)."""
+    from tests.helpers.agent import make_agent
+    from tools.families import load_tools
+
+    tools = {name: tool for name, tool in load_tools().items() if name == "cohort_retention"}
+    agent, model = make_agent(
+        demo_workspace, {"tool": "cohort_retention", "args": {"months": 6}}, "The cohorts hold {f1}.", tools=tools
+    )
+    result = agent.ask("Show customer retention by monthly cohort of first order")
+    step = result.steps[0]
+    assert step.tool == "cohort_retention" and step.ok
+    total = step.result["customers"]
+    assert f"The cohorts hold {total:,} customers in the cohorts." in result.answer
+    assert "**Retention by cohort (%)**" in result.answer
+    assert [c.kind for c in result.charts] == ["heatmap"]
+    model.assert_complete()

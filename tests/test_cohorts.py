@@ -115,7 +115,7 @@ def test_the_agent_routes_renders_and_cites_a_cohort_result(demo_workspace: Work
 
     tools = {name: tool for name, tool in load_tools().items() if name == "cohort_retention"}
     agent, model = make_agent(
-        demo_workspace, {"tool": "cohort_retention", "args": {"months": 6}}, "The cohorts hold {f1}.", tools=tools
+        demo_workspace, {"tool": "cohort_retention", "args": {}}, "The cohorts hold {f1}.", tools=tools
     )
     result = agent.ask("Show customer retention by monthly cohort of first order")
     step = result.steps[0]

@@ -102,7 +102,7 @@ class CohortRetentionResult(BaseModel):
             "",
             Table(
                 title="Revenue by cohort",
-                columns=["cohort", "first month", *[f"M{m}" for m in range(1, shown + 1)], "total"],
+                columns=["cohort", "first month", *[f"M{m}" for m in range(1, shown + 1)], f"total M0-M{self.months}"],
                 rows=[
                     [c.cohort, *[_money(v) for v in c.revenue[: shown + 1]], _money(sum(v or 0 for v in c.revenue))]
                     for c in self.cohorts
@@ -195,13 +195,14 @@ class CohortRetentionResult(BaseModel):
                         )
                     )
             total = round(sum(v or 0 for v in c.revenue), 2)
+            head = f"revenue of the cohort in months 0-{self.months} after its first order"
             out.append(
                 Fact(
-                    label=_scoped(f"revenue of the {c.cohort} cohort so far", scope),
+                    label=_scoped(f"{head}, {c.cohort}", scope),
                     value=total,
                     unit="money",
                     source=src,
-                    head="revenue of the cohort so far",
+                    head=head,
                     key=c.cohort,
                     scope=scope,
                 )

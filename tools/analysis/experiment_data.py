@@ -74,6 +74,12 @@ def _columns(frame: pd.DataFrame, source: str) -> dict[str, str]:
     return found
 
 
+def _cell(value: object) -> str:
+    """A bad cell as quoted in an error: short, so an error never echoes a long line of someone's file."""
+    text = str(value)
+    return repr(text if len(text) <= 30 else text[:29] + "…")
+
+
 def _numbers(frame: pd.DataFrame, column: str, source: str, line_offset: int, whole: bool) -> pd.Series:
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values.isna() | (values < 0) | (values.map(lambda v: not float(v).is_integer()) if whole else False)
@@ -81,7 +87,7 @@ def _numbers(frame: pd.DataFrame, column: str, source: str, line_offset: int, wh
         i = int(np.flatnonzero(bad.to_numpy())[0])
         kind = "a whole number >= 0" if whole else "a number >= 0"
         raise AnalysisError(
-            column, f"{source}, column {column!r}, row {i + line_offset}: {frame[column].iloc[i]!r} is not {kind}"
+            column, f"{source}, column {column!r}, row {i + line_offset}: {_cell(frame[column].iloc[i])} is not {kind}"
         )
     return values.astype("int64") if whole else values.astype("float64")
 

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from tests.conftest import SHARED_DATA
-from tools.analysis import AllocateBudgetInput, AnalysisError
+from tools.analysis import AllocateBudgetInput, AnalysisError, allocate_budget
 from tools.analysis.budget import ChannelCost, allocate
 from tools.analysis.budget_model import Channel, equal_split, optimise, response_pieces, top_decile
+from tools.context import ToolContext
 from tools.facts import facts_from_result
 
 
@@ -137,3 +138,16 @@ def test_bank_contacts_out_of_fold_beat_equal_split_and_match_the_top_decile() -
     assert run["optimised"]["spend"] <= run["budget"] + 0.01
     assert 0.95 <= run["ratio_vs_top_decile_expected"] <= 1.0 + 1e-9
     assert run["ratio_vs_equal_split_realised"] > 2
+
+
+@pytest.mark.integration
+def test_the_tool_on_the_real_workspace_uses_the_campaign_scores(real_ctx: ToolContext) -> None:
+    result = allocate_budget(AllocateBudgetInput(budget=20000.0, max_segment_share=0.3), real_ctx)
+    assert result.learned_from == "the bank marketing demo contacts" and result.contacts == 45211
+    assert result.spend == pytest.approx(20000.0, abs=0.05)
+    assert (
+        max(sum(a.spend for a in result.allocation if a.segment == s) for s in {a.segment for a in result.allocation})
+        <= 6000.05
+    )
+    assert result.vs_equal_split is not None and result.vs_equal_split > 2
+    assert any(n.startswith("demo data") for n in result.notes)

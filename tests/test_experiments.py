@@ -15,6 +15,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize, proportions_ztest
 
+from assistant.core.workspace import Workspace
 from assistant.render.charts import render_png
 from assistant.slack.formatting import markdown_blocks
 from tools.analysis import AnalysisError, AnalyzeExperimentInput, PlanExperimentInput
@@ -171,3 +172,21 @@ def test_plan_matches_the_power_it_promises() -> None:
     assert three.alpha_per_comparison == pytest.approx(0.025) and three.recipients_per_variant > needed
     with pytest.raises(AnalysisError, match="minimum_lift"):
         plan(PlanExperimentInput(baseline_rate=0.6, minimum_lift=0.9))
+
+
+@pytest.mark.parametrize(("rate", "lift"), [(0.03, 0.1), (3, 10)])
+def test_the_agent_keeps_a_planning_request_s_numbers(demo_workspace: Workspace, rate: float, lift: float) -> None:
+    """Percentages the marketer wrote reach plan_experiment whether the model writes them as fractions or
+    percents (the slots by code accept both), and the answer cites the plan's figures."""
+    from tests.helpers.agent import make_agent
+    from tools.families import load_tools
+
+    tools = {name: tool for name, tool in load_tools().items() if name == "plan_experiment"}
+    decision = {"tool": "plan_experiment", "args": {"baseline_rate": rate, "minimum_lift": lift}}
+    agent, model = make_agent(demo_workspace, decision, "You need {f1}.", tools=tools)
+    result = agent.ask("How many recipients per variant for a 3% conversion rate and a 10% lift?")
+    step = result.steps[0]
+    assert step.tool == "plan_experiment" and step.ok, result.answer
+    assert step.result["baseline_rate"] == 0.03 and step.result["minimum_lift"] == 0.1
+    assert f"You need {step.result['recipients_per_variant']:,} recipients needed per variant" in result.answer
+    model.assert_complete()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from assistant.commands import (
+    analyze,
     ask,
     bench,
     digest,
@@ -33,7 +34,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, search, recommend, slack, ui, predict):
+for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, search, recommend, slack, ui, predict,
+               analyze):  # fmt: skip
     module.register(app)
 for module in (digest, watch):  # proactive reports
     module.register(app)

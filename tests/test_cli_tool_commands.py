@@ -40,6 +40,10 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("search", "reviews"): ("search_reviews",),
     ("search", "products"): ("search_products",),
     ("sentiment",): ("classify_sentiment", "analyze_sentiment"),
+    ("analyze", "experiment"): ("analyze_experiment",),
+    ("analyze", "plan"): ("plan_experiment",),
+    ("analyze", "budget"): ("allocate_budget",),
+    ("analyze", "cohorts"): ("cohort_retention",),
 }
 NO_COMMAND = {"write_copy"}  # drafts with the LLM: reached through `mka ask`
 TOOLS = load_tools()
@@ -51,6 +55,13 @@ COMPANIONS: dict[str, list[str]] = {
     "explain_segment": ["-s", "lost"],
     "recommend_products": ["--segment", "lost"],
     "segment_query": ["--recency-min", "5"],  # strict_bounds names a bound that must be set
+    "plan_experiment": ["0.03"],  # the baseline rate, required
+    "allocate_budget": ["1000"],  # the budget, required
+}
+
+# Values whose text has a format of its own (the generic sample of a str is a bare word).
+SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
+    ("allocate_budget", "channels"): ("email:0.1:0.2", ["email:0.1:0.2"])
 }
 
 
@@ -147,7 +158,9 @@ def test_a_value_given_on_the_command_line_reaches_the_tools_input(
     if getattr(param, "is_flag", False):
         args, expected_value = ([param.secondary_opts[0]], False) if info.default else ([param.opts[0]], True)
     else:
-        text, expected_value = sample(info.annotation, info.get_default(call_default_factory=True), info.metadata)
+        text, expected_value = SAMPLES.get((tool, field)) or sample(
+            info.annotation, info.get_default(call_default_factory=True), info.metadata
+        )
         args = [text] if isinstance(param, TyperArgument) else [param.opts[0], text]
     required = ["zip"] if path[0] == "search" and field != "query" else []
     for companions in ([], COMPANIONS.get(tool, [])):
@@ -170,8 +183,8 @@ def test_options_not_given_keep_the_models_defaults(
     seen: list[Any] = []
     monkeypatch.setattr("assistant.commands.common.run_tool", lambda run, build, as_json, errors: seen.append(build()))
     for path, names in COMMANDS.items():
-        if path in {("segment", "explain"), ("recommend",)}:
-            continue  # need a target
+        if path in {("segment", "explain"), ("recommend",), ("analyze", "plan"), ("analyze", "budget")}:
+            continue  # need a target (or a baseline rate, a budget)
         seen.clear()
         required = ["zip"] if path[0] == "search" else []
         assert cli.invoke(app, [*path, *required]).exit_code == 0

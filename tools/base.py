@@ -52,9 +52,11 @@ class Series(BaseModel):
 
 
 class ChartSpec(BaseModel):
-    """A small, library-neutral chart: categories on x, one or more numeric series."""
+    """A small, library-neutral chart: categories on x, one or more numeric series.
 
-    kind: Literal["bar", "line", "barh", "pie"] = "bar"
+    A `heatmap` draws one row per series (named by it) and one column per x; NaN cells are left blank."""
+
+    kind: Literal["bar", "line", "barh", "pie", "heatmap"] = "bar"
     title: str
     x: list[str]
     series: list[Series]

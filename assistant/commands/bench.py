@@ -15,6 +15,7 @@ def register(app: typer.Typer) -> None:
     from bench import (
         agent,
         alerts,
+        budget,
         cold_start,
         decoding,
         ingest,
@@ -30,6 +31,7 @@ def register(app: typer.Typer) -> None:
         ingest,
         segments,
         predict,
+        budget,
         recommender,
         retrieval,
         sentiment,

@@ -1,6 +1,6 @@
 """A tool's ChartSpec as a PNG: the one chart renderer of every channel, so the UI and Slack show the same image.
 
-`render_png` draws a bar, horizontal bar, line or pie chart; `chart_data_uri` (the UI's Gradio Plot) and
+`render_png` draws a bar, horizontal bar, line, pie chart or heat map; `chart_data_uri` (the UI's Gradio Plot) and
 `chart_filename` (the Slack upload) are the thin channel-specific wrappers around it.
 
 Thread-safe and headless: each chart is its own `Figure` on its own Agg canvas, drawn with matplotlib's object
@@ -102,17 +102,25 @@ def chart_figure(spec: ChartSpec) -> Figure:
     if n > keep:
         title = f"{title} (first {keep} of {n})"
     x = [_label(v) for v in spec.x[:keep]]
-    height = max(HEIGHT_IN, 0.9 + BARH_ROW_IN * len(x)) if spec.kind == "barh" else HEIGHT_IN
+    rows = len(spec.series) if spec.kind == "heatmap" else len(x)
+    height = max(HEIGHT_IN, 0.9 + BARH_ROW_IN * rows) if spec.kind in ("barh", "heatmap") else HEIGHT_IN
     fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     if spec.kind == "pie":
         _pie(ax, spec, x)
+    elif spec.kind == "heatmap":
+        _heatmap(fig, ax, spec, x)
     elif spec.kind == "line":
         _lines(ax, spec, x)
     else:
         _bars(ax, spec, x)
-    if spec.kind != "pie":
+    if spec.kind == "heatmap":
+        if spec.x_label:
+            ax.set_xlabel(literal(spec.x_label))
+        if spec.y_label:
+            ax.set_ylabel(literal(spec.y_label))
+    elif spec.kind != "pie":
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(axis="x" if spec.kind == "barh" else "y", alpha=0.3)
         x_label, y_label = spec.x_label, spec.y_label
@@ -143,6 +151,17 @@ def _pie(ax: Axes, spec: ChartSpec, x: list[str]) -> None:
         counterclock=False,  # clockwise from twelve o'clock: the order of the table
     )
     ax.set_aspect("equal")
+
+
+def _heatmap(fig: Figure, ax: Axes, spec: ChartSpec, x: list[str]) -> None:
+    """One row per series, one column per x, a colour scale beside it; NaN cells (not observed) stay blank."""
+    import numpy as np
+
+    grid = np.array([s.values for s in spec.series], dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap="Blues", interpolation="nearest")
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    ax.set_yticks(list(range(len(spec.series))), [_label(s.name) for s in spec.series])
+    _category_ticks(ax, x, step=-(-len(x) // LINE_TICKS) if len(x) > 16 else 1)
 
 
 def _lines(ax: Axes, spec: ChartSpec, x: list[str]) -> None:

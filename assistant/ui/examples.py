@@ -33,6 +33,13 @@ EXAMPLES: list[Example] = [
     Example(prompt="Find reviews that say a dress runs small", tools=["search_reviews"]),
     Example(prompt="Find products like a linen summer dress", tools=["search_products"]),
     Example(prompt="Write two email subject lines and bodies for our new summer dresses", tools=["write_copy"]),
+    Example(prompt="Analyse our A/B test results in ab_test.csv: did variant B win?", tools=["analyze_experiment"]),
+    Example(
+        prompt="How many recipients does an A/B test need to detect a 10% lift on a 2% click rate?",
+        tools=["plan_experiment"],
+    ),
+    Example(prompt="Split a 10,000 campaign budget across customer segments", tools=["allocate_budget"]),
+    Example(prompt="Show monthly cohort retention of our customers as a heat map", tools=["cohort_retention"]),
     Example(
         prompt="Plan a win-back campaign: find our at-risk customers, recommend products for them and draft an email",
         tools=["segment_query", "recommend_products", "write_copy"],

@@ -190,3 +190,38 @@ def test_the_agent_keeps_a_planning_request_s_numbers(demo_workspace: Workspace,
     assert step.result["baseline_rate"] == 0.03 and step.result["minimum_lift"] == 0.1
     assert f"You need {step.result['recipients_per_variant']:,} recipients needed per variant" in result.answer
     model.assert_complete()
+
+
+# ---------------------------------------------------------------- which files a request may read
+
+
+def test_a_chat_request_reads_results_only_from_the_results_folder(tmp_path: Path) -> None:
+    from assistant.core.settings import Settings
+    from tools.analysis.experiment import analyze_experiment
+    from tools.context import ToolContext
+
+    home = tmp_path / "home"
+    ctx = ToolContext.from_settings(Settings(home=home, llm="scripted"))
+    (home / "results").mkdir(parents=True)
+    write(home / "results", AGGREGATE, "spring.csv")
+    outside = write(tmp_path, AGGREGATE, "elsewhere.csv")
+
+    assert analyze_experiment(AnalyzeExperimentInput(path="spring.csv"), ctx).variants
+    for raw in (str(outside), "../elsewhere.csv", "../../elsewhere.csv", "/etc/passwd"):
+        with pytest.raises(AnalysisError, match="only files in the results folder"):
+            analyze_experiment(AnalyzeExperimentInput(path=raw), ctx)
+
+
+def test_the_command_line_reads_the_file_it_is_given(
+    tmp_path: Path, mka_home: Path, cli: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    monkeypatch.delenv("MKA_RESULTS_DIR", raising=False)
+    path = write(tmp_path, AGGREGATE, "mine.csv")
+    assert isinstance(cli, CliRunner)
+    shown = cli.invoke(app, ["analyze", "experiment", str(path), "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert '"variants"' in shown.output

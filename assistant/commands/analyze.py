@@ -7,9 +7,14 @@ whose option is not `--field-name`.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 import typer
 
 from assistant.commands.tool_options import argument, option, tool_command
+from assistant.core.settings import get_settings
 
 analyze_app = typer.Typer(
     help="Analysis: A/B test results and sample sizes, budget allocation, cohort retention.",
@@ -21,12 +26,23 @@ def register(app: typer.Typer) -> None:
     app.add_typer(analyze_app, name="analyze")
 
 
+def _read_the_named_file(values: dict[str, Any]) -> None:
+    """On the command line the marketer names the file themself: its folder is this process's results folder
+    (chat requests may only read MKA_RESULTS_DIR, see tools/analysis/experiment.py)."""
+    if values.get("path"):
+        path = Path(values["path"]).expanduser().resolve()
+        os.environ["MKA_RESULTS_DIR"] = str(path.parent)
+        get_settings.cache_clear()
+        values["path"] = path.name
+
+
 tool_command(
     analyze_app,
     "experiment",
     "analyze_experiment",
     "A/B test results from a CSV file (or --table): lift vs control with intervals, p-values (Holm), power.",
     {"path": argument(optional=True, note="Or --table.")},
+    prepare=_read_the_named_file,
 )
 tool_command(
     analyze_app,

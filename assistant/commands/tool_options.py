@@ -214,15 +214,23 @@ def _lazy_command_class(build: Callable[[], CommandFunction]) -> type[TyperComma
 
 
 def tool_command(
-    app: typer.Typer, name: str, tool: str, help: str, overrides: Mapping[str, Override] | None = None
+    app: typer.Typer,
+    name: str,
+    tool: str,
+    help: str,
+    overrides: Mapping[str, Override] | None = None,
+    prepare: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Register `name` on `app`: the tool's input fields as options (see `overrides`) plus `--json`; it runs the
-    tool on the current workspace and prints markdown or JSON, its declared errors as one line."""
+    tool on the current workspace and prints markdown or JSON, its declared errors as one line. `prepare` may
+    adjust the command-line values (and the process's settings) first."""
 
     def build() -> CommandFunction:
         spec = load_tool(tool)
 
         def body(values: dict[str, Any]) -> None:
+            if prepare is not None:
+                prepare(values)
             run(spec, values, values.pop("as_json"))
 
         return command_function([*field_parameters(spec.input_model, overrides), json_parameter()], body)

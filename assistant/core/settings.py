@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         default=24.0, gt=0, description="Exports older than this are deleted (MKA_EXPORT_RETENTION_HOURS)."
     )
     export_max_files: int = Field(default=50, ge=1, description="At most this many exports are kept, newest first.")
+    results_dir: Path | None = Field(
+        default=None,
+        description="The one folder whose A/B test result files chat requests may read (MKA_RESULTS_DIR); "
+        "default MKA_HOME/results. `mka analyze experiment FILE` reads the file it is given.",
+    )
     memory_tokens: int = Field(default=1500, ge=200, description="Conversation memory budget (tokens).")
     ingest_max_bytes: int = Field(
         default=4 * 1024**3, ge=1, description="Largest source file ingest reads, in bytes once decompressed."

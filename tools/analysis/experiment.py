@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from assistant.core.settings import Settings
 from tools.analysis import stats
 from tools.analysis.common import AnalysisError
 from tools.analysis.experiment_data import ExperimentData, load_experiment
@@ -243,8 +244,17 @@ def _control(data: ExperimentData, wanted: str | None) -> str:
     return next((n for n in names if n.casefold() in CONTROL_NAMES), names[0])
 
 
-def _resolve_path(raw: str) -> Path:
-    path = Path(raw).expanduser()
+def results_folder(settings: Settings) -> Path:
+    return (settings.results_dir or settings.home / "results").expanduser().resolve()
+
+
+def _resolve_path(raw: str, settings: Settings) -> Path:
+    """A results file inside the results folder: a chat request (UI, Slack) names a file, and must not make the
+    server read any file it can ("/etc/passwd", "../warehouse"); relative names are read from the folder."""
+    folder = results_folder(settings)
+    path = (folder / Path(raw).expanduser()).resolve()  # an absolute `raw` replaces the folder, then is checked
+    if not path.is_relative_to(folder):
+        raise AnalysisError("path", f"{raw}: only files in the results folder {folder} can be read (MKA_RESULTS_DIR)")
     if path.suffix.lower() not in SUFFIXES:
         raise AnalysisError("path", f"{raw}: expected a CSV file ({', '.join(SUFFIXES)})")
     return path
@@ -384,7 +394,7 @@ def _early_stop(
 
 def analyze_experiment(args: AnalyzeExperimentInput, ctx: ToolContext) -> ExperimentResult:
     if args.path:
-        data = load_experiment(path=_resolve_path(args.path))
+        data = load_experiment(path=_resolve_path(args.path, ctx.settings))
     elif args.table:
         data = load_experiment(table=args.table, con=ctx.warehouse())
     else:

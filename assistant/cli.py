@@ -12,6 +12,7 @@ from assistant.commands import (
     bench,
     doctor,
     evaluate,
+    index,
     ingest,
     predict,
     recommend,
@@ -33,6 +34,7 @@ app = typer.Typer(
 
 for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, search, recommend, slack, ui, predict):
     module.register(app)
+index.register(app)  # `mka index push`: the search index to a Chroma server
 
 
 def main() -> None:

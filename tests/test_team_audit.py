@@ -20,6 +20,7 @@ from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 from assistant.llm.scripted import ScriptedChatModel
 from tests.helpers.postgres import postgres_server
+from tests.helpers.process import free_port
 from tests.helpers.slack import blocks_text, mention, running_bot
 from tools.base import Tool
 from tools.context import ToolContext
@@ -101,6 +102,30 @@ def test_slack_answers_are_audited_with_the_slack_user(demo_workspace: Workspace
         assert "Hello from the bot." in blocks_text(bot.slack.finished()[0])
     records = [r for r in FileAuditLog(demo_workspace.home / "audit").read() if r.thread_id == "slack:T1:C1:77.000001"]
     assert [(r.channel, r.user, r.question) for r in records] == [("slack", "T1:U42", "hi, I am [email]")]
+
+
+@pytest.mark.subprocess
+def test_ui_answers_are_audited_with_the_signed_in_user(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real Gradio server behind a sign-in proxy's header: the audit names the user the proxy signed in."""
+    from gradio_client import Client
+
+    import ui
+
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+    settings = Settings(home=home, llm="scripted", ui_trusted_header="X-Forwarded-User")
+    model = ScriptedChatModel(outputs=[{"tool": "answer"}, "Hello from the UI."])
+    agent = Agent(settings, chat_model=model, tools={}, checkpointer=InMemorySaver(), understand=False)
+    port = free_port()
+    app = ui.launch(settings, agent, None, "127.0.0.1", port, block=False)
+    try:
+        client = Client(f"http://127.0.0.1:{port}", headers={"X-Forwarded-User": "alice"}, verbose=False)
+        chat = client.predict(f"hello, write to {EMAIL}", api_name="/chat")[0]
+        assert "Hello from the UI." in str(chat)
+    finally:
+        app.close()
+    (record,) = FileAuditLog(home / "audit").read()
+    assert (record.channel, record.user, record.question) == ("ui", "alice", "hello, write to [email]")
 
 
 def _record(at: datetime, question: str = "q") -> AuditRecord:

@@ -8,8 +8,9 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 INSTALLED := $(VENV)/.installed
 BROWSER := $(VENV)/.browser
 POSTGRES := $(VENV)/.postgres
+REDIS := $(VENV)/.redis
 
-.PHONY: install run test lint typecheck unit ingest ui chat eval bench clean browser postgres
+.PHONY: install run test lint typecheck unit ingest ui chat eval bench clean browser postgres redis
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,15 @@ $(POSTGRES):
 
 postgres: $(POSTGRES)
 
+# Debian's Redis for the shared Slack de-duplication tests (they start their own server in a temp dir).
+$(REDIS):
+	@if ! command -v redis-server >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) \
+	  || echo "warning: could not install redis-server (shared Slack de-duplication tests will fail)"; fi
+	touch $@
+
+redis: $(REDIS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -51,7 +61,7 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -m "not integration"
 
-test: install browser postgres lint typecheck
+test: install browser postgres redis lint typecheck
 	$(BIN)/mka setup --quiet
 	$(BIN)/pytest
 

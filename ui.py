@@ -56,7 +56,9 @@ def build_app(settings: Settings, agent: Agent | None, llm_problem: str | None =
     llm = LLMInfo(provider=settings.llm, model=agent.model_name if agent else None, problem=llm_problem)
     examples = examples_for(tools)
 
-    def respond(question: str, history: list[Message], thread: str | None) -> Iterator[tuple[Any, ...]]:
+    def respond(
+        question: str, history: list[Message], thread: str | None, request: gr.Request
+    ) -> Iterator[tuple[Any, ...]]:
         question = (question or "").strip()
         if not question:
             yield (gr.skip(),) * (6 + MAX_VARIANTS)
@@ -70,7 +72,8 @@ def build_app(settings: Settings, agent: Agent | None, llm_problem: str | None =
             turn.fail(f"The language model is not available: {llm_problem}")
         else:
             last_render = 0.0
-            for item in run_turn(lambda: agent.stream(question, thread_id=thread)):
+            user = getattr(request, "username", None)  # the signed-in user (password file or proxy header)
+            for item in run_turn(lambda: agent.stream(question, thread_id=thread, user=user, channel="ui")):
                 if isinstance(item, TurnFailed):
                     turn.fail(item.message)
                 elif not isinstance(item, Heartbeat):

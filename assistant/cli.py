@@ -14,6 +14,7 @@ from assistant.commands import (
     digest,
     doctor,
     evaluate,
+    index,
     ingest,
     predict,
     recommend,
@@ -39,6 +40,7 @@ for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, 
     module.register(app)
 for module in (digest, watch):  # proactive reports
     module.register(app)
+index.register(app)  # `mka index push`: the search index to a Chroma server
 
 
 def main() -> None:

@@ -3,12 +3,6 @@ synthetic export through PostgreSQL and through its files gives identical wareho
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,43 +16,14 @@ from assistant.cli import app
 from assistant.core.settings import get_settings
 from assistant.core.workspace import Workspace
 from assistant.ingest.synthetic_exports import write_export
+from tests.helpers.postgres import postgres_server
 from tests.test_ingest_multi_table import warehouse_figures
-
-
-def _pg_bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name) or ""]
-    assert found[-1], f"PostgreSQL's {name} is not installed (make test installs Debian's postgresql)"
-    return found[-1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    """A throwaway server; as root it runs as the `postgres` user (the server refuses to run as root)."""
-    data = Path(tempfile.mkdtemp(prefix="mka-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    subprocess.run(
-        [*as_user, _pg_bin("initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "mka", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB"
-    pg_ctl = [*as_user, _pg_bin("pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log")]
-    subprocess.run([*pg_ctl, "-o", options, "-w", "start"], check=True, capture_output=True)
-    try:
-        yield f"postgresql://mka@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*pg_ctl, "-m", "fast", "-w", "stop"], check=False, capture_output=True)
-        shutil.rmtree(data, ignore_errors=True)
+    with postgres_server() as url:
+        yield url
 
 
 def _load_into_postgres(url: str, d: Path) -> None:

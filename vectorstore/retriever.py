@@ -22,6 +22,7 @@ from vectorstore.store import VectorStore
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
 CANDIDATES = 50  # per ranker before fusion: deep enough that a document one ranker misses can still win
+TIE_MARGIN = 10  # extra dense hits fetched so that equal scores at the cut are ordered by id, not by the store
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,12 @@ class Retriever:
         self, encoder: Encoder, kind: str, query: str, depth: int, where: dict[str, Any] | None
     ) -> tuple[np.ndarray, list[Result]]:
         vector = encoder.encode_query(query)
-        hits = self.store.query(kind, vector, depth, where)
-        return vector, [Result(h.id, 1.0 - h.distance, h.text, h.metadata) for h in hits]
+        # Documents with the same text have the same vector, and stores order such ties as they like (the embedded
+        # and a server Chroma differently): a few more hits, ordered by score then id, make the ranking the same
+        # on every store.
+        hits = self.store.query(kind, vector, depth + TIE_MARGIN, where)
+        results = [Result(h.id, 1.0 - h.distance, h.text, h.metadata) for h in hits]
+        return vector, sorted(results, key=lambda r: (-round(r.score, 6), r.id))[:depth]
 
     def count(self, kind: str) -> int:
         with self._lock:

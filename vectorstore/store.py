@@ -9,7 +9,7 @@ reader can fetch only what was added since it last looked (the in-memory lexical
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,6 +183,27 @@ class VectorStore:
                 self.client.delete_collection(name)
                 dropped.append(name)
         return dropped
+
+
+def copy_collection(
+    source: VectorStore, target: VectorStore, kind: str, on_progress: Callable[[int], None] | None = None
+) -> int:
+    """Copy one collection with its stored vectors (nothing re-embedded): ids, texts and metadata, `seq` stamps
+    included, so the target answers searches exactly as the source does. Returns how many documents went."""
+    src = source.collection(kind)
+    dst = target.collection(kind, create=True)
+    page = min(FETCH_PAGE, target.max_batch())
+    copied = 0
+    while True:  # in insertion order, so the target's graph is built from the same sequence of vectors
+        got = src.get(include=["embeddings", "documents", "metadatas"], limit=page, offset=copied)
+        ids = list(got["ids"])
+        if ids:
+            dst.upsert(ids=ids, embeddings=got["embeddings"], documents=got["documents"], metadatas=got["metadatas"])
+            copied += len(ids)
+            if on_progress is not None:
+                on_progress(len(ids))
+        if len(ids) < page:
+            return copied
 
 
 def _metadata(raw: Any) -> Metadata:

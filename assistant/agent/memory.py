@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AnyMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
@@ -19,6 +19,10 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from assistant.core.privacy import PRIVATE_FILE_MODE, make_private, mask_pii
 from assistant.core.settings import Settings, get_settings
+from assistant.core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from assistant.agent.memory_postgres import PrivatePostgresSaver
 
 
 @lru_cache(maxsize=1)
@@ -91,11 +95,54 @@ def _masked(value: Any) -> Any:
     return value
 
 
-class PrivateSqliteSaver(SqliteSaver):
-    """LangGraph's SQLite checkpointer that stores only masked state, in a 0600 file, for a limited time.
+class _Retained:
+    """Masking and retention shared by the SQLite and PostgreSQL checkpointers.
 
     Masking here is the last line: whatever a node put in the state (a narration quoting a review, an error
-    naming a value) reaches the disk masked."""
+    naming a value) reaches the store masked. Each backend records when a thread was last written
+    (`mka_thread_activity`) and deletes what the retention does not keep."""
+
+    retention: Retention
+    _writes_since_prune: int
+
+    if TYPE_CHECKING:
+
+        def delete_thread(self, thread_id: str) -> None: ...  # LangGraph's saver, later in the MRO
+
+    def _record_activity(self, thread_id: str, at: float) -> None:
+        raise NotImplementedError
+
+    def _activity(self, now: float) -> list[tuple[str, float]]:
+        """(thread id, last written) of every stored thread, most recent first; threads written before
+        retention existed (no activity row) are given `now`."""
+        raise NotImplementedError
+
+    def _forget(self, thread_ids: list[str]) -> None:
+        """Drop the activity rows of deleted threads (and whatever else the backend keeps of them)."""
+        raise NotImplementedError
+
+    def _touch(self, thread_id: str) -> None:
+        self._record_activity(thread_id, time.time())
+        self._writes_since_prune += 1
+        if self._writes_since_prune >= PRUNE_EVERY:
+            self.expire()
+
+    def expire(self, now: float | None = None) -> list[str]:
+        """Delete the conversations the retention does not keep; returns their thread ids."""
+        now = time.time() if now is None else now
+        self._writes_since_prune = 0
+        rows = self._activity(now)
+        cutoff = now - self.retention.keep_days * 86400
+        gone = [str(t) for i, (t, at) in enumerate(rows) if at < cutoff or i >= self.retention.keep_threads]
+        for thread_id in gone:
+            self.delete_thread(thread_id)
+        if gone:
+            self._forget(gone)
+        return gone
+
+
+class PrivateSqliteSaver(_Retained, SqliteSaver):
+    """LangGraph's SQLite checkpointer that stores only masked state, in a 0600 file, for a limited time."""
 
     def __init__(self, conn: sqlite3.Connection, retention: Retention) -> None:
         super().__init__(conn)
@@ -130,39 +177,29 @@ class PrivateSqliteSaver(SqliteSaver):
     ) -> None:
         super().put_writes(config, [(channel, _masked(value)) for channel, value in writes], task_id, task_path)
 
-    def _touch(self, thread_id: str) -> None:
+    def _record_activity(self, thread_id: str, at: float) -> None:
         with self.lock, self.conn:
             self.conn.execute(
                 "INSERT INTO mka_thread_activity VALUES (?, ?) "
                 "ON CONFLICT(thread_id) DO UPDATE SET last_at = excluded.last_at",
-                (thread_id, time.time()),
+                (thread_id, at),
             )
-        self._writes_since_prune += 1
-        if self._writes_since_prune >= PRUNE_EVERY:
-            self.expire()
 
-    def expire(self, now: float | None = None) -> list[str]:
-        """Delete the conversations the retention does not keep; returns their thread ids."""
-        now = time.time() if now is None else now
-        self._writes_since_prune = 0
+    def _activity(self, now: float) -> list[tuple[str, float]]:
         with self.lock, self.conn:
-            # A thread written before retention existed has no activity row: its age counts from now.
             self.conn.execute(
                 "INSERT OR IGNORE INTO mka_thread_activity SELECT DISTINCT thread_id, ? FROM checkpoints", (now,)
             )
             rows = self.conn.execute(
                 "SELECT thread_id, last_at FROM mka_thread_activity ORDER BY last_at DESC"
             ).fetchall()
-        cutoff = now - self.retention.keep_days * 86400
-        gone = [str(t) for i, (t, at) in enumerate(rows) if at < cutoff or i >= self.retention.keep_threads]
-        for thread_id in gone:
-            self.delete_thread(thread_id)
-            with self.lock, self.conn:
-                self.conn.execute("DELETE FROM mka_thread_activity WHERE thread_id = ?", (thread_id,))
-        if gone:
-            with self.lock:
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # nor kept in the write-ahead log
-        return gone
+        return [(str(t), float(at)) for t, at in rows]
+
+    def _forget(self, thread_ids: list[str]) -> None:
+        with self.lock, self.conn:
+            self.conn.executemany("DELETE FROM mka_thread_activity WHERE thread_id = ?", [(t,) for t in thread_ids])
+        with self.lock:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # nor kept in the write-ahead log
 
 
 def sqlite_checkpointer(path: Path, retention: Retention | None = None) -> PrivateSqliteSaver:
@@ -175,3 +212,14 @@ def sqlite_checkpointer(path: Path, retention: Retention | None = None) -> Priva
     saver.setup()
     saver.expire()
     return saver
+
+
+def conversation_checkpointer(settings: Settings) -> PrivateSqliteSaver | PrivatePostgresSaver:
+    """Where conversations live: PostgreSQL when MKA_DATABASE_URL is set (shared by processes), otherwise
+    `conversations.sqlite` in the workspace."""
+    retention = Retention.from_settings(settings)
+    if settings.database_url:
+        from assistant.agent.memory_postgres import postgres_checkpointer
+
+        return postgres_checkpointer(settings.database_url, retention)
+    return sqlite_checkpointer(Workspace(settings.home).conversations_path, retention)

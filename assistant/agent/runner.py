@@ -12,6 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 import prompts
+from assistant.agent.auditing import turn_record
 from assistant.agent.events import (
     AgentEvent,
     AgentResult,
@@ -26,6 +27,7 @@ from assistant.agent.graph import build_graph
 from assistant.agent.routing import warm_up
 from assistant.agent.state import AgentDeps, AgentState, StepRecord
 from assistant.agent.understanding import Understander
+from assistant.core.audit import Channel, open_audit_log
 from assistant.core.llm_client import LLMClient
 from assistant.core.offline import apply_offline_env, install_tiktoken_cache
 from assistant.core.privacy import mask_pii
@@ -65,9 +67,9 @@ class Agent:
         self.ctx.llm = self.llm  # the copywriter tool writes through the same client
         self.tools = tools if tools is not None else load_tools()
         if checkpointer is None:
-            from assistant.agent.memory import sqlite_checkpointer
+            from assistant.agent.memory import conversation_checkpointer
 
-            checkpointer = sqlite_checkpointer(workspace.conversations_path)
+            checkpointer = conversation_checkpointer(settings)
         self.deps = AgentDeps(
             llm=self.llm,
             tools=self.tools,
@@ -77,6 +79,7 @@ class Agent:
             understander=_understander(self.ctx) if understand else None,
         )
         self.graph = build_graph(self.deps, checkpointer)
+        self.audit = open_audit_log(settings)  # who asked what, which tools and exports (docs/team-servers.md)
         self._turn_lock = threading.Lock()  # usage counters are per turn; turns run one at a time
 
     @property
@@ -94,8 +97,11 @@ class Agent:
             self.llm.reset_usage()
             return round(time.perf_counter() - started, 1)
 
-    def stream(self, question: str, thread_id: str | None = None) -> Iterator[AgentEvent]:
-        """Run one turn, yielding tool steps and answer tokens as they happen, then a Final result."""
+    def stream(
+        self, question: str, thread_id: str | None = None, *, user: str | None = None, channel: Channel = "cli"
+    ) -> Iterator[AgentEvent]:
+        """Run one turn, yielding tool steps and answer tokens as they happen, then a Final result. `user` and
+        `channel` say who asked, for the audit log."""
         question = (question or "").strip()
         if not question:
             raise QuestionError("question: empty; ask something about your customers, products or reviews")
@@ -147,10 +153,13 @@ class Agent:
                 flags=final_state.get("flags", []),
                 thread_id=thread_id,
             )
+        self.audit.record(turn_record(result, user=user, channel=channel))
         yield Final(result=result)
 
-    def ask(self, question: str, thread_id: str | None = None) -> AgentResult:
-        for event in self.stream(question, thread_id):
+    def ask(
+        self, question: str, thread_id: str | None = None, *, user: str | None = None, channel: Channel = "cli"
+    ) -> AgentResult:
+        for event in self.stream(question, thread_id, user=user, channel=channel):
             if isinstance(event, Final):
                 return event.result
         raise RuntimeError("the agent finished without a result")

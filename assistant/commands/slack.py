@@ -37,6 +37,7 @@ def slack(
     from assistant.core.workspace import WorkspaceMissingError
     from assistant.llm.factory import LLMUnavailableError
     from assistant.slack.app import build_app
+    from assistant.slack.dedupe import RedisUnavailableError
     from assistant.slack.responder import AgentProvider, Responder
     from assistant.slack.server import serve_http, serve_socket_mode
     from assistant.slack.settings import SlackSettings, SlackSettingsError
@@ -60,7 +61,13 @@ def slack(
         # Keep serving: the bot says so in Slack, and picks the fix up without a restart.
         err_console.print(f"[yellow]warning:[/yellow] {exc}; the bot will say so when asked", highlight=False)
 
-    responder = Responder.from_settings(agents, slack_settings)
+    try:
+        responder = Responder.from_settings(agents, slack_settings)
+    except RedisUnavailableError as exc:
+        fail(str(exc))
+    if settings.redis_url:
+        shown = settings.redis_url.split("@")[-1]
+        err_console.print(f"de-duplicating Slack events in Redis at {shown}, shared with other bot processes")
     access = slack_settings.access
     if access.open:
         err_console.print(

@@ -340,3 +340,8 @@ def asks_for_pii(question: str) -> bool:
     if _OF_ONE_OTHER.search(question):
         return True
     return _asks_in_english(question)
+
+
+def redact_url(url: str) -> str:
+    """A connection URL fit for a message or log: any user:password@ part removed."""
+    return re.sub(r"://[^@/]*@", "://", url)

@@ -126,6 +126,24 @@ class Settings(BaseSettings):
     conversation_keep_threads: int = Field(
         default=500, ge=1, description="At most this many conversations are kept (the most recent)."
     )
+    # Shared state for a team deployment (docs/team-servers.md); each is optional.
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL for conversations and the audit log, shared by every UI and Slack process "
+        "(MKA_DATABASE_URL, e.g. postgresql://mka:secret@db:5432/mka); unset: SQLite and files in the workspace.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for Slack event de-duplication across bot processes (MKA_REDIS_URL, e.g. "
+        "redis://127.0.0.1:6379/0); unset: in process memory (one `mka slack` process).",
+    )
+    audit_enabled: bool = Field(default=True, description="Write the audit log (MKA_AUDIT_ENABLED).")
+    audit_keep_days: float = Field(
+        default=90, gt=0, description="Audit records older than this many days are deleted (MKA_AUDIT_KEEP_DAYS)."
+    )
+    audit_max_mb: float = Field(
+        default=20, gt=0, description="The audit file is rotated when it grows past this size, MB (MKA_AUDIT_MAX_MB)."
+    )
 
     @field_validator("home", mode="after")
     @classmethod

@@ -15,7 +15,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_sdk.web import WebClient
 
-from assistant.slack.dedupe import SeenEvents
+from assistant.slack.dedupe import Seen, SeenEvents
 from assistant.slack.incoming import question_from_event
 from assistant.slack.responder import Responder
 from assistant.slack.settings import SlackSettings
@@ -26,7 +26,7 @@ log = logging.getLogger("assistant.slack")
 class DropRedeliveries(Middleware):
     """Acknowledge and drop an event already received (same event_id), however Slack re-sent it."""
 
-    def __init__(self, seen: SeenEvents | None = None) -> None:
+    def __init__(self, seen: Seen | None = None) -> None:
         self.seen = seen or SeenEvents()
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
@@ -56,7 +56,7 @@ def build_app(slack: SlackSettings, responder: Responder, *, http: bool, client:
         process_before_response=False,
         logger=log,
     )
-    app.use(DropRedeliveries())
+    app.use(DropRedeliveries(responder.events))
 
     def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         question = question_from_event(event, context.team_id, context.bot_user_id)

@@ -22,7 +22,7 @@ from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 from assistant.render.charts import ChartError, chart_filename, render_png
 from assistant.slack.access import AccessPolicy
-from assistant.slack.dedupe import SeenEvents
+from assistant.slack.dedupe import Seen, SeenEvents, seen_events
 from assistant.slack.formatting import COPY_TOOL, CopyStep, SlackMessage, answer_messages, escape, notice
 from assistant.slack.incoming import SlackQuestion
 from assistant.slack.limits import RateLimiter, WorkQueue
@@ -104,12 +104,16 @@ class Responder:
         rate_limit: int = 6,
         workers: int = 2,
         queue_size: int = 8,
+        answered: Seen | None = None,
+        events: Seen | None = None,
     ) -> None:
         self.agents = agents
         self.max_charts = max_charts
         self.access = access or AccessPolicy()
         self.limiter = RateLimiter(rate_limit, RATE_WINDOW_S)
-        self.answered = SeenEvents()  # message keys: one answer per Slack message, whichever event brought it
+        # Message keys: one answer per Slack message, whichever event (or process, with Redis) brought it.
+        self.answered = answered or SeenEvents()
+        self.events = events or SeenEvents()  # event ids: Slack's re-deliveries, dropped before the listeners
         self._told = SeenEvents(ttl_seconds=RATE_WINDOW_S)  # one "not allowed" / "slow down" per asker a minute
         self._workers, self._queue_size = workers, queue_size
         self._work: WorkQueue | None = None  # started on the first question
@@ -117,8 +121,15 @@ class Responder:
 
     @classmethod
     def from_settings(cls, agents: AgentProvider, slack: SlackSettings) -> Responder:
+        redis_url = agents.settings.redis_url  # several bot processes: de-duplicate in Redis
         return cls(
-            agents, access=slack.access, rate_limit=slack.rate_limit, workers=slack.workers, queue_size=slack.queue_size
+            agents,
+            access=slack.access,
+            rate_limit=slack.rate_limit,
+            workers=slack.workers,
+            queue_size=slack.queue_size,
+            answered=seen_events(redis_url, "message"),
+            events=seen_events(redis_url, "event"),
         )
 
     def handle(self, question: SlackQuestion, client: WebClient) -> None:
@@ -183,7 +194,8 @@ class Responder:
         try:
             agent = self.agents.get()
             copy_steps: list[CopyStep] = []
-            for event in agent.stream(question.text, thread_id=question.conversation_id):
+            asker = f"{question.team}:{question.user}" if question.user else None
+            for event in agent.stream(question.text, thread_id=question.conversation_id, user=asker, channel="slack"):
                 if isinstance(event, StepStarted):
                     progress = f"{PLACEHOLDER} running `{escape(event.tool)}`"
                     self._update(client, question.channel, placeholder_ts, notice(progress))

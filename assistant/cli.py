@@ -13,6 +13,7 @@ from assistant.commands import (
     doctor,
     evaluate,
     ingest,
+    metrics,
     predict,
     recommend,
     search,
@@ -33,6 +34,7 @@ app = typer.Typer(
 
 for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, search, recommend, slack, ui, predict):
     module.register(app)
+metrics.register(app)
 
 
 def main() -> None:

@@ -52,9 +52,11 @@ class Series(BaseModel):
 
 
 class ChartSpec(BaseModel):
-    """A small, library-neutral chart: categories on x, one or more numeric series."""
+    """A small, library-neutral chart: categories on x, one or more numeric series.
 
-    kind: Literal["bar", "line", "barh", "pie"] = "bar"
+    A heat map reads the series as its rows (each series' name labels a row; NaN is an empty cell)."""
+
+    kind: Literal["bar", "line", "barh", "pie", "heatmap"] = "bar"
     title: str
     x: list[str]
     series: list[Series]

@@ -34,6 +34,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("tools.search", build="index", build_after=("sentiment",)),  # review metadata carries the sentiment label
     Family("tools.predict", build="predict", build_after=("segments",)),  # reuses the stored RFM table
     Family("tools.copywriter"),
+    Family("tools.metrics"),
 )
 
 

@@ -1,6 +1,6 @@
 """A tool's ChartSpec as a PNG: the one chart renderer of every channel, so the UI and Slack show the same image.
 
-`render_png` draws a bar, horizontal bar, line or pie chart; `chart_data_uri` (the UI's Gradio Plot) and
+`render_png` draws a bar, horizontal bar, line, pie or heat map chart; `chart_data_uri` (the UI's Gradio Plot) and
 `chart_filename` (the Slack upload) are the thin channel-specific wrappers around it.
 
 Thread-safe and headless: each chart is its own `Figure` on its own Agg canvas, drawn with matplotlib's object
@@ -108,13 +108,16 @@ def chart_figure(spec: ChartSpec) -> Figure:
     ax = fig.add_subplot()
     if spec.kind == "pie":
         _pie(ax, spec, x)
+    elif spec.kind == "heatmap":
+        _heatmap(fig, ax, spec, x)
     elif spec.kind == "line":
         _lines(ax, spec, x)
     else:
         _bars(ax, spec, x)
     if spec.kind != "pie":
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.grid(axis="x" if spec.kind == "barh" else "y", alpha=0.3)
+        if spec.kind != "heatmap":
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.grid(axis="x" if spec.kind == "barh" else "y", alpha=0.3)
         x_label, y_label = spec.x_label, spec.y_label
         if spec.kind == "barh":  # categories on the vertical axis, values along the horizontal one
             x_label, y_label = y_label, x_label
@@ -122,7 +125,7 @@ def chart_figure(spec: ChartSpec) -> Figure:
             ax.set_xlabel(literal(x_label))
         if y_label:
             ax.set_ylabel(literal(y_label))
-        if len(spec.series) > 1:
+        if len(spec.series) > 1 and spec.kind != "heatmap":
             ax.legend(frameon=False)
     ax.set_title(_title(title), fontsize=11)
     return fig
@@ -156,6 +159,17 @@ def _lines(ax: Axes, spec: ChartSpec, x: list[str]) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     # Only every k-th point labelled on a long time series, so month labels stay readable.
     _category_ticks(ax, x, step=-(-len(x) // LINE_TICKS) if len(x) > 16 else 1)
+
+
+def _heatmap(fig: Figure, ax: Axes, spec: ChartSpec, x: list[str]) -> None:
+    """One row per series, one column per category, a colour bar for the values; empty cells stay blank."""
+    from matplotlib.ticker import FuncFormatter
+
+    grid = [s.values for s in spec.series]
+    image = ax.imshow(grid, aspect="auto", cmap="viridis", interpolation="nearest")
+    ax.set_yticks(list(range(len(spec.series))), [_label(s.name) for s in spec.series])
+    _category_ticks(ax, x)
+    fig.colorbar(image, ax=ax, format=FuncFormatter(_thousands))
 
 
 def _bars(ax: Axes, spec: ChartSpec, x: list[str]) -> None:

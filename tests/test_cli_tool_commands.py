@@ -40,6 +40,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("search", "reviews"): ("search_reviews",),
     ("search", "products"): ("search_products",),
     ("sentiment",): ("classify_sentiment", "analyze_sentiment"),
+    ("metrics",): ("query_metrics",),
 }
 NO_COMMAND = {"write_copy"}  # drafts with the LLM: reached through `mka ask`
 TOOLS = load_tools()
@@ -51,7 +52,10 @@ COMPANIONS: dict[str, list[str]] = {
     "explain_segment": ["-s", "lost"],
     "recommend_products": ["--segment", "lost"],
     "segment_query": ["--recency-min", "5"],  # strict_bounds names a bound that must be set
+    "query_metrics": ["--by", "country"],  # then_by is a second dimension: it needs a first
 }
+# Positional arguments a command needs whatever the field tried (the search query, the metric).
+REQUIRED = {"search": ("query", ["zip"]), "metrics": ("metric", ["revenue"])}
 
 
 def command(path: tuple[str, ...]) -> Any:
@@ -149,7 +153,8 @@ def test_a_value_given_on_the_command_line_reaches_the_tools_input(
     else:
         text, expected_value = sample(info.annotation, info.get_default(call_default_factory=True), info.metadata)
         args = [text] if isinstance(param, TyperArgument) else [param.opts[0], text]
-    required = ["zip"] if path[0] == "search" and field != "query" else []
+    own, values = REQUIRED.get(path[0], ("", []))
+    required = values if field != own else []
     for companions in ([], COMPANIONS.get(tool, [])):
         seen.clear()
         result = cli.invoke(app, [*path, *required, *args, *companions])
@@ -170,7 +175,7 @@ def test_options_not_given_keep_the_models_defaults(
     seen: list[Any] = []
     monkeypatch.setattr("assistant.commands.common.run_tool", lambda run, build, as_json, errors: seen.append(build()))
     for path, names in COMMANDS.items():
-        if path in {("segment", "explain"), ("recommend",)}:
+        if path in {("segment", "explain"), ("recommend",), ("metrics",)}:
             continue  # need a target
         seen.clear()
         required = ["zip"] if path[0] == "search" else []

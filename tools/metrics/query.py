@@ -87,6 +87,9 @@ class Compiled:
     dimensions: list[Dimension]
     order: str  # how the rows are ordered, in words
     needs: set[str] = field(default_factory=set)
+    # Per dimension: how many of the source's rows have a value at all (no filters). Run only when an answer is
+    # empty, to tell "nothing in scope" from "this data has no such dimension" (an error, never a zero).
+    presence: dict[Dimension, str] = field(default_factory=dict)
 
 
 _JOINS = {
@@ -216,6 +219,7 @@ def compile_query(q: MetricsQuery, metric: Metric, tables: set[str], limit: int)
         params["limit"] = limit
     words = {"dimension": "in " + (" then ".join(d.value for d in q.dimensions()) or "") + " order",
              "value_desc": "highest first", "value_asc": "lowest first"}[sort]  # fmt: skip
+    presence = {dim: f"SELECT count(*) AS n\n{base}\nWHERE {dims_sql[dim].key} IS NOT NULL" for dim in q.dimensions()}
     return Compiled(
         sql=sql,
         params=params,
@@ -223,6 +227,7 @@ def compile_query(q: MetricsQuery, metric: Metric, tables: set[str], limit: int)
         dimensions=q.dimensions(),
         order=words,
         needs=needs,
+        presence=presence,
     )
 
 

@@ -13,7 +13,7 @@ from tools.context import ToolContext
 from tools.facts import Fact
 from tools.metrics.catalog import WORKSPACE_FILE, Catalog, Metric, load_catalog
 from tools.metrics.dimensions import LINE_DIMENSIONS, TIMESTAMP, Dimension, dimension_sql
-from tools.metrics.query import MAX_ROWS, MetricsError, MetricsQuery, compile_query, inline
+from tools.metrics.query import MAX_ROWS, Compiled, MetricsError, MetricsQuery, compile_query, inline
 from tools.segments.sqlrun import ExecutedQuery, run_query
 
 HEATMAP_MAX_X, HEATMAP_MAX_Y = 40, 25
@@ -165,18 +165,16 @@ def _has_values(cur: duckdb.DuckDBPyConnection, column: str, tables: set[str]) -
     return bool(row and row[0])
 
 
-def _check_empty(metric: Metric, q: MetricsQuery, cur: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
-    """An empty answer because the workspace has no value of a dimension or date at all is an error, not a zero."""
-    dims_sql = dimension_sql(metric.source)
-    for dim in q.dimensions():
-        column = dims_sql[dim].column
-        if column and not _has_values(cur, column, tables):
+def _check_empty(metric: Metric, compiled: Compiled, cur: duckdb.DuckDBPyConnection, log: list[ExecutedQuery]) -> None:
+    """An empty answer because the workspace has no value of a dimension at all is an error, not a zero."""
+    what = "review" if metric.source == "reviews" else "order"
+    for dim, sql in compiled.presence.items():
+        frame = run_query(cur, f"rows with a {dim.value}", sql, {}, log)
+        if not int(frame["n"].iloc[0]):
+            column = dimension_sql(metric.source)[dim].column
             raise MetricsError(
-                f"{metric.name} by {dim.value}: no {'review' if metric.source == 'reviews' else 'order'} in this "
-                f"workspace has a {dim.value} ({column} is empty)"
+                f"{metric.name} by {dim.value}: no {what} in this workspace has a {dim.value} ({column} is empty)"
             )
-    if (q.date_from or q.date_to) and metric.source == "reviews" and not _has_values(cur, "reviews.created_at", tables):
-        raise MetricsError(f"{metric.name} for a period: the reviews carry no dates (reviews.created_at is empty)")
 
 
 def _cell(value: Any) -> str | int | float | None:
@@ -235,7 +233,7 @@ def query_metrics(args: MetricsQuery, ctx: ToolContext) -> MetricsResult:
     truncated = False
     if frame is not None:
         if frame.empty:
-            _check_empty(metric, args, cur, tables)
+            _check_empty(metric, compiled, cur, log)
             notes.append("Nothing in scope: no rows match these filters.")
         if args.top_n is None and len(frame) > MAX_ROWS:
             frame = frame.head(MAX_ROWS)

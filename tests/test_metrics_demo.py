@@ -227,7 +227,7 @@ def test_a_metric_whose_sql_fails_names_its_file(ctx_with: object) -> None:
 def test_facts_name_the_rows(demo_ctx: ToolContext) -> None:
     result = run(demo_ctx, metric="cancellation_rate", group_by="country", countries=["Germany", "France"])
     facts = facts_from_result("query_metrics", result)
-    assert facts[0].label == "cancellation rate (Germany or France)" and facts[0].unit == "percent"
+    assert facts[0].label == "of orders cancelled (Germany or France)" and facts[0].unit == "percent"
     by_key = {f.key: f.value for f in facts[1:]}
     truth = one(
         demo_ctx,

@@ -39,6 +39,11 @@ class MetricDef(BaseModel):
 
     label: str = Field(min_length=1, max_length=60, description="What the number is, as an answer says it.")
     description: str = Field(default="", max_length=300)
+    phrase: str | None = Field(
+        default=None,
+        max_length=60,
+        description="Written after the value in answers ('of orders cancelled'); default: label.",
+    )
     source: Source
     unit: Unit = "count"
     sql: str = Field(min_length=1, max_length=2000, description="One aggregate expression over the source's rows.")
@@ -65,6 +70,7 @@ class Metric(BaseModel):
 
     name: str
     label: str
+    phrase: str
     description: str
     source: Source
     unit: Unit
@@ -157,6 +163,7 @@ def _load(stamps: tuple[tuple[str, int], ...]) -> Catalog:
         metrics[name] = Metric(
             name=name,
             label=metric.label,
+            phrase=metric.phrase or metric.label,
             description=metric.description,
             source=metric.source,
             unit=metric.unit,

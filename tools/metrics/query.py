@@ -37,14 +37,16 @@ class MetricsQuery(BaseModel):
     metric: str = Field(
         min_length=1,
         max_length=40,
-        description="The metric: revenue, orders, customers, units, average_order_value, cancellation_rate, "
-        "repeat_rate, review_count, average_rating, recommend_rate, negative_share … (metrics.yaml).",
+        description="revenue, orders, customers, units, average_order_value, average_rating … (metrics.yaml). "
+        "Others: cancellation_rate, cancelled_orders, repeat_rate, revenue_per_customer, review_count, "
+        "recommend_rate, negative_share, positive_share, and the workspace's own.",
         json_schema_extra=_metric_enum,
     )
     group_by: Dimension | None = Field(
         default=None,
-        description="Break the metric down by: day, week, month, quarter, year, weekday, country, product, "
-        "category, department, class, segment, cluster, age_band. None: one figure.",
+        description="Breakdown by time (day…year, weekday), country, product, category, segment… "
+        "One of: day, week, month, quarter, year, weekday, country, product, category, department, class, "
+        "segment, cluster, age_band. None: one figure.",
     )
     then_by: Dimension | None = Field(
         default=None, description="A second dimension (a heat map of group_by x then_by)."

@@ -31,6 +31,7 @@ def catalog_for(ctx: ToolContext) -> Catalog:
 class MetricsResult(BaseModel):
     metric: str
     label: str = Field(description="What the metric measures, as the answer says it.")
+    phrase: str = Field(description="What a value is, written after it ('of orders cancelled').")
     unit: str
     definition: str = Field(description="The metric's definition and the file it comes from.")
     dimensions: list[str]
@@ -105,9 +106,10 @@ class MetricsResult(BaseModel):
                                                          else "'")  # fmt: skip
         scope = self.scope
         out: list[Fact] = []
+        head = self.phrase
         if self.total is not None:
-            label = self.label + (f" ({scope})" if scope else "")
-            out.append(Fact(label=label, value=self.total, unit=unit, source=source, head=self.label, scope=scope))
+            label = head + (f" ({scope})" if scope else "")
+            out.append(Fact(label=label, value=self.total, unit=unit, source=source, head=head, scope=scope))
         if self.table is None:
             return out
         rows = list(self.table.rows)
@@ -122,8 +124,8 @@ class MetricsResult(BaseModel):
             if n == 1 and self.dimensions[0] == Dimension.product.value and len(row) > 2 and row[1]:
                 key = f"{row[1]} ({row[0]})"
             where = f"for {key}"
-            label = f"{self.label} {where}" + (f" ({scope})" if scope else "")
-            out.append(Fact(label=label, value=value, unit=unit, source=source, head=self.label, key=key, scope=scope))
+            label = f"{head} {where}" + (f" ({scope})" if scope else "")
+            out.append(Fact(label=label, value=value, unit=unit, source=source, head=head, key=key, scope=scope))
         return out
 
 
@@ -262,6 +264,7 @@ def query_metrics(args: MetricsQuery, ctx: ToolContext) -> MetricsResult:
     return MetricsResult(
         metric=metric.name,
         label=metric.label,
+        phrase=metric.phrase,
         unit=metric.unit,
         definition=f"{metric.description or metric.sql} ({metric.origin.rsplit('/', 1)[-1]}"
         + (", workspace" if metric.origin != str(_default_origin()) else "")

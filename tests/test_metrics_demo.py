@@ -257,3 +257,19 @@ def test_cli_metrics_command(demo_workspace: Workspace, mka_home: Path, cli: Cli
     assert len(data["table"]["rows"]) == 2 and data["params"]["limit"] == 2
     bad = cli.invoke(app, ["metrics", "review_count", "--by", "country"], env=env)
     assert bad.exit_code != 0 and "review_count cannot be broken down or filtered by country" in bad.output
+
+
+def test_the_agent_routes_runs_and_cites_a_metric(demo_workspace: Workspace, demo_ctx: ToolContext) -> None:
+    from tests.helpers.agent import make_agent
+
+    decision = {"tool": "query_metrics", "args": {"metric": "average_order_value", "group_by": "country"}}
+    agent, model = make_agent(demo_workspace, decision, "Across the shop an order is worth {f1}.", tools=load_tools())
+    result = agent.ask("What is the average order value in each country?")
+    step = result.steps[0]
+    assert step.tool == "query_metrics" and step.ok, step.result
+    revenue = one(demo_ctx, f"SELECT sum(l.quantity * l.unit_price) {SALES} WHERE o.status = 'completed'")
+    orders = one(demo_ctx, "SELECT count(*) FROM orders WHERE status = 'completed'")
+    assert f"{revenue / orders:,.2f} average order value" in result.answer
+    assert "| country | average order value |" in result.answer and "```sql" in result.answer
+    assert result.charts and result.charts[0].kind == "bar"
+    model.assert_complete()

@@ -175,7 +175,8 @@ def _check_empty(metric: Metric, compiled: Compiled, cur: duckdb.DuckDBPyConnect
         if not int(frame["n"].iloc[0]):
             column = dimension_sql(metric.source)[dim].column
             raise MetricsError(
-                f"{metric.name} by {dim.value}: no {what} in this workspace has a {dim.value} ({column} is empty)"
+                f"{metric.name} by {dim.value}: no {what} in this workspace has a {dim.value} (read from {column}), "
+                "so there is no number to give"
             )
 
 

@@ -16,6 +16,7 @@ from assistant.commands import (
     evaluate,
     index,
     ingest,
+    metrics,
     predict,
     recommend,
     search,
@@ -41,6 +42,7 @@ for module in (ingest, setup, doctor, ask, evaluate, bench, segment, sentiment, 
 for module in (digest, watch):  # proactive reports
     module.register(app)
 index.register(app)  # `mka index push`: the search index to a Chroma server
+metrics.register(app)
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("analyze", "plan"): ("plan_experiment",),
     ("analyze", "budget"): ("allocate_budget",),
     ("analyze", "cohorts"): ("cohort_retention",),
+    ("metrics",): ("query_metrics",),
 }
 NO_COMMAND = {"write_copy"}  # drafts with the LLM: reached through `mka ask`
 TOOLS = load_tools()
@@ -57,12 +58,15 @@ COMPANIONS: dict[str, list[str]] = {
     "segment_query": ["--recency-min", "5"],  # strict_bounds names a bound that must be set
     "plan_experiment": ["0.03"],  # the baseline rate, required
     "allocate_budget": ["1000"],  # the budget, required
+    "query_metrics": ["--by", "country"],  # then_by is a second dimension: it needs a first
 }
 
 # Values whose text has a format of its own (the generic sample of a str is a bare word).
 SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("allocate_budget", "channels"): ("email:0.1:0.2", ["email:0.1:0.2"])
 }
+# Positional arguments a command needs whatever the field tried (the search query, the metric).
+REQUIRED = {"search": ("query", ["zip"]), "metrics": ("metric", ["revenue"])}
 
 
 def command(path: tuple[str, ...]) -> Any:
@@ -162,7 +166,8 @@ def test_a_value_given_on_the_command_line_reaches_the_tools_input(
             info.annotation, info.get_default(call_default_factory=True), info.metadata
         )
         args = [text] if isinstance(param, TyperArgument) else [param.opts[0], text]
-    required = ["zip"] if path[0] == "search" and field != "query" else []
+    own, values = REQUIRED.get(path[0], ("", []))
+    required = values if field != own else []
     for companions in ([], COMPANIONS.get(tool, [])):
         seen.clear()
         result = cli.invoke(app, [*path, *required, *args, *companions])
@@ -183,8 +188,8 @@ def test_options_not_given_keep_the_models_defaults(
     seen: list[Any] = []
     monkeypatch.setattr("assistant.commands.common.run_tool", lambda run, build, as_json, errors: seen.append(build()))
     for path, names in COMMANDS.items():
-        if path in {("segment", "explain"), ("recommend",), ("analyze", "plan"), ("analyze", "budget")}:
-            continue  # need a target (or a baseline rate, a budget)
+        if path in {("segment", "explain"), ("recommend",), ("analyze", "plan"), ("analyze", "budget"), ("metrics",)}:
+            continue  # need a target (or a baseline rate, a budget, a dimension)
         seen.clear()
         required = ["zip"] if path[0] == "search" else []
         assert cli.invoke(app, [*path, *required]).exit_code == 0

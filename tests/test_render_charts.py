@@ -30,7 +30,7 @@ from assistant.slack.responder import AgentProvider, Responder
 from assistant.ui.turn import TurnView
 from tools.base import ChartSpec, Series
 
-KINDS = ["bar", "barh", "line", "pie"]
+KINDS = ["bar", "barh", "line", "pie", "heatmap"]
 MATH = r"$\frac{$"  # unbalanced mathtext: matplotlib raises a ParseSyntaxException if it tries to parse it
 
 

@@ -35,6 +35,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("tools.predict", build="predict", build_after=("segments",)),  # reuses the stored RFM table
     Family("tools.copywriter"),
     Family("tools.analysis"),  # experiments, budget allocation, cohorts: nothing built at ingest
+    Family("tools.metrics"),
 )
 
 

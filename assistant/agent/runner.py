@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -169,7 +170,15 @@ def _understander(ctx: ToolContext) -> Understander | None:
     """Code's reading of requests, from the workspace's own values; None when there is no warehouse yet."""
     if not ctx.workspace.warehouse_path.exists():
         return None
-    return Understander.from_vocabulary(Vocabulary.from_connection(ctx.warehouse()))
+    from tools.metrics import MetricsConfigError, catalog_for
+    from tools.metrics.catalog import default_metric_names
+
+    try:
+        metrics = tuple(catalog_for(ctx).names())
+    except MetricsConfigError:  # query_metrics reports the broken file when asked; routing keeps the shipped ones
+        metrics = default_metric_names()
+    vocabulary = dataclasses.replace(Vocabulary.from_connection(ctx.warehouse()), metrics=metrics)
+    return Understander.from_vocabulary(vocabulary)
 
 
 def _step(record: StepRecord) -> Step:

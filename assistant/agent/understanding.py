@@ -177,6 +177,8 @@ class Understander:
         }
         if v.clusters:
             enums["cluster"] = [c.id for c in v.clusters]
+        if v.metrics:
+            enums["metric"] = list(v.metrics)
         return {k: vals for k, vals in enums.items() if vals}
 
     def known_values(self) -> dict[str, list[str]]:

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         default=None, description="Append every LLM call's final prompt to this JSONL file."
     )
     brand_voice: Path | None = Field(default=None, description="Brand voice YAML for copy (MKA_BRAND_VOICE).")
+    metrics_file: Path | None = Field(
+        default=None,
+        description="Your metrics YAML (MKA_METRICS_FILE) on top of the shipped ones; default MKA_HOME/metrics.yaml.",
+    )
     script_file: Path | None = Field(default=None, description="Rules for MKA_LLM=scripted (tests only).")
     chroma_url: str | None = Field(default=None, description="Use a Chroma server (MKA_CHROMA_URL).")
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
@@ -155,6 +159,7 @@ class Settings(BaseSettings):
         "gguf_path",
         "log_prompts",
         "brand_voice",
+        "metrics_file",
         "script_file",
         "ui_auth_file",
         "ui_ssl_certfile",

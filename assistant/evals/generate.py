@@ -34,7 +34,7 @@ SEED = 17
 LANGUAGES = ("en", "zh", "es", "de", "fr", "pt")
 INTENTS = (
     "segments", "overview", "explain", "recommend", "sentiment", "search", "predict", "forecast", "campaign",
-    "copy", "out_of_scope", "clarify", "privacy", "analysis",
+    "copy", "out_of_scope", "clarify", "privacy", "analysis", "metrics",
 )  # fmt: skip
 OPS = ("gt", "gte", "lt", "lte", "between")
 # A placeholder: {slot} or {slot.part}; {{snippet}} (a suite SQL snippet) is left alone.

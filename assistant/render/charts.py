@@ -130,7 +130,7 @@ def chart_figure(spec: ChartSpec) -> Figure:
             ax.set_xlabel(literal(x_label))
         if y_label:
             ax.set_ylabel(literal(y_label))
-        if len(spec.series) > 1:
+        if len(spec.series) > 1 and spec.kind != "heatmap":
             ax.legend(frameon=False)
     ax.set_title(_title(title), fontsize=11)
     return fig

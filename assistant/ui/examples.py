@@ -23,6 +23,7 @@ EXAMPLES: list[Example] = [
     Example(prompt="Which customers are likely to stop buying in the next 90 days, and why?", tools=["predict_churn"]),
     Example(prompt="What will our champions spend over the next 6 months?", tools=["predict_clv"]),
     Example(prompt="Forecast monthly revenue for the next 3 months", tools=["forecast_sales"]),
+    Example(prompt="Orders by weekday and month, as a heat map", tools=["query_metrics"]),
     Example(
         prompt="Which customer groups are most likely to say yes to a phone campaign?", tools=["campaign_response"]
     ),

@@ -69,7 +69,7 @@ ID_FIELDS: dict[Literal["customer_ids", "product_ids"], tuple[str, ...]] = {
 NAME_FIELDS = ("bought_product", "product_ids", "products")
 # Inputs that break a result down: a kind the request groups by is not also a filter ("compare Germany and
 # France"), and a bound may then be about the groups ("countries with revenue over 10k"), so none is filled.
-GROUP_FIELDS = ("group_by", "segment_by")
+GROUP_FIELDS = ("group_by", "then_by", "segment_by")
 # Values whose words are the tool's own question: "churn risk" names segment at_risk, but predict_churn asks it.
 TOPIC_VALUES: dict[str, dict[str, frozenset[str]]] = {
     "predict_churn": {"segment": frozenset({"at_risk", "lost"})},

@@ -48,7 +48,7 @@ POLICY: dict[str, Check] = {
     "offer": Check.OFFER,
     "export": Check.FILE,
     "exclude_purchased": Check.NONE, "include_subscribed": Check.NONE,
-    "group_by": Check.NONE, "sort": Check.NONE, "mode": Check.NONE, "metric": Check.NONE,
+    "group_by": Check.NONE, "then_by": Check.NONE, "sort": Check.NONE, "mode": Check.NONE, "metric": Check.NONE,
     "granularity": Check.NONE, "channel": Check.NONE, "tone": Check.NONE, "segment_by": Check.NONE,
     "sentiment": Check.NONE,
     "language": Check.NONE,  # set by code from the request (language.target_language), never the model's guess

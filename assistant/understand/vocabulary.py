@@ -23,6 +23,7 @@ DATA_FIELDS = {
     "segments": "segment",
     "segment": "segment",
     "cluster": "cluster",
+    "metric": "metric",  # query_metrics: the workspace's metrics catalogue (shipped metrics.yaml + its own)
 }
 
 
@@ -64,6 +65,8 @@ class Vocabulary:
     # The words of the catalogue's product names, so that code can tell goods the shop sells from goods it does not
     # (assistant/understand/goods.py); empty when unknown.
     product_words: frozenset[str] = frozenset()
+    # The metrics query_metrics knows in this workspace (tools/metrics: shipped and the workspace's metrics.yaml).
+    metrics: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept any iterable from callers and tests; store sorted, de-duplicated tuples.

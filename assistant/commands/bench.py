@@ -15,6 +15,7 @@ def register(app: typer.Typer) -> None:
     from bench import (
         agent,
         cold_start,
+        concurrency,
         decoding,
         ingest,
         llm_threads,
@@ -36,6 +37,7 @@ def register(app: typer.Typer) -> None:
         decoding,
         llm_threads,
         cold_start,
+        concurrency,
     ):
         module.register(bench_app)
     app.add_typer(bench_app, name="bench")

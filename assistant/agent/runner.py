@@ -203,7 +203,7 @@ class Agent:
         """Announce the ticket's place when it joins, whenever the line moves, and every QUEUE_REFRESH_S; return
         when its turn starts."""
         assert self.turns is not None
-        ahead = self.turns.ahead(ticket)
+        ahead = self.turns.wait(ticket, timeout=0)  # at the head already: this starts the turn's clock
         while ahead:
             yield Queued(ahead=ahead, expected_wait_s=_rounded(self.turns.expected_wait(ahead)))
             ahead = self.turns.wait(ticket, timeout=QUEUE_REFRESH_S)

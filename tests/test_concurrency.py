@@ -44,7 +44,7 @@ class Replies:
     def __call__(self, messages: list[BaseMessage]) -> str:
         last = str(messages[-1].content)
         routing = "You route" in str(messages[0].content)
-        question = (re.findall(r"^Request: (.+)$", last, re.M) or re.findall(r"^Marketer's request: (.+)$", last, re.M))
+        question = re.findall(r"^Request: (.+)$", last, re.M) or re.findall(r"^Marketer's request: (.+)$", last, re.M)
         asked = question[-1] if question else ""
         country = next(c for c in COUNTRIES if c in asked)
         if routing:
@@ -63,7 +63,9 @@ def question(country: str) -> str:
     return f"How many customers do we have in {country}?"
 
 
-def scripted_agent(workspace: Workspace, replies: Replies, turns: int, **kwargs: Any) -> tuple[Agent, ScriptedChatModel]:
+def scripted_agent(
+    workspace: Workspace, replies: Replies, turns: int, **kwargs: Any
+) -> tuple[Agent, ScriptedChatModel]:
     model = ScriptedChatModel(outputs=[replies] * (2 * turns))
     settings = Settings(home=workspace.home, llm="scripted", queue_max=kwargs.pop("queue_max", 20))
     agent = Agent(settings, chat_model=model, tools=sample_tools(), checkpointer=InMemorySaver(), **kwargs)
@@ -290,3 +292,67 @@ def test_concurrent_sessions_against_the_stand_in_server(demo_workspace: Workspa
     assert results["cross_talk"] == 0, results["cross_talk_samples"]
     assert results["concurrent"]["turns"] == 8
     assert results["peak_requests_in_flight"] >= 2  # requests really overlapped: no lock around the turns
+
+
+# --- front doors show the place in the line -----------------------------------------------------------------------
+
+
+def test_the_ui_shows_the_place_until_the_turn_starts() -> None:
+    from assistant.agent.events import StepStarted
+    from assistant.ui.turn import TurnView
+
+    turn = TurnView(clock=lambda: 0.0)
+    turn.apply(Queued(ahead=2, expected_wait_s=20.0))
+    shown = turn.messages()
+    assert shown[-1]["content"] == "Waiting for the model: 2 questions ahead of you, about 20 s."
+    assert shown[-1]["metadata"]["status"] == "pending"
+    turn.apply(Queued(ahead=1, expected_wait_s=9.6))
+    assert "1 question ahead of you, about 10 s" in turn.messages()[-1]["content"]
+    turn.apply(StepStarted(tool="country_stats", args={"country": "Germany"}))
+    assert not any("ahead of you" in str(m["content"]) for m in turn.messages())
+
+
+def test_slack_shows_the_place_in_the_thread_then_the_answer(demo_workspace: Workspace) -> None:
+    from slack_sdk.web import WebClient
+
+    from assistant.slack.incoming import SlackQuestion
+    from assistant.slack.responder import AgentProvider, Responder
+    from tests.helpers.slack import BOT_TOKEN, FakeSlack, blocks_text
+
+    release = threading.Event()
+    first_running = threading.Event()
+
+    def hold_the_first(country: str) -> None:
+        if country == COUNTRIES[0]:
+            first_running.set()
+            assert release.wait(HANG)
+
+    agent, model = scripted_agent(demo_workspace, Replies(before_route=hold_the_first), turns=2, serial=True)
+    assert agent.turns is not None
+    slack = FakeSlack().start()
+    try:
+        client = WebClient(token=BOT_TOKEN, base_url=slack.url)
+        responder = Responder(AgentProvider(Settings(home=demo_workspace.home, llm="scripted"), factory=lambda: agent))
+        asked = [
+            SlackQuestion(team="T1", channel="C1", ts=f"10{i}.0", thread_ts=f"10{i}.0", user="U1", text=question(c))
+            for i, c in enumerate(COUNTRIES[:2])
+        ]
+        first = threading.Thread(target=responder.answer, args=(asked[0], client), daemon=True)
+        first.start()
+        assert first_running.wait(HANG)
+        second = threading.Thread(target=responder.answer, args=(asked[1], client), daemon=True)
+        second.start()
+        slack.wait_for(lambda: any("ahead of you" in str(u.get("text")) for u in slack.to("chat.update")), HANG)
+        update = next(u for u in slack.to("chat.update") if "ahead of you" in str(u.get("text")))
+        assert "1 question ahead of you" in blocks_text(update)
+        release.set()
+        first.join(HANG)
+        second.join(HANG)
+        answers = [u for u in slack.finished() if "has" in blocks_text(u)]
+        assert len(answers) == 2
+        for country in COUNTRIES[:2]:
+            assert sum(country in blocks_text(u) for u in answers) == 1  # one answer each, in its own message
+    finally:
+        release.set()
+        slack.stop()
+    model.assert_complete()

@@ -53,7 +53,7 @@ class Session:
 
 def bench_concurrency(
     sessions: Annotated[
-        int | None, typer.Option("--sessions", min=1, max=200, help="Concurrent sessions (default 20; 10 with --embedded).")
+        int | None, typer.Option("--sessions", min=1, max=200, help="Sessions (default 20; 10 with --embedded).")
     ] = None,
     turns: Annotated[int, typer.Option("--turns", min=1, max=10, help="Questions per session (one thread).")] = 2,
     token_delay_ms: Annotated[

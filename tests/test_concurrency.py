@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,15 @@ def assert_own_answer(session: Session) -> None:
     assert not [c for c in COUNTRIES if c != session.country and c in result.answer]
 
 
+def until(condition: Callable[[], bool], session: Session) -> None:
+    """Wait for `condition` while `session` is still going; a session that ended or a hang fails the test."""
+    deadline = time.monotonic() + HANG
+    while not condition():
+        assert not session.finished.is_set(), f"{session.name} ended early: {session.error!r}"
+        assert time.monotonic() < deadline, f"{session.name}: timed out"
+        time.sleep(0.005)
+
+
 def distinct(values: list[int]) -> list[int]:
     """Places with repeats in a row removed (a waiting turn re-announces an unchanged place now and then)."""
     return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
@@ -201,12 +211,9 @@ def test_serial_turns_are_served_first_come_first_served_with_their_places(demo_
     assert first_running.wait(HANG)
     for i, s in enumerate(sessions[1:], start=1):  # each joins once the one before it is in the line
         s.start()
-        while agent.turns.length < i + 1:
-            assert s.is_alive() and not s.finished.is_set()
-            s.finished.wait(0.005)
+        until(lambda n=i + 1: agent.turns is not None and agent.turns.length == n, s)
     for i, s in enumerate(sessions[1:], start=1):
-        while not s.places:
-            s.finished.wait(0.005)
+        until(lambda s=s: bool(s.places), s)
         assert s.places[0] == i  # the running turn and everyone who came earlier are ahead
         assert s.waits[0] is None  # no turn has finished yet: no estimate rather than a made-up one
     release.set()
@@ -238,8 +245,7 @@ def test_a_full_line_answers_busy_without_running_anything(demo_workspace: Works
     running.start()
     assert first_running.wait(HANG)
     waiting.start()
-    while not waiting.places:
-        waiting.finished.wait(0.005)
+    until(lambda: bool(waiting.places), waiting)
     calls_before = len(model.calls)
     busy = agent.ask(question(COUNTRIES[2]), thread_id="thread-busy")
     assert busy.answer == message("busy", "en") and "try again in a minute" in busy.answer

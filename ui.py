@@ -149,7 +149,9 @@ def build_app(settings: Settings, agent: Agent | None, llm_problem: str | None =
             "inputs": [question, history, thread],
             "outputs": outputs,
             "show_progress": "minimal",
-            "concurrency_limit": 4,
+            # Every waiting question reaches the agent: a model server answers them side by side, and with the
+            # embedded model each waits in its line, shown its place (MKA_QUEUE_MAX waiting, then "busy").
+            "concurrency_limit": settings.queue_max + 1,
             "concurrency_id": "chat",
         }
         gr.on([question.submit, ask.click], api_name="chat", **chat_event)

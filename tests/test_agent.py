@@ -336,11 +336,12 @@ def test_an_offer_the_marketer_did_not_state_is_dropped_before_copy(demo_workspa
 
 
 def test_a_stream_stopped_early_closes_the_model_stream_and_counts_what_it_read() -> None:
-    from assistant.core.llm_client import LLMClient
+    from assistant.core.llm_client import LLMClient, counting_usage
     from assistant.llm.scripted import ScriptedChatModel
 
     client = LLMClient(ScriptedChatModel(outputs=["One two. Three four. Five six."]))
     first_stop = lambda text: (text.find(". ") + 1) or None  # noqa: E731
-    pieces = list(client.stream("respond", [HumanMessage("hi")], until=first_stop))
+    with counting_usage() as usage:
+        pieces = list(client.stream("respond", [HumanMessage("hi")], until=first_stop))
     assert "".join(pieces) == "One two."
-    assert client.completion_tokens == len(pieces)  # the usage chunk at the end was never read: pieces counted
+    assert usage.completion == len(pieces)  # the usage chunk at the end was never read: pieces counted

@@ -80,7 +80,7 @@ def test_embedded_model_in_process(embedded_gguf: Path, demo_workspace: Workspac
     agent = Agent(settings, tools=sample_tools(), checkpointer=InMemorySaver())
     assert isinstance(agent.warm_up(), float)  # the model is loaded and the routing prefix cached before a question
     cache = agent.chat_model._llama.cache  # type: ignore[attr-defined]
-    assert len(cache.cache_state) == 1 and agent.llm.prompt_tokens == 0
+    assert len(cache.cache_state) == 1
     _assert_grounded_country_answer(agent, demo_workspace)
 
 

@@ -73,10 +73,33 @@ class Step(BaseModel):
     ms: float
 
 
+class Queued(BaseModel):
+    """The turn waits for the embedded model (one turn at a time, first come first served). Sent when it joins the
+    line and whenever the line moves; `ahead` counts the turns before it, the running one included."""
+
+    type: Literal["queued"] = "queued"
+    ahead: int = Field(ge=1)
+    expected_wait_s: float | None = Field(default=None, description="From recent turns' durations; None: unknown.")
+
+    def text(self) -> str:
+        """What a front door shows: "2 questions ahead of you, about 20 s"."""
+        return queue_text(self.ahead, self.expected_wait_s)
+
+
+def queue_text(ahead: int, expected_wait_s: float | None) -> str:
+    what = "1 question" if ahead == 1 else f"{ahead} questions"
+    if expected_wait_s is None:
+        return f"{what} ahead of you"
+    if expected_wait_s >= 90:
+        return f"{what} ahead of you, about {round(expected_wait_s / 60)} min"
+    return f"{what} ahead of you, about {max(1, round(expected_wait_s))} s"
+
+
 class Timings(BaseModel):
     first_content_ms: float | None = None
     first_token_ms: float | None = None
     total_ms: float = 0.0
+    queued_ms: float = Field(default=0.0, description="Waiting for the embedded model before the turn started.")
 
 
 class TokenUsage(BaseModel):
@@ -110,4 +133,4 @@ class Final(BaseModel):
     result: AgentResult
 
 
-AgentEvent = StepStarted | StepFinished | Token | Final
+AgentEvent = Queued | StepStarted | StepFinished | Token | Final

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
-import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -18,6 +19,7 @@ from assistant.agent.events import (
     AgentEvent,
     AgentResult,
     Final,
+    Queued,
     Step,
     StepFinished,
     Timings,
@@ -27,9 +29,10 @@ from assistant.agent.events import (
 from assistant.agent.graph import build_graph
 from assistant.agent.routing import warm_up
 from assistant.agent.state import AgentDeps, AgentState, StepRecord
-from assistant.agent.understanding import Understander
+from assistant.agent.turn_queue import QueueFullError, Ticket, TurnQueue
+from assistant.agent.understanding import Understander, message
 from assistant.core.audit import Channel, open_audit_log
-from assistant.core.llm_client import LLMClient
+from assistant.core.llm_client import LLMClient, Usage, count_usage_in
 from assistant.core.offline import apply_offline_env, install_tiktoken_cache
 from assistant.core.privacy import mask_pii
 from assistant.core.settings import Settings
@@ -41,6 +44,8 @@ from tools.context import ToolContext
 from tools.families import load_tools
 
 MAX_QUESTION_CHARS = 4000
+QUEUE_REFRESH_S = 5.0  # a waiting turn re-announces its place this often, so the expected wait counts down
+SERIAL_MODELS = frozenset({"llama-cpp"})  # one context on one decoding thread: one turn at a time
 
 
 class QuestionError(ValueError):
@@ -57,7 +62,10 @@ class Agent:
         checkpointer: Any | None = None,
         ctx: ToolContext | None = None,
         understand: bool = True,
+        serial: bool | None = None,
     ) -> None:
+        """`serial`: turns wait in a fair FIFO line (`TurnQueue`) and run one at a time; default for the embedded
+        llama.cpp model only. Remote providers serve concurrent requests, so their turns run side by side."""
         workspace = Workspace(settings.home)
         install_tiktoken_cache(workspace.tiktoken_dir)
         apply_offline_env(workspace.tiktoken_dir)
@@ -81,7 +89,9 @@ class Agent:
         )
         self.graph = build_graph(self.deps, checkpointer)
         self.audit = open_audit_log(settings)  # who asked what, which tools and exports (docs/team-servers.md)
-        self._turn_lock = threading.Lock()  # usage counters are per turn; turns run one at a time
+        if serial is None:
+            serial = getattr(self.chat_model, "_llm_type", "") in SERIAL_MODELS
+        self.turns: TurnQueue | None = TurnQueue(settings.queue_max) if serial else None
 
     @property
     def model_name(self) -> str:
@@ -92,11 +102,24 @@ class Agent:
         now rather than during the first question. Seconds taken; None when there is nothing to warm."""
         if getattr(self.chat_model, "_llm_type", "") != "llama-cpp":
             return None  # remote servers and the scripted test model keep no state here worth preparing
-        with self._turn_lock:
+        with self._model_turn():
             started = time.perf_counter()
-            warm_up(self.deps)
-            self.llm.reset_usage()
+            warm_up(self.deps)  # its tokens count for no turn
             return round(time.perf_counter() - started, 1)
+
+    @contextmanager
+    def _model_turn(self) -> Iterator[None]:
+        """Hold the embedded model for work outside a question (warm-up): first in line, not in the average."""
+        if self.turns is None:
+            yield
+            return
+        ticket = self.turns.join()
+        try:
+            while self.turns.wait(ticket):
+                pass
+            yield
+        finally:
+            self.turns.leave(ticket, record=False)
 
     def stream(
         self, question: str, thread_id: str | None = None, *, user: str | None = None, channel: Channel = "cli"
@@ -125,12 +148,33 @@ class Agent:
             "flags": [],
             "notes": [],
         }
-        with self._turn_lock:
-            self.llm.reset_usage()
+        queued_at = time.perf_counter()
+        turn_context = contextvars.copy_context()
+        events: Iterator[Any] | None = None
+        ticket: Ticket | None = None
+        if self.turns is not None:
+            try:
+                ticket = self.turns.join()
+            except QueueFullError as exc:
+                yield Final(result=self._busy(question, thread_id, exc))
+                return
+        try:
+            if ticket is not None:
+                yield from self._wait_in_line(ticket)
             started = time.perf_counter()
-            timings = Timings()
+            timings = Timings(queued_ms=round((started - queued_at) * 1000, 1) if ticket is not None else 0.0)
+            # The turn's own context: its token usage is counted there (LLMClient reads a context variable), and
+            # LangGraph's node threads copy it. Every step of the graph runs inside it, whichever thread resumes
+            # this generator (a UI worker may resume it on a different thread each time).
+            usage = Usage()
+            turn_context.run(count_usage_in, usage)
+            events = self.graph.stream(turn, config, stream_mode=["custom", "values"])
             final_state: AgentState = {}
-            for mode, payload in self.graph.stream(turn, config, stream_mode=["custom", "values"]):
+            while True:
+                item = turn_context.run(next, events, None)
+                if item is None:
+                    break
+                mode, payload = item
                 if mode == "values":
                     final_state = payload
                     continue
@@ -142,20 +186,50 @@ class Agent:
                     timings.first_content_ms = timings.first_content_ms or elapsed
                 yield payload
             timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
-            steps = final_state.get("steps", [])
-            result = AgentResult(
-                question=question,
-                answer=mask_pii(final_state.get("answer", "")),
-                steps=[_step(s) for s in steps],
-                model=self.model_name,
-                timings=timings,
-                tokens=TokenUsage(prompt=self.llm.prompt_tokens, completion=self.llm.completion_tokens),
-                charts=[ChartSpec.model_validate(c) for s in steps if s["ok"] for c in s["charts"]],
-                flags=final_state.get("flags", []),
-                thread_id=thread_id,
-            )
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                turn_context.run(close)  # a consumer that stopped early: LangGraph cleans up in the turn's context
+            if ticket is not None and self.turns is not None:
+                self.turns.leave(ticket)  # also when the consumer went away: the next turn must not wait forever
+        steps = final_state.get("steps", [])
+        result = AgentResult(
+            question=question,
+            answer=mask_pii(final_state.get("answer", "")),
+            steps=[_step(s) for s in steps],
+            model=self.model_name,
+            timings=timings,
+            tokens=TokenUsage(prompt=usage.prompt, completion=usage.completion),
+            charts=[ChartSpec.model_validate(c) for s in steps if s["ok"] for c in s["charts"]],
+            flags=final_state.get("flags", []),
+            thread_id=thread_id,
+        )
         self.audit.record(turn_record(result, user=user, channel=channel))
         yield Final(result=result)
+
+    def _wait_in_line(self, ticket: Ticket) -> Iterator[Queued]:
+        """Announce the ticket's place when it joins, whenever the line moves, and every QUEUE_REFRESH_S; return
+        when its turn starts."""
+        assert self.turns is not None
+        ahead = self.turns.wait(ticket, timeout=0)  # at the head already: this starts the turn's clock
+        while ahead:
+            yield Queued(ahead=ahead, expected_wait_s=_rounded(self.turns.expected_wait(ahead)))
+            ahead = self.turns.wait(ticket, timeout=QUEUE_REFRESH_S)
+
+    def _busy(self, question: str, thread_id: str, exc: QueueFullError) -> AgentResult:
+        """The answer when the line is full: nothing ran, nothing is remembered; the marketer asks again later."""
+        from assistant.understand.language import detect_language
+
+        return AgentResult(
+            question=question,
+            answer=message("busy", detect_language(question)),
+            steps=[],
+            model=self.model_name,
+            timings=Timings(),
+            tokens=TokenUsage(),
+            flags=[f"busy: {exc}"],
+            thread_id=thread_id,
+        )
 
     def ask(
         self, question: str, thread_id: str | None = None, *, user: str | None = None, channel: Channel = "cli"
@@ -164,6 +238,10 @@ class Agent:
             if isinstance(event, Final):
                 return event.result
         raise RuntimeError("the agent finished without a result")
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
 
 
 def _understander(ctx: ToolContext) -> Understander | None:

@@ -40,7 +40,7 @@ def ask(
     thread: Annotated[str | None, typer.Option("--thread", help="Conversation id, to continue a conversation.")] = None,
 ) -> None:
     """Ask one question; the answer streams unless --json."""
-    from assistant.agent.events import Final, StepFinished, StepStarted, Token
+    from assistant.agent.events import Final, Queued, StepFinished, StepStarted, Token
     from assistant.agent.runner import QuestionError
 
     agent = _agent()
@@ -53,7 +53,9 @@ def ask(
                         "question", "answer", "steps", "model", "timings", "tokens"})  # fmt: skip
                     print_json(data)
                 continue
-            if isinstance(event, StepStarted):
+            if isinstance(event, Queued):
+                err_console.print(f"[dim]… waiting for the model: {event.text()}[/dim]", highlight=False)
+            elif isinstance(event, StepStarted):
                 err_console.print(f"[dim]→ {event.tool} {event.args}[/dim]", highlight=False)
             elif isinstance(event, StepFinished):
                 status = "ok" if event.ok else f"failed: {event.error}"

@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         alerts,
         budget,
         cold_start,
+        concurrency,
         decoding,
         ingest,
         llm_threads,
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
         llm_threads,
         cold_start,
         alerts,
+        concurrency,
     ):
         module.register(bench_app)
     app.add_typer(bench_app, name="bench")

@@ -15,6 +15,9 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -67,12 +70,47 @@ def parse_json_object(text: str) -> dict[str, Any]:
     return value
 
 
+@dataclass
+class Usage:
+    """Tokens of one unit of work (an agent turn). Held in a context variable, not on the shared client: turns
+    served at the same time each count their own calls. Thread-safe: a turn's nodes may run on pool threads."""
+
+    prompt: int = 0
+    completion: int = 0
+    calls: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, prompt: int, completion: int) -> None:
+        with self._lock:
+            self.prompt += prompt
+            self.completion += completion
+            self.calls += 1
+
+
+_usage: ContextVar[Usage | None] = ContextVar("mka_llm_usage", default=None)
+
+
+def count_usage_in(usage: Usage) -> None:
+    """From now on, LLM calls made in the current context (and contexts copied from it: LangGraph's node
+    threads) add to `usage`. Call it inside the turn's own `contextvars.Context` (`Context.run`)."""
+    _usage.set(usage)
+
+
+@contextmanager
+def counting_usage() -> Iterator[Usage]:
+    """Count the tokens of the LLM calls made inside the block (in this context) into a fresh Usage."""
+    usage = Usage()
+    token = _usage.set(usage)
+    try:
+        yield usage
+    finally:
+        _usage.reset(token)
+
+
 class LLMClient:
     def __init__(self, model: BaseChatModel, schema_mode: SchemaMode = "auto", log_path: Path | None = None) -> None:
         self.model = model
         self.log_path = log_path
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
         self._mode = schema_mode if schema_mode != "auto" else self._default_mode()
         self._auto = schema_mode == "auto" and self._mode == "json_schema"
         self._log_lock = threading.Lock()
@@ -89,14 +127,11 @@ class LLMClient:
             return "none"
         return "json_schema"
 
-    def reset_usage(self) -> None:
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
-
     def _record(self, purpose: str, messages: list[BaseMessage], output: str, usage: dict[str, Any] | None) -> None:
-        if usage:
-            self.prompt_tokens += int(usage.get("input_tokens", 0))
-            self.completion_tokens += int(usage.get("output_tokens", 0))
+        counter = _usage.get()
+        if counter is not None:
+            usage = usage or {}
+            counter.add(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)))
         if self.log_path is None:
             return
         # The log outlives the conversation: it gets what a prompt may carry only masked, and only its owner reads it.

@@ -114,6 +114,13 @@ class Settings(BaseSettings):
         description="The one folder whose A/B test result files chat requests may read (MKA_RESULTS_DIR); "
         "default MKA_HOME/results. `mka analyze experiment FILE` reads the file it is given.",
     )
+    queue_max: int = Field(
+        default=20,
+        ge=0,
+        le=10_000,
+        description="With the embedded model, turns run one at a time in arrival order: at most this many wait "
+        "(MKA_QUEUE_MAX); the next one is answered 'busy, try again in a minute'. Remote providers never queue.",
+    )
     memory_tokens: int = Field(default=1500, ge=200, description="Conversation memory budget (tokens).")
     ingest_max_bytes: int = Field(
         default=4 * 1024**3, ge=1, description="Largest source file ingest reads, in bytes once decompressed."

@@ -1,8 +1,8 @@
 """Back-pressure for the bot: a per-user rate limit and a bounded queue of questions waiting for the agent.
 
-The agent answers one turn at a time (seconds to minutes on a laptop), while Slack delivers as many events as
-people send. Without limits one person, or a loop of bots, fills an unbounded queue and everyone else waits
-forever; with them an excess question gets an immediate "try again" instead.
+An answer takes seconds to minutes (the embedded model answers one at a time, in its own line), while Slack
+delivers as many events as people send. Without limits one person, or a loop of bots, fills an unbounded queue
+and everyone else waits forever; with them an excess question gets an immediate "try again" instead.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import WebClient
 
-from assistant.agent.events import Final, StepFinished, StepStarted
+from assistant.agent.events import Final, Queued, StepFinished, StepStarted
 from assistant.core.settings import Settings
 from assistant.core.workspace import Workspace
 from assistant.render.charts import ChartError, chart_filename, render_png
@@ -49,6 +49,7 @@ LLM_DOWN = (
 )
 NOT_ALLOWED = ":lock: I'm not enabled for you here. Ask whoever runs me for access."
 SLOW_DOWN = ":raised_hand: You've asked {limit} questions in the last minute. Please ask again in {seconds} s."
+IN_LINE = ":hourglass: Waiting for my model, which answers one question at a time: {place}."
 BUSY = ":hourglass: I'm busy with other questions and my queue is full. Please try again in a minute."
 MAX_CHARTS = 4
 RATE_WINDOW_S = 60.0
@@ -196,7 +197,9 @@ class Responder:
             copy_steps: list[CopyStep] = []
             asker = f"{question.team}:{question.user}" if question.user else None
             for event in agent.stream(question.text, thread_id=question.conversation_id, user=asker, channel="slack"):
-                if isinstance(event, StepStarted):
+                if isinstance(event, Queued):
+                    self._update(client, question.channel, placeholder_ts, notice(IN_LINE.format(place=event.text())))
+                elif isinstance(event, StepStarted):
                     progress = f"{PLACEHOLDER} running `{escape(event.tool)}`"
                     self._update(client, question.channel, placeholder_ts, notice(progress))
                 elif isinstance(event, StepFinished) and event.ok and event.tool == COPY_TOOL and event.result:

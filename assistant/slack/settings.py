@@ -48,7 +48,12 @@ class SlackSettings(BaseSettings):
         default=6, ge=1, le=1000, validation_alias="MKA_SLACK_RATE_LIMIT", description="Questions per user a minute."
     )
     workers: int = Field(
-        default=2, ge=1, le=32, validation_alias="MKA_SLACK_WORKERS", description="Questions answered at once."
+        default=8,
+        ge=1,
+        le=32,
+        validation_alias="MKA_SLACK_WORKERS",
+        description="Questions answered at once: with a model server they run side by side; with the embedded "
+        "model they wait in its line, each thread shown its place.",
     )
     queue_size: int = Field(
         default=8, ge=0, le=1000, validation_alias="MKA_SLACK_QUEUE", description="Questions waiting at most."

@@ -1,7 +1,7 @@
 """Run one agent turn for the UI: events through a queue, heartbeats while nothing happens, friendly errors.
 
 The agent's generator runs to completion in its own thread even if the browser goes away, so a closed tab
-can never leave the agent's turn lock held; the UI side only reads the queue.
+never keeps its place in the embedded model's line; the UI side only reads the queue.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.agent.events import AgentEvent, AgentResult, Final, StepFinished, StepStarted, Token
+from assistant.agent.events import AgentEvent, AgentResult, Final, Queued, StepFinished, StepStarted, Token
 from assistant.render.charts import ChartError, chart_data_uri
 from tools.base import ChartSpec
 
@@ -45,6 +45,7 @@ class TurnView:
     result: AgentResult | None = None
     problem: str | None = None
     started_at: float = 0.0
+    queued: Queued | None = None  # the turn's place in the embedded model's line, until its turn starts
 
     def __post_init__(self) -> None:
         self.started_at = self.clock()
@@ -54,6 +55,10 @@ class TurnView:
         return self.result is not None or self.problem is not None
 
     def apply(self, event: AgentEvent) -> None:
+        if isinstance(event, Queued):
+            self.queued = event
+            return
+        self.queued = None  # anything else means the turn has started
         if isinstance(event, StepStarted):
             self.steps.append(StepView(tool=event.tool, args=event.args, started_at=self.clock()))
         elif isinstance(event, StepFinished):
@@ -126,7 +131,9 @@ class TurnView:
         text = self.narration()
         if text:
             out.append({"role": "assistant", "content": text})
-        if not self.done and not text and all(s.finished for s in self.steps):
+        if not self.done and self.queued is not None:
+            out.append(queued_message(self.queued))
+        elif not self.done and not text and all(s.finished for s in self.steps):
             out.append(working_message(now - self.started_at, after_tools=bool(self.steps)))
         if self.result is not None and self.result.flags:
             out.append(
@@ -178,6 +185,15 @@ def working_message(elapsed: float, after_tools: bool) -> Message:
         log += " — the model is slow on this machine; the answer is still coming"
     doing = "Working from the results so far…" if after_tools else "Reading your question and choosing a tool…"
     return {"role": "assistant", "content": doing, "metadata": {"title": "Working", "status": "pending", "log": log}}
+
+
+def queued_message(queued: Queued) -> Message:
+    """The turn waits for the embedded model, which answers one question at a time: its place in the line."""
+    return {
+        "role": "assistant",
+        "content": f"Waiting for the model: {queued.text()}.",
+        "metadata": {"title": "In line", "status": "pending", "log": queued.text()},
+    }
 
 
 def drawn_charts(charts: list[ChartSpec]) -> list[tuple[str, str]]:

@@ -143,7 +143,7 @@ def test_allow_lists_and_limits_are_read_from_the_environment(monkeypatch: pytes
     monkeypatch.setenv("MKA_SLACK_QUEUE", "0")
     settings = SlackSettings(_env_file=None)
     assert settings.access == AccessPolicy(users=frozenset({"U1", "U2"}), channels=frozenset({"C1"}))
-    assert (settings.rate_limit, settings.queue_size, settings.workers) == (3, 0, 2)
+    assert (settings.rate_limit, settings.queue_size, settings.workers) == (3, 0, 8)
     monkeypatch.delenv("MKA_SLACK_ALLOWED_USERS")
     monkeypatch.delenv("MKA_SLACK_ALLOWED_CHANNELS")
     assert SlackSettings(_env_file=None).access.open

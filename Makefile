@@ -25,6 +25,7 @@ $(BIN)/python:
 $(INSTALLED): pyproject.toml $(LOCK) | $(BIN)/python
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check  # a dependency added to pyproject.toml without `make lock` stops here, by name
 	touch $@
 
 # Re-resolve after a dependency changes in pyproject.toml: existing pins are kept, new ones added with hashes.

@@ -9,18 +9,31 @@ INSTALLED := $(VENV)/.installed
 BROWSER := $(VENV)/.browser
 POSTGRES := $(VENV)/.postgres
 REDIS := $(VENV)/.redis
+# Every runtime and dev dependency pinned with sha256 hashes for Linux x86_64 / CPython 3.11 (`make lock`).
+LOCK := requirements.lock
+PINS := requirements-pins.in
+PIP_COMPILE_ARGS := --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links
 
-.PHONY: install run test lint typecheck unit ingest ui chat eval bench clean browser postgres redis
+.PHONY: install run test lint typecheck unit ingest ui chat eval bench clean browser postgres redis lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# torch first, pinned to the local CPU wheel: anything looser pulls a multi-GB CUDA build.
-$(INSTALLED): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet torch==2.13.0
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install --quiet -e '.[dev]'
+# Only what the lock names, each file checked against its hash (torch is the CPU wheel pinned there; llama-cpp-python
+# is its hashed sdist, compiled with the portable flags); then the project itself, which adds no packages.
+$(INSTALLED): pyproject.toml $(LOCK) | $(BIN)/python
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check  # a dependency added to pyproject.toml without `make lock` stops here, by name
 	touch $@
+
+# Re-resolve after a dependency changes in pyproject.toml: existing pins are kept, new ones added with hashes.
+# `make lock UPGRADE=1` moves every pin to the newest allowed release.
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet 'pip-tools>=7.4,<8'
+	$(BIN)/pip-compile $(PIP_COMPILE_ARGS) $(if $(UPGRADE),--upgrade) --output-file $(LOCK) pyproject.toml $(PINS)
 
 install: $(INSTALLED)
 

@@ -2,12 +2,15 @@
 
 Over tool results the model cites figures as fact ids ({f3}); the ids are rendered as value-plus-label phrases
 as they stream, and any other number (bar counting words and the marketer's own) is removed with its sentence.
+Only checked sentences stream: each is held until it ends and passes the checks the final answer gets, so an
+invented URL, code, offer or figure never reaches a front door, not even for a moment (`CheckedStream`).
 Written in the marketer's language (`state["language"]`, an English name such as "Spanish")."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -26,7 +29,7 @@ from assistant.agent.facts import (
     unknown_refs,
     without_refs,
 )
-from assistant.agent.grounding import REMOVAL_NOTE, check_answer, remove_unsupported
+from assistant.agent.grounding import REMOVAL_NOTE, GroundingReport, check_answer, remove_unsupported
 from assistant.agent.memory import history_text
 from assistant.agent.state import AgentDeps, AgentState
 from assistant.agent.understanding import message
@@ -110,13 +113,17 @@ _BRACED = re.compile(r"\{+[^{}\n]{0,40}\}+")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 
 
+def has_slot(text: str) -> bool:
+    """Whether the text holds a braced template slot other than a fact reference."""
+    return any(not is_ref(m.group(0)) for m in _BRACED.finditer(text))
+
+
 def without_placeholders(text: str) -> str:
     """The sentences that hold an unfilled template slot ('Comment : {data}', '{0} avis') left out: a small model
     sometimes imitates a template instead of writing prose. Fact references ({f1}) are not slots."""
-    slot = lambda part: any(not is_ref(m.group(0)) for m in _BRACED.finditer(part))  # noqa: E731
-    if not slot(text):
+    if not has_slot(text):
         return text
-    kept = [part for part in _SENTENCE_SPLIT.split(text) if part and not slot(part)]
+    kept = [part for part in _SENTENCE_SPLIT.split(text) if part and not has_slot(part)]
     return "".join(p if p.endswith(("。", "！", "？")) else p + " " for p in kept).strip()
 
 
@@ -141,8 +148,78 @@ def _known_dates(text: str, evidence: list[Any]) -> str:
     return _ISO_DATE.sub(lambda m: "(date)" if m.group(0) in data else m.group(0), text)
 
 
+_CJK_END = re.compile(r"[。！？]")
+
+
+class CheckedStream:
+    """The streamed narration, released a whole sentence at a time and only when `check` passes it.
+
+    `check(sentence)` returns the sentence as it may be shown (figures turned into fact references) or None to hold
+    it back for good; `render` turns references into values. A sentence whose quotation is still open waits for
+    the one that closes it, so a quotation is checked whole. `flush()` checks what is left when the stream ends."""
+
+    def __init__(self, check: Callable[[str], str | None], render: Callable[[str], str]) -> None:
+        self._check = check
+        self._render = render
+        self._text = ""
+        self._done = 0
+
+    def feed(self, piece: str) -> str:
+        self._text += piece
+        out = []
+        while (end := self._next_end()) is not None:
+            out.append(self._release(self._text[self._done : end]))
+            self._done = end
+        return "".join(out)
+
+    def flush(self) -> str:
+        rest, self._done = self._text[self._done :], len(self._text)
+        return self._release(rest) if rest.strip() else ""
+
+    def _next_end(self) -> int | None:
+        pending = self._text[self._done :]
+        for end in _sentence_ends(pending):
+            if _quotes_closed(pending[:end]):
+                return self._done + end
+        return None
+
+    def _release(self, sentence: str) -> str:
+        checked = self._check(sentence)
+        return self._render(checked) if checked else ""
+
+
+def _sentence_ends(text: str) -> list[int]:
+    ends = {m.end() for m in _CJK_END.finditer(text)}
+    count = 1
+    while (end := sentences_end(text, count)) is not None:
+        ends.add(end)
+        count += 1
+    return sorted(ends)
+
+
+def _quotes_closed(text: str) -> bool:
+    return text.count('"') % 2 == 0 and text.count("“") <= text.count("”")
+
+
+def _grounded(
+    raw: str, facts: list[Fact], evidence: list[Any], question: str, over_results: bool
+) -> tuple[str, GroundingReport]:
+    """The narration with figures that are facts' values turned into their references, and what grounding finds
+    wrong in it. Over tool results a figure must be a fact reference (the ISO dates the results hold aside); with
+    no tool run (a direct answer), it must at least occur in the conversation."""
+    if over_results:
+        # A small model writes digits despite the prompt: a figure that is a fact's value becomes that fact's
+        # reference (rendered with its label, so it cannot stay attached to another claim).
+        raw = cite_numbers(raw, facts)
+    checked = _known_dates(raw, evidence) if over_results else raw
+    report = check_answer(checked, evidence, question=question, numbers_from_results=not over_results)
+    report.unknown_refs = unknown_refs(raw, facts)
+    return raw, report
+
+
 def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str) -> dict[str, Any]:
-    """Stream the narration as tokens; return the state update: the answer (results shown, then narration), flags."""
+    """Stream the narration as checked sentences; return the state update: the answer (results shown, then
+    narration), flags."""
     write = get_stream_writer()
     steps = state.get("steps", [])
     facts = turn_facts(steps)
@@ -150,18 +227,28 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
     results = narration_data(steps)  # facts and briefs; empty for a direct answer
     language = state.get("language") or "English"
     code = state.get("language_code") or "en"
-    user = prompts.render(
-        user_template, history=history, results=results, question=state["question"], language=language
-    )
+    question = state["question"]
+    user = prompts.render(user_template, history=history, results=results, question=question, language=language)
+    evidence = [s["result"] for s in steps if s["ok"]] + [s["markdown"] for s in steps] + [history]
+    over_results = bool(steps)
+
+    def streamable(sentence: str) -> str | None:
+        """A finished sentence as it may be shown while streaming: only if the final answer would keep it."""
+        if has_slot(sentence):
+            return None
+        cited, report = _grounded(sentence, facts, evidence, question, over_results)
+        return cited if report.ok else None
+
     pieces = []
     messages = [SystemMessage(system), HumanMessage(user)]
     two_sentences = lambda text: sentences_end(text, NARRATION_SENTENCES)  # noqa: E731
-    stream = RefStream(facts, code)  # what the marketer sees: ids rendered as values with their labels
+    refs = RefStream(facts, code)  # what the marketer sees: ids rendered as values with their labels
+    stream = CheckedStream(streamable, refs.feed)
     for piece in deps.llm.stream("respond", messages, max_tokens=NARRATION_TOKENS, until=two_sentences):
         pieces.append(piece)
         if text := stream.feed(piece):
             write(Token(text=text))
-    if text := stream.flush():
+    if text := stream.flush() + refs.flush():
         write(Token(text=text))
     raw = whole_sentences("".join(pieces).strip())
     shown = [s["markdown"] for s in steps if s["ok"] and s["markdown"]]
@@ -169,17 +256,7 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
         raw = plain_prose(raw, "\n".join(shown))
     raw, language_flags = in_language(deps, raw, code, language)
     raw = without_placeholders(raw)
-    if steps:
-        # A small model writes digits despite the prompt: a figure that is a fact's value becomes that fact's
-        # reference (rendered with its label, so it cannot stay attached to another claim); dates the results
-        # hold are left as written.
-        raw = cite_numbers(raw, facts)
-    evidence = [s["result"] for s in steps if s["ok"]] + [s["markdown"] for s in steps] + [history]
-    # Over tool results a figure must be a fact reference; with no tool run (a direct answer), it must at
-    # least occur in the conversation.
-    checked = _known_dates(raw, evidence) if steps else raw
-    report = check_answer(checked, evidence, question=state["question"], numbers_from_results=not steps)
-    report.unknown_refs = unknown_refs(raw, facts)
+    raw, report = _grounded(raw, facts, evidence, question, over_results)
     flags = [*state.get("flags", []), *language_flags]
     if not report.ok:
         raw = remove_unsupported(raw, report)

@@ -337,7 +337,9 @@ def evidence_for(
     slots = extract_slots(" \n".join(said), today, understanding.language)
     said += [gloss for _, gloss in understanding.terms]  # 'Bewertungen' said is 'reviews' said
     numbers = collect_numbers([s["result"] for s in steps if s["ok"]] + list(understanding.subject.values()))
-    return Evidence(texts=[*said, *results, *subject_values], slots=slots, mentioned=mentioned, numbers=numbers)
+    return Evidence(
+        texts=[*said, *results, *subject_values], marketer=said, slots=slots, mentioned=mentioned, numbers=numbers
+    )
 
 
 def check_provenance(
@@ -363,5 +365,14 @@ def dropped_note(untraced: list[Untraced], language: str) -> str:
     """The line an answer carries when values were left out: the marketer sees what was not applied."""
     if not untraced:
         return ""
-    shown = ", ".join(f"{u.field} = {json.dumps(u.value, ensure_ascii=False)}" for u in untraced[:4])
+    shown = ", ".join(f"{u.field} = {_shown_value(u.value)}" for u in untraced[:4])
     return message("not_applied", language, values=shown)
+
+
+def _shown_value(value: Any) -> str:
+    """A dropped value as the note shows it; one carrying an offer, code, URL or deadline is not repeated: it came
+    from data (a planted review), and the note must not carry it to the marketer instead."""
+    from tools.copywriter.invented import find_smuggled
+
+    text = json.dumps(value, ensure_ascii=False)
+    return "…" if find_smuggled(str(value), "") else text

@@ -65,6 +65,9 @@ class Evidence(BaseModel):
     """What an argument may be traced to."""
 
     texts: list[str]  # the question, the marketer's earlier turns, the tool results so far
+    # The marketer's own words alone (question, earlier turns): an offer is traced to these only, never to a tool
+    # result, so a review that says "41% off plus free shipping" cannot become the copy's offer.
+    marketer: list[str] = Field(default_factory=list)
     slots: Slots  # read from the question and earlier turns (not from tool results)
     mentioned: dict[str, set[str]] = Field(default_factory=dict)  # resolver's canonical values by kind
     numbers: set[float] = Field(default_factory=set)  # numbers in earlier tool results
@@ -80,7 +83,9 @@ class Evidence(BaseModel):
         """Slots from the marketer's turns, numbers from the tool results."""
         numbers = {n for r in results for n in numbers_in(r)}
         slots = extract_slots("\n".join(turns), today)
-        return cls(texts=[*turns, *results], slots=slots, mentioned=mentioned or {}, numbers=numbers)
+        return cls(
+            texts=[*turns, *results], marketer=list(turns), slots=slots, mentioned=mentioned or {}, numbers=numbers
+        )
 
 
 class Untraced(BaseModel):
@@ -216,6 +221,15 @@ class _Facts:
         self.derived = self.stated | _derived(evidence.slots)
         self.dates = _date_candidates(evidence)
         self.mentioned = {k: {_fold(v) for v in vs} for k, vs in evidence.mentioned.items()}
+        self._marketer: _Facts | None = None
+
+    @property
+    def marketer(self) -> _Facts:
+        """The same index over the marketer's words only (no tool results, no numbers found in them)."""
+        if self._marketer is None:
+            own = self.evidence.model_copy(update={"texts": self.evidence.marketer, "numbers": set()})
+            self._marketer = _Facts(own)
+        return self._marketer
 
     def said(self, word: str) -> bool:
         """The word, or the same word with another ending (zipper/zippers, broke/broken), is in the texts."""
@@ -417,7 +431,10 @@ def _text(facts: _Facts, field: str, value: Any) -> str | None:
 
 
 def _offer(facts: _Facts, field: str, value: Any) -> str | None:
+    """Offers are the marketer's: traced to their words only (DESIGN.md), never to data a tool returned."""
     from tools.copywriter.offer import parse_offer  # the copy tool's reading of offers, in every language
+
+    facts = facts.marketer
 
     terms = [(t.kind, t.values, t.threshold) for t in parse_offer(_plain(value)).terms]
     if terms:

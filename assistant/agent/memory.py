@@ -109,6 +109,27 @@ class _Retained:
 
         def delete_thread(self, thread_id: str) -> None: ...  # LangGraph's saver, later in the MRO
 
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        masked: Checkpoint = {**checkpoint, "channel_values": _masked(checkpoint.get("channel_values", {}))}
+        saved = super().put(  # type: ignore[misc]  # LangGraph's saver, later in the MRO
+            config, masked, _masked(metadata), new_versions
+        )
+        self._touch(str(config["configurable"]["thread_id"]))
+        return saved
+
+    def put_writes(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        super().put_writes(  # type: ignore[misc]
+            config, [(channel, _masked(value)) for channel, value in writes], task_id, task_path
+        )
+
     def _record_activity(self, thread_id: str, at: float) -> None:
         raise NotImplementedError
 
@@ -159,23 +180,6 @@ class PrivateSqliteSaver(_Retained, SqliteSaver):
             "CREATE TABLE IF NOT EXISTS mka_thread_activity (thread_id TEXT PRIMARY KEY, last_at REAL NOT NULL)"
         )
         self.conn.commit()
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        masked: Checkpoint = {**checkpoint, "channel_values": _masked(checkpoint.get("channel_values", {}))}
-        saved = super().put(config, masked, _masked(metadata), new_versions)
-        self._touch(str(config["configurable"]["thread_id"]))
-        return saved
-
-    def put_writes(
-        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
-    ) -> None:
-        super().put_writes(config, [(channel, _masked(value)) for channel, value in writes], task_id, task_path)
 
     def _record_activity(self, thread_id: str, at: float) -> None:
         with self.lock, self.conn:

@@ -4,17 +4,14 @@ when a database is configured (psycopg and its pool are not loaded otherwise).""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from assistant.agent.memory import Retention, _masked, _Retained
+from assistant.agent.memory import Retention, _Retained
 from assistant.core.privacy import redact_url
 from assistant.core.settings import get_settings
 
@@ -35,23 +32,6 @@ class PrivatePostgresSaver(_Retained, PostgresSaver):
                 "CREATE TABLE IF NOT EXISTS mka_thread_activity "
                 "(thread_id TEXT PRIMARY KEY, last_at DOUBLE PRECISION NOT NULL)"
             )
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        masked: Checkpoint = {**checkpoint, "channel_values": _masked(checkpoint.get("channel_values", {}))}
-        saved = super().put(config, masked, _masked(metadata), new_versions)
-        self._touch(str(config["configurable"]["thread_id"]))
-        return saved
-
-    def put_writes(
-        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
-    ) -> None:
-        super().put_writes(config, [(channel, _masked(value)) for channel, value in writes], task_id, task_path)
 
     def _record_activity(self, thread_id: str, at: float) -> None:
         with self._cursor() as cur:

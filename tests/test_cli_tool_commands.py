@@ -152,7 +152,9 @@ def test_a_value_given_on_the_command_line_reaches_the_tools_input(
     param = params_by_name(path)[field]
     seen: list[tuple[Any, Any, tuple[type[BaseException], ...]]] = []
 
-    def fake_run_tool(run: Any, build_input: Any, as_json: bool, expected: tuple[type[BaseException], ...]) -> None:
+    def fake_run_tool(
+        run: Any, build_input: Any, as_json: bool, expected: tuple[type[BaseException], ...], settings: Any = None
+    ) -> None:
         try:
             seen.append((run, build_input(), expected))
         except ValidationError as exc:

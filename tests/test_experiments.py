@@ -4,6 +4,7 @@ naming file, column and row, the choice of test, the warnings, and rendering in 
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 
@@ -195,11 +196,14 @@ def test_the_agent_keeps_a_planning_request_s_numbers(demo_workspace: Workspace,
 # ---------------------------------------------------------------- which files a request may read
 
 
-def test_a_chat_request_reads_results_only_from_the_results_folder(tmp_path: Path) -> None:
+def test_a_chat_request_reads_results_only_from_the_results_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from assistant.core.settings import Settings
     from tools.analysis.experiment import analyze_experiment
     from tools.context import ToolContext
 
+    monkeypatch.delenv("MKA_RESULTS_DIR", raising=False)
     home = tmp_path / "home"
     ctx = ToolContext.from_settings(Settings(home=home, llm="scripted"))
     (home / "results").mkdir(parents=True)
@@ -212,16 +216,14 @@ def test_a_chat_request_reads_results_only_from_the_results_folder(tmp_path: Pat
             analyze_experiment(AnalyzeExperimentInput(path=raw), ctx)
 
 
-def test_the_command_line_reads_the_file_it_is_given(
-    tmp_path: Path, mka_home: Path, cli: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_command_line_reads_the_file_it_is_given(tmp_path: Path, mka_home: Path, cli: object) -> None:
     from typer.testing import CliRunner
 
     from assistant.cli import app
 
-    monkeypatch.delenv("MKA_RESULTS_DIR", raising=False)
     path = write(tmp_path, AGGREGATE, "mine.csv")
     assert isinstance(cli, CliRunner)
     shown = cli.invoke(app, ["analyze", "experiment", str(path), "--json"])
     assert shown.exit_code == 0, shown.output
     assert '"variants"' in shown.output
+    assert "MKA_RESULTS_DIR" not in os.environ  # the command's folder is its own run's, not the process's

@@ -7,14 +7,14 @@ whose option is not `--field-name`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from assistant.commands.common import load_settings
 from assistant.commands.tool_options import argument, option, tool_command
-from assistant.core.settings import get_settings
+from assistant.core.settings import Settings
 
 analyze_app = typer.Typer(
     help="Analysis: A/B test results and sample sizes, budget allocation, cohort retention.",
@@ -26,14 +26,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(analyze_app, name="analyze")
 
 
-def _read_the_named_file(values: dict[str, Any]) -> None:
-    """On the command line the marketer names the file themself: its folder is this process's results folder
+def _read_the_named_file(values: dict[str, Any]) -> Settings | None:
+    """On the command line the marketer names the file themself: its folder is this run's results folder
     (chat requests may only read MKA_RESULTS_DIR, see tools/analysis/experiment.py)."""
-    if values.get("path"):
-        path = Path(values["path"]).expanduser().resolve()
-        os.environ["MKA_RESULTS_DIR"] = str(path.parent)
-        get_settings.cache_clear()
-        values["path"] = path.name
+    if not values.get("path"):
+        return None
+    path = Path(values["path"]).expanduser().resolve()
+    values["path"] = path.name
+    return load_settings().model_copy(update={"results_dir": path.parent})
 
 
 tool_command(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from assistant.core.console import err_console, fail, load_settings, print_json, progress_bars
+
+if TYPE_CHECKING:
+    from assistant.core.settings import Settings
 
 __all__ = ["err_console", "fail", "load_settings", "print_json", "progress_bars", "run_tool", "validation_message"]
 
@@ -25,10 +28,12 @@ def run_tool(
     build_input: Callable[[], Any],
     as_json: bool,
     expected: tuple[type[BaseException], ...],
+    settings: Settings | None = None,
 ) -> None:
     """Validate the input, run one tool on the current workspace, print markdown or JSON.
 
     Bad input and the `expected` errors (plus a missing workspace) end in one line naming what is wrong.
+    `settings` replaces the process's settings for this one run (a command that adjusts them).
     """
     from pydantic import ValidationError
 
@@ -39,7 +44,7 @@ def run_tool(
         args = build_input()
     except ValidationError as exc:
         fail(validation_message(exc))
-    ctx = ToolContext.from_settings(load_settings())
+    ctx = ToolContext.from_settings(settings or load_settings())
     caught: tuple[type[BaseException], ...] = (*expected, WorkspaceMissingError)
     try:
         result = tool(args, ctx)

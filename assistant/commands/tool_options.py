@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from pydantic.fields import FieldInfo
 
+    from assistant.core.settings import Settings
     from tools.base import Tool
 
 DATE_FORMAT = "%Y-%m-%d"
@@ -219,27 +220,29 @@ def tool_command(
     tool: str,
     help: str,
     overrides: Mapping[str, Override] | None = None,
-    prepare: Callable[[dict[str, Any]], None] | None = None,
+    prepare: Callable[[dict[str, Any]], Settings | None] | None = None,
 ) -> None:
     """Register `name` on `app`: the tool's input fields as options (see `overrides`) plus `--json`; it runs the
     tool on the current workspace and prints markdown or JSON, its declared errors as one line. `prepare` may
-    adjust the command-line values (and the process's settings) first."""
+    adjust the command-line values first, and return the settings this run uses."""
 
     def build() -> CommandFunction:
         spec = load_tool(tool)
 
         def body(values: dict[str, Any]) -> None:
-            if prepare is not None:
-                prepare(values)
-            run(spec, values, values.pop("as_json"))
+            settings = prepare(values) if prepare is not None else None
+            run(spec, values, values.pop("as_json"), settings)
 
         return command_function([*field_parameters(spec.input_model, overrides), json_parameter()], body)
 
     lazy_command(app, name, help, build)
 
 
-def run(tool: Tool[Any], values: Mapping[str, Any], as_json: bool) -> None:
+def run(tool: Tool[Any], values: Mapping[str, Any], as_json: bool, settings: Settings | None = None) -> None:
     """Run `tool` with the command-line values that are its input fields (`common.run_tool`, the tool's errors)."""
     from assistant.commands.common import run_tool
 
-    run_tool(tool.run, lambda: tool_input(tool.input_model, values), as_json, tool.errors)
+    if settings is None:
+        run_tool(tool.run, lambda: tool_input(tool.input_model, values), as_json, tool.errors)
+    else:
+        run_tool(tool.run, lambda: tool_input(tool.input_model, values), as_json, tool.errors, settings)

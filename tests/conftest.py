@@ -47,9 +47,16 @@ def mka_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("MKA_HOME", str(home))
     monkeypatch.setenv("MKA_LLM", "scripted")
     monkeypatch.setenv("MKA_DATA_DIR", str(SHARED_DATA))
+    # A command run in this home points TIKTOKEN_CACHE_DIR at it (setdefault, once per process): put back what
+    # was there, or later tests would look for the tokenizer in this deleted home and try to download it.
+    tiktoken_dir = os.environ.get("TIKTOKEN_CACHE_DIR")
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()
+    if tiktoken_dir is None:
+        os.environ.pop("TIKTOKEN_CACHE_DIR", None)
+    else:
+        os.environ["TIKTOKEN_CACHE_DIR"] = tiktoken_dir
 
 
 @pytest.fixture

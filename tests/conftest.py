@@ -7,6 +7,7 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
@@ -14,6 +15,9 @@ from typer.testing import CliRunner
 from assistant.core.settings import Settings, get_settings
 from assistant.core.workspace import Workspace
 from tools.context import ToolContext
+
+if TYPE_CHECKING:
+    from assistant.proactive.metrics import ShopMetrics
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("MKA_TEST_DATA_DIR", REPO.parent / "shared" / "data")).resolve()
@@ -135,6 +139,16 @@ def real_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     with Progress(disable=True) as progress:
         run_ingest(Sources(data_dir=SHARED_DATA), settings, progress)
     return Workspace(settings.home)
+
+
+@pytest.fixture(scope="module")
+def real_shop_metrics(real_workspace: Workspace) -> Iterator[ShopMetrics]:
+    """The proactive metrics (digest, watch) over the real shop, one connection per test module."""
+    from assistant.proactive.metrics import ShopMetrics
+
+    con = real_workspace.connect()
+    yield ShopMetrics(con)
+    con.close()
 
 
 @pytest.fixture(scope="session")

@@ -188,7 +188,9 @@ def test_options_not_given_keep_the_models_defaults(
     cli: CliRunner, mka_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[Any] = []
-    monkeypatch.setattr("assistant.commands.common.run_tool", lambda run, build, as_json, errors: seen.append(build()))
+    monkeypatch.setattr(
+        "assistant.commands.common.run_tool", lambda run, build, as_json, errors, settings=None: seen.append(build())
+    )
     for path, names in COMMANDS.items():
         if path in {("segment", "explain"), ("recommend",), ("analyze", "plan"), ("analyze", "budget"), ("metrics",)}:
             continue  # need a target (or a baseline rate, a budget, a dimension)

@@ -3,13 +3,11 @@ pandas from the warehouse tables, the reviews said to be undated, the forecast c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pandas as pd
 import pytest
 
-from assistant.core.workspace import Workspace
 from assistant.proactive.digest import PeriodKind, build_digest
 from assistant.proactive.metrics import ShopMetrics
 from bench.segments import pandas_rfm
@@ -19,10 +17,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def metrics(real_workspace: Workspace) -> Iterator[ShopMetrics]:
-    con = real_workspace.connect()
-    yield ShopMetrics(con)
-    con.close()
+def metrics(real_shop_metrics: ShopMetrics) -> ShopMetrics:
+    return real_shop_metrics
 
 
 @pytest.fixture(scope="module")

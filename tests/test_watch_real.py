@@ -5,7 +5,6 @@ figures equal a pandas recomputation, and the alerts reach a fake Slack API exac
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -29,10 +28,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def metrics(real_workspace: Workspace) -> Iterator[ShopMetrics]:
-    con = real_workspace.connect()
-    yield ShopMetrics(con)
-    con.close()
+def metrics(real_shop_metrics: ShopMetrics) -> ShopMetrics:
+    return real_shop_metrics
 
 
 @pytest.fixture(scope="module")

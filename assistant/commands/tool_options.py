@@ -242,7 +242,4 @@ def run(tool: Tool[Any], values: Mapping[str, Any], as_json: bool, settings: Set
     """Run `tool` with the command-line values that are its input fields (`common.run_tool`, the tool's errors)."""
     from assistant.commands.common import run_tool
 
-    if settings is None:
-        run_tool(tool.run, lambda: tool_input(tool.input_model, values), as_json, tool.errors)
-    else:
-        run_tool(tool.run, lambda: tool_input(tool.input_model, values), as_json, tool.errors, settings)
+    run_tool(tool.run, lambda: tool_input(tool.input_model, values), as_json, tool.errors, settings)

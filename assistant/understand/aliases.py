@@ -73,7 +73,10 @@ def _undotted(text: str) -> str:
 # accepted by resolve() only (they collide with everyday words elsewhere). Non-Latin names always scan.
 _SCAN_LANGUAGES = frozenset({"en", "es", "de", "fr", "pt", "it", "nl"})
 # The data's own spellings that no standard lists (ISO/CLDR code of each).
-_DATA_SPELLINGS = {"eire": "IE", "rsa": "ZA", "usa": "US", "uk": "GB", "european community": "EU"}
+_DATA_SPELLINGS = {
+    "eire": "IE", "rsa": "ZA", "usa": "US", "uk": "GB", "european community": "EU",
+    "channel islands": "830",  # UN M49's code: no ISO code, and CLDR has no names for it (Babel ships none)
+}  # fmt: skip
 _COLLOQUIAL: dict[str, tuple[str, ...]] = {
     "GB": ("UK", "U.K.", "GB", "G.B.", "Great Britain", "Britain", "England", "Scotland", "Wales",
            "Northern Ireland", "Gran Bretaña", "Inglaterra", "Escocia", "Gales", "Irlanda del Norte",
@@ -92,6 +95,9 @@ _COLLOQUIAL: dict[str, tuple[str, ...]] = {
     "EU": ("EU", "E.U.", "UE", "European Union", "European Community", "Unión Europea", "Europäische Union",
            "Union européenne", "União Europeia", "欧盟"),
     "SA": ("KSA", "Saudi", "Saudi Arabia"),
+    # Not 'Jersey' or 'Guernsey': in a clothing shop they are garments first.
+    "830": ("Channel Islands", "Islas del Canal", "Islas Anglonormandas", "Kanalinseln", "Îles Anglo-Normandes",
+            "Îles de la Manche", "Ilhas do Canal", "Ilhas Anglo-Normandas", "海峡群岛", "英吉利海峡群岛"),
 }  # fmt: skip
 # Phrases that contain a country alias but name something else: matched, so they win as the longer span,
 # and then dropped.

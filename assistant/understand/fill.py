@@ -107,7 +107,9 @@ def fill_from_request(
     _ungroup_one_named_value(tool, info, out, mentions, text, notes)
     grouped = _grouped_kinds(info, out)
     _fill_bounds(info, out, slots, bool(grouped), notes)
-    _fill_recency(info, out, slots, text, notes)
+    _fill_first_order(info, out, slots, mentions, text, notes)
+    if not (FIRST_FROM in out and FIRST_FROM not in args):
+        _fill_recency(info, out, slots, text, notes)
     _fill_mentions(tool, info, out, mentions, grouped, bool(slots.periods), notes)
     _fill_ids(info, out, slots, notes)
     return out, notes
@@ -357,6 +359,50 @@ def _fill_recency(
         return  # the model used another number: not ours to overrule
     out[RECENCY_HIGH] = span
     notes.append(f"{RECENCY_HIGH}={span} from '{recent[0].surface}'")
+
+
+FIRST_FROM, FIRST_TO = "first_order_from", "first_order_to"
+# "First ordered / first purchase / new customers since" in the languages answered: the period is when they first
+# ordered, not the date to score them as of (a small model writes as_of = the month's first day).
+_FIRST_ORDER = re.compile(
+    r"\bfirst\W+(?:\w+\W+){0,2}?(?:order|ordered|purchase|purchased|bought|buy|shopped)|for the first time"
+    r"|primer[oa]?\s+(?:pedido|compra)|por primera vez|primeir[oa]\s+(?:pedido|compra|encomenda)|pela primeira vez"
+    r"|premi[eè]re?\s+(?:commande|achat)|pour la premi[eè]re fois"
+    r"|erste[nrms]?\s+(?:Bestellung|Kauf|Einkauf)|erstmals|zum ersten Mal|首次|首单|首笔|第一次(?:下单|购买|买)",
+    re.IGNORECASE,
+)
+
+
+def _fill_first_order(
+    info: Mapping[str, FieldInfo], out: dict[str, Any], slots: Slots, mentions: list[Mention], text: str,
+    notes: list[str],
+) -> None:  # fmt: skip
+    """'Customers who first ordered in October 2011' or 'new customers from November 2011' (PERIOD_WORDS):
+    first_order_from/to are that one past period. Not when the model already set either bound, nor with a
+    negation ('did not first order ...' is the model's to read)."""
+    new = any(m.kind == "segment" and m.value in PERIOD_WORDS["segment"] - {"lost"} for m in mentions)
+    if FIRST_FROM not in info or FIRST_TO not in info or _NEGATION.search(text):
+        return
+    if not (new or _FIRST_ORDER.search(text)):
+        return
+    if not _unset(out.get(FIRST_FROM)) or not _unset(out.get(FIRST_TO)):
+        return
+    past = [p for p in slots.periods if not p.future]
+    if len(past) != 1 or len(slots.periods) != 1:
+        return
+    period = past[0]
+    out[FIRST_FROM], out[FIRST_TO] = period.start, min(period.end, slots.today)
+    if str(out.get("as_of"))[:10] in (period.start.isoformat(), period.end.isoformat()):
+        del out["as_of"]  # the period, misplaced as the scoring date
+    for name in (RECENCY_LOW, RECENCY_HIGH):
+        if name in out and not any(b.quantity == "days" for b in slots.bounds):
+            del out[name]  # the period's length, misplaced as days since the last order
+    if new and "segments" in out:
+        # 'New' beside the period describes who first ordered in it, not today's RFM segment 'new'.
+        out["segments"] = [v for v in _as_list(out["segments"]) if v != "new"] or None
+        if out["segments"] is None:
+            del out["segments"]
+    notes.append(f"{FIRST_FROM}..{FIRST_TO} = {period.start}..{out[FIRST_TO]} from '{period.surface}'")
 
 
 # ---------------------------------------------------------------- data values and ids

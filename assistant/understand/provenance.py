@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.understand.slots import Slots, extract_slots, numbers_in
+from assistant.understand.slots import Slots, Unit, extract_slots, numbers_in
 
 
 class Check(StrEnum):
@@ -220,6 +220,7 @@ class _Facts:
         self.stated = _stated(evidence)
         self.derived = self.stated | _derived(evidence.slots)
         self.dates = _date_candidates(evidence)
+        self.points = _date_candidates(evidence, ends_only=True) | {self.slots.today}
         self.mentioned = {k: {_fold(v) for v in vs} for k, vs in evidence.mentioned.items()}
         self._marketer: _Facts | None = None
 
@@ -264,8 +265,9 @@ def _stated(evidence: Evidence) -> set[float]:
     return {_key(v) for v in values}
 
 
-def _derived(slots: Slots) -> set[float]:
-    """Numbers a stated one becomes in a documented way."""
+def _derived(slots: Slots, unit: Unit | None = None) -> set[float]:
+    """Numbers a stated one becomes in a documented way; lengths of time only in `unit` when the field names one
+    (recency_days_min may be 30 for "a month", never 1)."""
     out: set[float] = set()
     for pct in slots.percentages:
         out |= {pct / 100, (pct - 1) / 100, (pct + 1) / 100}  # 70 % -> 0.7; "above 70 %" -> 0.71
@@ -274,36 +276,48 @@ def _derived(slots: Slots) -> set[float]:
         if b.quantity == "probability" and b.value > 1:
             out |= {b.value / 100, (b.value + 1) / 100, (b.value - 1) / 100}
     for d in slots.durations:
-        out |= _duration_forms(d.value, d.unit)
+        for form_unit, forms in _duration_forms(d.value, d.unit).items():
+            if unit is None or form_unit == unit:
+                out |= forms
     for p in slots.periods:
-        days = (p.end - p.start).days + 1
-        out |= {float(days), round(days / 7), round(days / 30.44)}  # next quarter -> 3 months, 13 weeks, 91 days
+        days = (p.end - p.start).days + 1  # next quarter -> 91 days, 13 weeks, 3 months
+        forms = {"day": {float(days)}, "week": {float(round(days / 7))}, "month": {float(round(days / 30.44))}}
+        out |= {v for u, vs in forms.items() if unit is None or u == unit for v in vs}
     return {_key(v) for v in out}
 
 
-def _duration_forms(n: float, unit: str) -> set[float]:
-    """A length in other units, with the slack of 30- or 31-day months and 365- or 366-day years."""
+def _duration_forms(n: float, unit: Unit) -> dict[str, set[float]]:
+    """A length in other units (by unit), with the slack of 30- or 31-day months and 365- or 366-day years."""
     days_per = {"day": (1, 1), "week": (7, 7), "month": (30, 31), "quarter": (90, 92), "year": (365, 366)}[unit]
     low, high = int(n * days_per[0]) - 1, int(n * days_per[1]) + 1
-    out = {float(d) for d in range(max(low, 0), high + 1)}
+    out: dict[str, set[float]] = defaultdict(set)
+    out["day"] = {float(d) for d in range(max(low, 0), high + 1)}
     months = {"month": 1, "quarter": 3, "year": 12}.get(unit)
     if months:
-        out.add(n * months)
-        out.add(round(n * months * 30.44 / 7))  # in weeks
+        out["month"].add(n * months)
+        out["week"].add(round(n * months * 30.44 / 7))
     if unit == "week":
-        out.add(n)
+        out["week"].add(n)
     if unit == "day":
-        for per in (7, 30, 365):
+        for per, per_unit in ((7, "week"), (30, "month"), (365, "year")):
             if n >= per and abs(n / per - round(n / per)) < 0.1:  # 14 days -> 2 weeks, 90 days -> 3 months
-                out.add(round(n / per))
+                out[per_unit].add(round(n / per))
+    if unit in ("quarter", "year"):
+        out[unit].add(n)
     return out
 
 
-def _date_candidates(evidence: Evidence) -> set[date]:
+def _field_unit(field: str) -> Unit | None:
+    """The unit of time a field's name gives its number ('recency_days_max' -> day, 'horizon_months' -> month)."""
+    units: tuple[Unit, ...] = ("day", "week", "month", "quarter", "year")
+    return next((u for u in units if re.search(rf"(?:^|_){u}s?(?:_|$)", field)), None)
+
+
+def _date_candidates(evidence: Evidence, ends_only: bool = False) -> set[date]:
     s = evidence.slots
     anchors = list(s.dates)
     for p in s.periods:
-        anchors += [p.start, p.end]
+        anchors += [p.end] if ends_only else [p.start, p.end]
         if p.start <= s.today < p.end:
             anchors.append(s.today)  # "in 2011" on data ending 2011-12-09 may end on the last order date
     near = {a + timedelta(days=k) for a in anchors for k in (-1, 0, 1)}
@@ -341,7 +355,12 @@ def _number(facts: _Facts, field: str, value: Any) -> str | None:
     number = _as_number(value)
     if number is None:
         return f"{value!r} is not a number"
+    unit = _field_unit(field)
     candidates = facts.derived
+    if unit:
+        # "6 months" gives a field in days 180 (and 182), never 6.
+        other = {_key(d.value) for d in facts.slots.durations if d.unit != unit}
+        candidates = (facts.stated - other) | _derived(facts.slots, unit)
     if "probab" in field or field.endswith("_rate"):
         candidates = candidates | {_key(n / 100) for n in facts.stated if 1 < n <= 100}
     if _key(number) in candidates:
@@ -360,8 +379,14 @@ def _date(facts: _Facts, field: str, value: Any) -> str | None:
     day = _as_date(value)
     if day is None:
         return f"{value!r} is not a date"
-    if day in facts.dates or (field == "as_of" and day == facts.slots.today):
-        return None  # as_of = the data's last date is the default, only spelled out
+    if field == "as_of":
+        if day in facts.points:
+            return None  # as_of = the data's last date is the default, only spelled out
+        if day in facts.dates:
+            # "last 90 days" starts 90 days back: scoring customers as of then answers another question.
+            return f"{day} starts a stated period; as_of is a point in time (a stated date or a period's end)"
+    elif day in facts.dates:
+        return None
     if day > facts.slots.today + timedelta(days=1):
         return f"{day} is after the data's last date {facts.slots.today} and no stated date or period gives it"
     return f"{day} is not a stated date nor a boundary of a stated period"

@@ -57,10 +57,18 @@ def demo() -> EntityResolver:
         ("EU", "European Community"), ("European Union", "European Community"),
         ("  great   britain ", "United Kingdom"),
         ("DEU", "Germany"), ("the UK", "United Kingdom"), ("Japon", "Japan"), ("Suisse", "Switzerland"),
+        ("Kanalinseln", "Channel Islands"), ("Islas del Canal", "Channel Islands"), ("海峡群岛", "Channel Islands"),
+        ("Îles Anglo-Normandes", "Channel Islands"),
     ],
 )  # fmt: skip
 def test_country_surface_forms_resolve_to_the_data_spelling(real: EntityResolver, surface: str, value: str) -> None:
     assert real.resolve("country", surface) == value
+
+
+def test_garment_words_are_not_the_channel_islands(real: EntityResolver) -> None:
+    assert real.resolve("country", "Jersey") is None and real.resolve("country", "Guernsey") is None
+    found = real.find_mentions("Wie viele Kunden haben wir auf den Kanalinseln?")
+    assert [(m.kind, m.value) for m in found] == [("country", "Channel Islands")]
 
 
 def test_the_same_words_map_to_each_workspace_s_own_spelling(demo: EntityResolver) -> None:

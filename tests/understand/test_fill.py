@@ -227,7 +227,8 @@ def test_a_category_word_inside_a_product_name_is_not_a_category(fill: Any) -> N
 
 
 def test_segment_words_that_describe_a_period_are_not_the_segment(fill: Any) -> None:
-    assert fill("segment_query", "new customers in March 2011")[0] == {}
+    march = {"first_order_from": date(2011, 3, 1), "first_order_to": date(2011, 3, 31)}
+    assert fill("segment_query", "new customers in March 2011")[0] == march  # who first ordered then
     assert fill("segment_query", "how many new customers do we have?")[0] == {"segments": ["new"]}
 
 
@@ -280,3 +281,43 @@ def test_a_negated_period_is_left_to_the_model(fill: Any) -> None:
 def test_an_as_of_after_the_data_is_dropped(fill: Any) -> None:
     out, notes = fill("predict_clv", "lifetime value over the next 3 months", {"as_of": "2012-03-09"})
     assert "as_of" not in out and any("after the data" in n for n in notes)
+
+
+# ---------------------------------------------------------------- the period of a first order
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "model_args", "period"),
+    [
+        ("Who first bought from us in October 2011?", "en", {"as_of": "2011-10-01", "limit": 1},
+         (date(2011, 10, 1), date(2011, 10, 31))),
+        ("¿Cuántos clientes hicieron su primer pedido en septiembre de 2011?", "es", {"recency_days_min": 1},
+         (date(2011, 9, 1), date(2011, 9, 30))),
+        ("Kunden mit erster Bestellung im März 2011", "de", {}, (date(2011, 3, 1), date(2011, 3, 31))),
+        ("2011年5月首次下单的客户有多少？", "zh", {}, (date(2011, 5, 1), date(2011, 5, 31))),
+        ("Neukunden aus dem November 2011", "de", {"segments": ["new"], "as_of": "2011-11-01"},
+         (date(2011, 11, 1), date(2011, 11, 30))),
+    ],
+)  # fmt: skip
+def test_a_first_order_period_bounds_the_first_order_date(
+    fill: Any, text: str, language: str, model_args: dict[str, Any], period: tuple[date, date]
+) -> None:
+    out, notes = fill("segment_query", text, model_args, language)
+    assert (out["first_order_from"], out["first_order_to"]) == period
+    assert "as_of" not in out and "recency_days_min" not in out and "recency_days_max" not in out
+    assert "segments" not in out and any("first_order_from" in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("text", "model_args"),
+    [
+        ("How many customers ordered in the first quarter of 2011?", {}),  # 'first' names the quarter
+        ("customers who first ordered in May 2011", {"first_order_from": "2011-05-01"}),  # the model's own bound
+        ("customers who ordered in October 2011", {}),  # no first order
+    ],
+)
+def test_a_first_order_period_needs_first_order_words_and_free_bounds(
+    fill: Any, text: str, model_args: dict[str, Any]
+) -> None:
+    out, _ = fill("segment_query", text, model_args)
+    assert out.get("first_order_to") is None

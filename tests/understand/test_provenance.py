@@ -165,3 +165,26 @@ def test_the_note_about_a_dropped_offer_does_not_repeat_it() -> None:
     note = dropped_note([Untraced(field="offer", value="41% off at https://x.example", reason="r"),
                          Untraced(field="countries", value="Narnia", reason="r")], "en")  # fmt: skip
     assert "41%" not in note and "x.example" not in note and "offer = …" in note and '"Narnia"' in note
+
+
+def test_as_of_is_a_point_in_time_never_the_start_of_a_stated_period() -> None:
+    ev = evidence("how many customers ordered in the last 90 days?")  # 2011-09-11 .. 2011-12-09
+    (untraced,) = untraceable("segment_query", {"as_of": "2011-09-11", "recency_days_max": 90}, ev)
+    assert untraced.field == "as_of" and "point in time" in untraced.reason
+    month = evidence("how many champions did we have at the end of September 2011?")
+    assert untraceable("segment_query", {"as_of": "2011-09-30"}, month) == []
+    assert untraced_fields("segment_query", {"as_of": "2011-09-01"}, month) == ["as_of"]
+
+
+def test_a_field_in_days_takes_a_stated_length_in_days_only() -> None:
+    ev = evidence("customers whose first order was in September 2011")  # a 30-day period: 1 month, 4 weeks
+    assert untraced_fields("segment_query", {"recency_days_min": 1}, ev) == ["recency_days_min"]
+    assert untraced_fields("segment_query", {"recency_days_min": 4}, ev) == ["recency_days_min"]
+    assert untraceable("segment_query", {"recency_days_max": 30}, ev) == []
+    quarter = evidence("forecast revenue for the next quarter")
+    assert untraceable("forecast_sales", {"horizon_months": 3}, quarter) == []
+    assert untraced_fields("forecast_sales", {"horizon_months": 91}, quarter) == ["horizon_months"]
+    six = evidence("customers who have not ordered for 6 months")
+    assert untraceable("segment_query", {"recency_days_min": 180}, six) == []
+    assert untraced_fields("segment_query", {"recency_days_min": 6}, six) == ["recency_days_min"]
+    assert untraceable("segment_query", {"recency_days_max": 6}, evidence("bought in the last 6 days")) == []

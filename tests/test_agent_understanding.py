@@ -201,6 +201,23 @@ def test_an_english_narration_of_a_spanish_request_is_translated_keeping_its_fac
     model.assert_complete()
 
 
+def test_a_translation_may_leave_a_fact_out_but_never_cite_a_new_one(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    english = "Spain has {f1} customers and {f2} orders, so send them an early offer this week."
+    for translated, used in (
+        ("España tiene {f1} clientes, así que envíales una oferta anticipada esta semana.", True),
+        ("España tiene {f1} clientes y {f3} pedidos, así que envíales una oferta anticipada esta semana.", False),
+    ):
+        agent, model = make_agent(
+            demo_workspace, route("segment_query", countries=["Spain"]), english, translated, tools=segment_tools
+        )
+        result = agent.ask("¿Cuántos clientes tenemos en España?")
+        assert ("narration translated into Spanish" in result.flags) is used
+        assert ("envíales" in result.answer) is used
+        model.assert_complete()
+
+
 def test_a_translation_that_loses_a_fact_id_is_not_used_and_code_writes_the_line_in_spanish(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:

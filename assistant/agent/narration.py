@@ -33,6 +33,8 @@ from assistant.agent.grounding import REMOVAL_NOTE, GroundingReport, check_answe
 from assistant.agent.memory import history_text
 from assistant.agent.state import AgentDeps, AgentState
 from assistant.agent.understanding import message
+from assistant.understand.aliases import fold
+from assistant.understand.glossary import glosses
 from assistant.understand.language import detect_language
 from tools.facts import Fact
 
@@ -104,7 +106,9 @@ def in_language(deps: AgentDeps, raw: str, code: str, language: str) -> tuple[st
         HumanMessage(prompts.render("rewrite_language_user.j2", text=raw, language=language)),
     ]
     rewritten = whole_sentences(deps.llm.text("respond", messages, max_tokens=NARRATION_TOKENS + 40).strip())
-    if rewritten and sorted(ref_ids(rewritten)) == sorted(ref_ids(raw)) and reads_in(rewritten, code):
+    # The translation may leave a fact out, never cite one the draft did not (that would be a new claim).
+    cited, drafted = set(ref_ids(rewritten)), set(ref_ids(raw))
+    if rewritten and cited <= drafted and (cited or not drafted) and reads_in(rewritten, code):
         return rewritten, [f"narration translated into {language}"]
     return raw, [f"narration not in {language}; translation failed"]
 
@@ -130,13 +134,31 @@ def without_placeholders(text: str) -> str:
 SUMMARY_FACTS = 2  # facts the code-written summary line states
 
 
-def code_summary(facts: list[Fact], code: str) -> str:
-    """The line code writes when the model's narration is gone or reads in another language: the turn's first
-    facts, rendered in the marketer's language, after a fixed phrase (prompts/agent_messages.yaml)."""
+def code_summary(facts: list[Fact], code: str, question: str = "") -> str:
+    """The line code writes when the model's narration is gone or reads in another language: the facts that
+    best match what the question asks about ("repeat rate in France" states the repeat rate, not the customer
+    count that comes first), rendered in the marketer's language, after a fixed phrase (agent_messages.yaml)."""
     if not facts:
         return message("results_above_plain", code)
-    rendered, _ = render_fact_refs("; ".join(f"{{{f.id}}}" for f in facts[:SUMMARY_FACTS]), facts, code)
+    chosen = relevant_facts(facts, question, code)[:SUMMARY_FACTS]
+    rendered, _ = render_fact_refs("; ".join(f"{{{f.id}}}" for f in chosen), facts, code)
     return message("results_above", code, facts=rendered)
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def relevant_facts(facts: list[Fact], question: str, code: str) -> list[Fact]:
+    """The facts ordered by how many of the question's words (and English glosses of its terms) their measure
+    names, ties in the result's own order (most important first)."""
+    asked = fold(question) + " " + " ".join(gloss for _, gloss in glosses(question, code))
+    words = {w.removesuffix("s") for w in _WORD.findall(asked)}
+
+    def score(fact: Fact) -> int:
+        named = {w.removesuffix("s") for w in _WORD.findall(fold(fact.head or fact.label))}
+        return len(words & named)
+
+    return sorted(facts, key=score, reverse=True)  # stable: equal scores keep their order
 
 
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
@@ -266,7 +288,7 @@ def narrate(deps: AgentDeps, state: AgentState, system: str, user_template: str)
     if any(s["ok"] for s in steps) and (not prose or (code != "en" and not reads_in(prose, code))):
         flags.append("narration empty or not in the request's language: code wrote the summary line")
         note = REMOVAL_NOTE.search(narration)
-        narration = code_summary(facts, code) + (f"\n\n{note.group(0).strip()}" if note else "")
+        narration = code_summary(facts, code, question) + (f"\n\n{note.group(0).strip()}" if note else "")
     shown += [f"**{s['tool']} failed:** {s['error']}" for s in steps if not s["ok"]]
     answer = "\n\n".join([*shown, narration]).strip()
     return {"answer": answer, "flags": flags}

@@ -112,6 +112,7 @@ def fill_from_request(
         _fill_recency(info, out, slots, text, notes)
     _fill_mentions(tool, info, out, mentions, grouped, bool(slots.periods), notes)
     _fill_ids(info, out, slots, notes)
+    _one_target(tool, out, slots, notes)
     return out, notes
 
 
@@ -435,6 +436,30 @@ def _fill_mentions(
         if _valid(info[target], value):
             out[target] = value
             notes.append(f"{target} = {value!r}: the request names it")
+
+
+# Tools that take exactly one target (tools/recommend/tool.py _one_target): groups of inputs, one group per call.
+ONE_TARGET: dict[str, tuple[tuple[str, ...], ...]] = {
+    "recommend_products": (("customer_id",), ("product_ids",), ("segment", "country"), ("interest",)),
+}
+
+
+def _one_target(tool: str, out: dict[str, Any], slots: Slots, notes: list[str]) -> None:
+    """'Recommendations for customer 17609' with an interest the model added as well: the id the request states
+    is the target, the other groups go (without a stated id, the model is asked again, by the tool's error)."""
+    groups = ONE_TARGET.get(tool)
+    if not groups:
+        return
+    given = [g for g in groups if any(not _unset(out.get(name)) for name in g)]
+    stated = {str(i) for i in [*slots.customer_ids, *slots.product_ids]}
+    by_id = [g for g in given if any(str(v) in stated for name in g for v in _as_list(out.get(name)))]
+    if len(given) < 2 or len(by_id) != 1:
+        return
+    for group in given:
+        if group != by_id[0]:
+            for name in group:
+                if out.pop(name, None) is not None:
+                    notes.append(f"{name} dropped: the request names {by_id[0][0]} {out[by_id[0][0]]!r}")
 
 
 def _fill_ids(info: Mapping[str, FieldInfo], out: dict[str, Any], slots: Slots, notes: list[str]) -> None:

@@ -321,3 +321,12 @@ def test_a_first_order_period_needs_first_order_words_and_free_bounds(
 ) -> None:
     out, _ = fill("segment_query", text, model_args)
     assert out.get("first_order_to") is None
+
+
+def test_a_stated_id_is_the_one_target_of_a_recommendation(fill: Any) -> None:
+    out, notes = fill("recommend_products", "Empfehlungen für Kunde 17609", {"customer_id": "17609", "interest": "x"})
+    assert out == {"customer_id": "17609"} and any("interest dropped" in n for n in notes)
+    out, _ = fill("recommend_products", "商品22138的搭配推荐", {"product_ids": ["22138"], "interest": "搭配"}, "zh")
+    assert out == {"product_ids": ["22138"]}
+    both = {"customer_id": "17609", "product_ids": ["22138"]}  # two stated ids: the model's to settle
+    assert fill("recommend_products", "for customer 17609 with item 22138", both)[0] == both

@@ -21,6 +21,9 @@ def test_the_requests_category_words_count_as_named_reviews() -> None:
     assert names_reviews_only("Bewertungen über unsere Kleider", also=("Dresses", "Kleider"))
     assert not names_reviews_only("Bewertungen über unsere Kleider")
     assert names_reviews_only("评价我们的夹克", also=("夹克",))
+    assert names_reviews_only("from 'dessous'", also=("Intimates", "dessous"))  # function words name nothing
+    assert names_reviews_only("les avis des clientes sur les robes", also=("Dresses", "robes"))
+    assert not names_reviews_only("the zipper of the dresses", also=("Dresses", "dresses"))
 
 
 @pytest.mark.parametrize(

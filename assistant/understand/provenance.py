@@ -281,8 +281,8 @@ def _derived(slots: Slots, unit: Unit | None = None) -> set[float]:
                 out |= forms
     for p in slots.periods:
         days = (p.end - p.start).days + 1  # next quarter -> 91 days, 13 weeks, 3 months
-        forms = {"day": {float(days)}, "week": {float(round(days / 7))}, "month": {float(round(days / 30.44))}}
-        out |= {v for u, vs in forms.items() if unit is None or u == unit for v in vs}
+        lengths = {"day": float(days), "week": float(round(days / 7)), "month": float(round(days / 30.44))}
+        out |= {v for u, v in lengths.items() if unit is None or u == unit}
     return {_key(v) for v in out}
 
 

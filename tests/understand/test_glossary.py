@@ -15,6 +15,10 @@ from assistant.understand.glossary import glosses
         ("Donne-moi un aperçu de nos clients belges", "fr", "customer overview"),
         ("Qual é a previsão de faturamento do trimestre?", "pt", "sales forecast"),
         ("这些客户的终身价值是多少", "zh", "customer lifetime value"),
+        ("Wie hoch ist die Wiederkaufrate in Österreich?", "de", "repeat rate"),
+        ("新加坡的复购率", "zh", "repeat rate"),
+        ("clientes cuya primera compra fue en marzo", "es", "first order"),
+        ("clients dont la première commande date d'avril", "fr", "first order"),
     ],
 )
 def test_terms_are_glossed_in_english(text: str, language: str, gloss: str) -> None:

@@ -87,20 +87,33 @@ def test_more_than_is_strict_and_at_least_is_inclusive(
     assert spend.steps[0].result["customers"] == count_where(demo_workspace, "r.monetary > 500")
 
 
-def test_values_the_request_never_gave_are_asked_about_once_then_dropped_and_named(
+def test_invented_data_values_are_dropped_at_once_and_named(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:
     invented = route("segment_query", countries=["France"], segments=["champions"], export=True)
-    agent, model = make_agent(demo_workspace, invented, invented, "Here they are.", tools=segment_tools)
+    agent, model = make_agent(demo_workspace, invented, "Here they are.", tools=segment_tools)
     result = agent.ask("How many customers do we have in France?")
     assert [s.tool for s in result.steps] == ["segment_query"]
     args = result.steps[0].args
     assert args["countries"] == ["France"] and "segments" not in args and "export" not in args
     assert result.steps[0].result["customers"] == count_where(demo_workspace, "c.country = 'France'")
-    second_prompt = str(model.calls[1]["messages"][-1].content)
-    assert "champions" in second_prompt and "leave them out" in second_prompt  # asked once, with the reason
+    assert len(model.calls) == 2  # one routing call: a schema-filling guess is not asked about again
     assert "Not applied" in result.answer and "champions" in result.answer
     assert any("dropped untraceable" in f for f in result.flags)
+    model.assert_complete()
+
+
+def test_a_number_nobody_stated_is_asked_about_once_then_dropped(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    invented = route("segment_query", countries=["France"], frequency_min=7)
+    agent, model = make_agent(demo_workspace, invented, invented, "Here they are.", tools=segment_tools)
+    result = agent.ask("How many customers do we have in France?")
+    assert result.steps[0].args == {"countries": ["France"]}
+    second_prompt = str(model.calls[1]["messages"][-1].content)
+    assert "frequency_min=7" in second_prompt and "leave them out" in second_prompt  # asked once, with the reason
+    assert any("dropped untraceable: frequency_min=7" in f for f in result.flags)
+    model.assert_complete()
 
 
 def test_a_follow_up_keeps_the_previous_subject(demo_workspace: Workspace, segment_tools: dict[str, Any]) -> None:

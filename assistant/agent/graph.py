@@ -46,6 +46,7 @@ from assistant.understand.clarify import unknown_goods_question, unknown_value_q
 from assistant.understand.fill import fill_from_request
 from assistant.understand.goods import goods_categories
 from assistant.understand.language import language_argument
+from assistant.understand.provenance import worth_asking
 from assistant.understand.review_terms import settle_review_arguments
 from assistant.understand.scope import asks_for_copy, outside_topics
 
@@ -150,7 +151,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
                     fields = deps.tools[raw["tool"]].input_model.model_fields
                     required = frozenset(name for name, f in fields.items() if f.is_required())
                     args_in, untraced = check_provenance(raw["tool"], args_in, evidence, required)
-                    if untraced and not state.get("retried"):
+                    if untraced and not state.get("retried") and worth_asking(untraced):
                         # Ask once, naming what cannot be traced; on the second try the values are dropped.
                         names = ", ".join(f"{u.field}={u.value!r} ({u.reason})" for u in untraced)
                         raise ArgsError(raw["tool"], f"values the request does not give: {names}; leave them out")

@@ -92,6 +92,18 @@ class Untraced(BaseModel):
     field: str
     value: Any
     reason: str
+    check: Check = Check.TEXT
+
+
+# Values a small model invents by filling a constrained schema (every optional enum, an export nobody asked for):
+# asking again brings the same kind of guess and costs a second routing decode, so they are dropped at once.
+# A number, date, text or offer may be a stated one put in the wrong place: the model is asked once.
+DROPPED_AT_ONCE = frozenset({Check.COUNTRY, Check.SEGMENT, Check.CATEGORY, Check.FILE})
+
+
+def worth_asking(untraced: Iterable[Untraced]) -> bool:
+    """Whether the model should be asked once more about these values (else they are simply dropped)."""
+    return any(u.check not in DROPPED_AT_ONCE for u in untraced)
 
 
 def classify(tool: str, field: str, value: Any) -> Check:
@@ -121,7 +133,7 @@ def untraceable(tool: str, args: dict[str, Any], evidence: Evidence) -> list[Unt
         for item in value if isinstance(value, list) else [value]:
             reason = _CHECKS[check](facts, field, item)
             if reason:
-                found.append(Untraced(field=field, value=item, reason=reason))
+                found.append(Untraced(field=field, value=item, reason=reason, check=check))
     return found
 
 

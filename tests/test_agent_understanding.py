@@ -167,6 +167,15 @@ def test_an_unknown_place_gets_a_question_listing_the_known_countries(demo_works
     assert "Atlantis" in result.answer and "Germany" in result.answer and "?" in result.answer
     spanish = agent.ask("¿Cuántos clientes tenemos en Atlántida?")
     assert "Atlántida" in spanish.answer and "Germany" in spanish.answer and not model.calls
+    sales = agent.ask("sales in Narnia last quarter?")  # a period after the name is not part of it
+    assert "Narnia" in sales.answer and "Germany" in sales.answer and not model.calls
+
+
+def test_sales_from_a_name_may_be_a_channel_not_a_place() -> None:
+    from assistant.agent.understanding import _PLACE
+
+    assert not list(_PLACE.finditer("revenue from Instagram last month"))
+    assert [m.group(2) for m in _PLACE.finditer("Umsatz in Mordor im letzten Quartal")] == ["Mordor"]
 
 
 def test_a_clearly_outside_topic_is_declined_by_code_without_the_model(demo_workspace: Workspace) -> None:
@@ -400,3 +409,17 @@ def test_the_copy_language_is_the_named_one_or_the_requests(
     )  # fmt: skip
     result = agent.ask(question)
     assert result.steps[0].args.get("language") == expected
+
+
+def test_a_gloss_of_the_request_is_never_an_offer() -> None:
+    from assistant.agent.understanding import Understander, evidence_for
+    from assistant.understand.provenance import untraceable
+    from assistant.understand.vocabulary import Vocabulary
+
+    understander = Understander.from_vocabulary(Vocabulary(categories=("Dresses",)))
+    question = "Redacta un email sobre el vestido de lino"
+    seen = understander.read(question, [])
+    assert ("redacta", "write copy") in seen.terms  # the router is told 'redacta' means 'write copy'
+    evidence = evidence_for(seen, question, [], [], understander.resolver, understander.today)
+    assert [u.field for u in untraceable("write_copy", {"offer": "write copy"}, evidence)] == ["offer"]
+    assert untraceable("write_copy", {"channel": "email"}, evidence) == []

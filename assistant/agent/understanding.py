@@ -64,11 +64,17 @@ _FOLLOW_UP = re.compile(
 
 # "customers in Atlantis": a proper name after a customer noun and a place preposition; when it resolves to no
 # value of the data, the marketer is asked which country was meant instead of getting every customer.
+# A name: capitalised words ('New South Wales'), case-sensitive after the first, so not 'Narnia last quarter'.
+_NAME = r"(?:the\s+|la\s+|el\s+|le\s+|o\s+|a\s+)?([A-ZÀ-Þ][\w'’-]+(?:\s+(?-i:[A-ZÀ-Þ])[\w'’-]+){0,2})"
 _PLACE = re.compile(
     r"\b(?:customers?|shoppers?|buyers?|clients?|clientes?|kunden|kundinnen|compradores|consumidores)\b"
-    r"[^.?!,;]{0,30}?\b(?:in|from|en|aus|em|no|na|à|au|aux|dans|de)\s+(?:the\s+|la\s+|el\s+|le\s+|o\s+|a\s+)?"
-    r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})"
-    r"|在([\u4e00-\u9fff]{2,8}?)(?:有多少|的)(?:客户|顾客|用户)",
+    r"[^.?!,;]{0,30}?\b(?:in|from|en|aus|em|no|na|à|au|aux|dans|de)\s+"
+    + _NAME
+    # Sales "in" a place only: sales *from* a name may be a channel ('revenue from Instagram').
+    + r"|\b(?:sales|revenue|orders|umsatz|umsätze|bestellungen|ventas|ingresos|pedidos|ventes|commandes|vendas"
+    r"|receita)\b[^.?!,;]{0,30}?\b(?:in|en|em|no|na|au|aux|dans)\s+"
+    + _NAME
+    + r"|在([\u4e00-\u9fff]{2,8}?)(?:有多少|的)(?:客户|顾客|用户)",
     re.IGNORECASE,
 )
 
@@ -157,8 +163,9 @@ class Understander:
         """Places the request names for its customers that are none of the data's values (nor a period)."""
         unknown = []
         for match in _PLACE.finditer(question):
-            surface = (match.group(1) or match.group(2) or "").strip()
-            if not surface or (match.group(1) and not surface[:1].isupper()):
+            latin = match.group(1) or match.group(2)
+            surface = (latin or match.group(3) or "").strip()
+            if not surface or (latin and not surface[:1].isupper()):
                 continue  # a lower-case word after "in" is not a place name ("in total", "in our shop")
             if any(self.resolver.resolve(kind, surface) for kind in ("country", "category", "segment")):
                 continue
@@ -335,11 +342,13 @@ def evidence_for(
         if kind:
             mentioned.setdefault(kind, set()).update(str(v) for v in (value if isinstance(value, list) else [value]))
     slots = extract_slots(" \n".join(said), today, understanding.language)
-    said += [gloss for _, gloss in understanding.terms]  # 'Bewertungen' said is 'reviews' said
+    glossed = [gloss for _, gloss in understanding.terms]  # 'Bewertungen' said is 'reviews' said
     numbers = collect_numbers([s["result"] for s in steps if s["ok"]] + list(understanding.subject.values()))
+    # An offer is traced to the marketer's own words only: a gloss ('redacta' -> 'write copy') is not an offer.
     return Evidence(
-        texts=[*said, *results, *subject_values], marketer=said, slots=slots, mentioned=mentioned, numbers=numbers
-    )
+        texts=[*said, *glossed, *results, *subject_values], marketer=said, slots=slots, mentioned=mentioned,
+        numbers=numbers,
+    )  # fmt: skip
 
 
 def check_provenance(

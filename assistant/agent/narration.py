@@ -170,6 +170,19 @@ def _known_dates(text: str, evidence: list[Any]) -> str:
     return _ISO_DATE.sub(lambda m: "(date)" if m.group(0) in data else m.group(0), text)
 
 
+_LABEL_WITH_DIGITS = re.compile(r"(?=.*\d)(?=.*[^\d\s.,])")
+
+
+def without_row_labels(text: str, facts: list[Fact]) -> str:
+    """The text with the results' row labels that hold digits ('25-34', '2011-12', 'Q4 2011') blanked out: naming
+    a row is no figure. Only whole labels of four characters or more with a non-digit in them, so a bare '3'
+    stays a number to check."""
+    labels = {f.key for f in facts if len(f.key) >= 4 and _LABEL_WITH_DIGITS.match(f.key)}
+    for label in sorted(labels, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w.,]){re.escape(label)}(?![\w]|[.,]\d)", "(label)", text)
+    return text
+
+
 _CJK_END = re.compile(r"[。！？]")
 
 
@@ -233,7 +246,7 @@ def _grounded(
         # A small model writes digits despite the prompt: a figure that is a fact's value becomes that fact's
         # reference (rendered with its label, so it cannot stay attached to another claim).
         raw = cite_numbers(raw, facts)
-    checked = _known_dates(raw, evidence) if over_results else raw
+    checked = without_row_labels(_known_dates(raw, evidence), facts) if over_results else raw
     report = check_answer(checked, evidence, question=question, numbers_from_results=not over_results)
     report.unknown_refs = unknown_refs(raw, facts)
     return raw, report

@@ -1,4 +1,4 @@
-"""The line code writes when the narration is gone states what the question asked about; no model, no data."""
+"""Narration pieces code owns: the summary line states what the question asked about; row labels are no figures."""
 
 from __future__ import annotations
 
@@ -29,3 +29,12 @@ def test_the_fact_the_question_asks_about_comes_first(question: str, code: str) 
 def test_without_a_match_the_result_s_own_order_stays() -> None:
     assert [f.id for f in relevant_facts(FACTS, "how are we doing?", "en")] == ["f1", "f2", "f3", "f4", "f5"]
     assert "87" in code_summary(FACTS, "en", "how are we doing?")
+
+
+def test_a_row_label_with_digits_is_no_figure_but_a_bare_number_still_is() -> None:
+    from assistant.agent.narration import without_row_labels
+
+    bands = [Fact(id="f1", label="average rating (25-34)", head="average rating", key="25-34", value=4.2),
+             Fact(id="f2", label="orders (3)", head="orders", key="3", value=7)]  # fmt: skip
+    text = "Reviewers aged 25-34 rate us best, 3 bands lower; 125-345 is no band."
+    assert without_row_labels(text, bands) == "Reviewers aged (label) rate us best, 3 bands lower; 125-345 is no band."

@@ -19,6 +19,9 @@ from assistant.understand.glossary import glosses
         ("新加坡的复购率", "zh", "repeat rate"),
         ("clientes cuya primera compra fue en marzo", "es", "first order"),
         ("clients dont la première commande date d'avril", "fr", "first order"),
+        ("Wie hoch ist die Stornoquote in Belgien?", "de", "cancellation rate"),
+        ("panier moyen par pays", "fr", "average order value"),
+        ("按星期几统计营收", "zh", "weekday"),
     ],
 )
 def test_terms_are_glossed_in_english(text: str, language: str, gloss: str) -> None:

@@ -59,6 +59,9 @@ def demo() -> EntityResolver:
         ("DEU", "Germany"), ("the UK", "United Kingdom"), ("Japon", "Japan"), ("Suisse", "Switzerland"),
         ("Kanalinseln", "Channel Islands"), ("Islas del Canal", "Channel Islands"), ("海峡群岛", "Channel Islands"),
         ("Îles Anglo-Normandes", "Channel Islands"),
+        # German declines the adjective: 'im Vereinigten Königreich', 'in den Vereinigten Staaten'.
+        ("Vereinigten Königreich", "United Kingdom"), ("Vereinigten Staaten", "USA"),
+        ("Vereinigten Arabischen Emiraten", "United Arab Emirates"),
     ],
 )  # fmt: skip
 def test_country_surface_forms_resolve_to_the_data_spelling(real: EntityResolver, surface: str, value: str) -> None:

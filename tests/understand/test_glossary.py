@@ -22,6 +22,9 @@ from assistant.understand.glossary import glosses
         ("Wie hoch ist die Stornoquote in Belgien?", "de", "cancellation rate"),
         ("panier moyen par pays", "fr", "average order value"),
         ("按星期几统计营收", "zh", "weekday"),
+        ("Anzahl der Bestellungen je Monat in Spanien", "de", "orders"),
+        ("Anzahl der Bestellungen je Monat in Spanien", "de", "per month"),
+        ("每月的订单量", "zh", "per month"),
     ],
 )
 def test_terms_are_glossed_in_english(text: str, language: str, gloss: str) -> None:

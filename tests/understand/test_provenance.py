@@ -131,7 +131,8 @@ def test_an_offer_with_an_invented_number_is_dropped() -> None:
     ev = evidence("write an email to at-risk customers with 15% off")
     assert untraceable("write_copy", {"offer": "15% off"}, ev) == []
     (untraced,) = untraceable("write_copy", {"offer": "20% off"}, ev)
-    assert untraced == Untraced(field="offer", value="20% off", reason="offer states 20, which nobody said")
+    reason = "offer states 20, which nobody said"
+    assert untraced == Untraced(field="offer", value="20% off", reason=reason, check=Check.OFFER)
 
 
 def test_options_are_not_checked() -> None:

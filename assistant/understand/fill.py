@@ -381,9 +381,9 @@ def _fill_first_order(
     """'Customers who first ordered in October 2011' or 'new customers from November 2011' (PERIOD_WORDS):
     first_order_from/to are that one past period. Not when the model already set either bound, nor with a
     negation ('did not first order ...' is the model's to read)."""
-    new = any(m.kind == "segment" and m.value in PERIOD_WORDS["segment"] - {"lost"} for m in mentions)
     if FIRST_FROM not in info or FIRST_TO not in info or _NEGATION.search(text):
         return
+    new = any(m.kind == "segment" and m.value == "new" for m in mentions)
     if not (new or _FIRST_ORDER.search(text)):
         return
     if not _unset(out.get(FIRST_FROM)) or not _unset(out.get(FIRST_TO)):
@@ -400,9 +400,9 @@ def _fill_first_order(
             del out[name]  # the period's length, misplaced as days since the last order
     if new and "segments" in out:
         # 'New' beside the period describes who first ordered in it, not today's RFM segment 'new'.
-        out["segments"] = [v for v in _as_list(out["segments"]) if v != "new"] or None
-        if out["segments"] is None:
-            del out["segments"]
+        kept = [v for v in _as_list(out.pop("segments")) if v != "new"]
+        if kept:
+            out["segments"] = kept
     notes.append(f"{FIRST_FROM}..{FIRST_TO} = {period.start}..{out[FIRST_TO]} from '{period.surface}'")
 
 

@@ -8,8 +8,9 @@ the first byte on its stdout: the tool's table or the first word of the answer, 
 - absent: MKA_LLM_STATE_FILES_MB=0, so no state file is read or written — what every process did before;
 - present: the default; a run that had to write a state first (none saved yet for this model, these
   parameters and this workspace's prompt) is reported apart, as `writer`.
-Absent and present runs alternate, so a machine that gets busier or quieter during the bench affects both.
-Reports p50s and their ratio.
+Absent and present runs alternate (absent runs spread evenly among the present ones when there are fewer of
+them: each costs minutes), so a machine that gets busier or quieter during the bench affects both. Reports p50s
+and their ratio.
 """
 
 from __future__ import annotations
@@ -68,8 +69,20 @@ def time_fresh_ask(question: str, env: dict[str, str], cwd: Path) -> dict[str, A
     return {"first_content_s": round(first[0], 2), "exit_s": round(total, 2), "output_chars": len(output)}
 
 
+def interleaved(present: int, absent: int) -> list[str]:
+    """The run order: each absent run before its share of the present runs, spread evenly."""
+    order: list[str] = []
+    for index in range(absent):
+        order.append("absent")
+        order.extend(["present"] * ((index + 1) * present // absent - index * present // absent))
+    return order
+
+
 def bench_cold_start(
     runs: Annotated[int, typer.Option(min=1, help="Runs per variant (each absent run decodes the prefix).")] = 3,
+    absent_runs: Annotated[
+        int | None, typer.Option(min=1, help="Runs without the states (default: --runs); each decodes the prefix.")
+    ] = None,
     question: Annotated[str, typer.Option(help="What each fresh process asks.")] = QUESTION,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -101,9 +114,8 @@ def bench_cold_start(
             typer.echo(f"  {name:8} first content {first:7.2f} s, exit {total:.1f} s")
 
     run("present")  # writes the states if there are none yet (reported as `writer`), else one more present run
-    for _ in range(runs):
-        run("absent")
-        run("present")
+    for variant in interleaved(runs, absent_runs or runs):
+        run(variant)
 
     def p50(variant: str, field: str = "first_content_s") -> float | None:
         values = [t[field] for t in timed if t["variant"] == variant]
@@ -113,7 +125,7 @@ def bench_cold_start(
     results: dict[str, Any] = {
         "machine": machine(),
         "question": question,
-        "runs_per_variant": runs,
+        "runs_per_variant": {"present": runs, "absent": absent_runs or runs},
         "first_content_p50_s": {"absent": absent, "present": present, "writer": p50("writer")},
         "exit_p50_s": {"absent": p50("absent", "exit_s"), "present": p50("present", "exit_s")},
         "speedup_first_content": round(absent / present, 1) if absent and present else None,
@@ -124,8 +136,10 @@ def bench_cold_start(
     if as_json:
         print_json(results)
         return
+    counts = {v: sum(t["variant"] == v for t in timed) for v in ("present", "absent")}
     typer.echo(
-        f"first content of a fresh `mka ask`, p50 of {runs}: absent {absent} s, present {present} s: "
+        f"first content of a fresh `mka ask`, p50 of {counts['present']} present / {counts['absent']} absent: "
+        f"absent {absent} s, present {present} s: "
         f"{results['speedup_first_content']}x faster with the saved prompt states "
         f"({results['state_files_mb']} MB in {workspace.prompt_states_dir})"
     )

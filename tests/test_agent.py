@@ -132,6 +132,16 @@ def test_unparseable_routing_twice_falls_back_to_an_answer(demo_workspace: Works
     model.assert_complete()
 
 
+def test_inputs_a_tool_refuses_twice_get_its_reason_not_an_answer_without_data(demo_workspace: Workspace) -> None:
+    # No customer has country "X": the tool's input check refuses it (min_length 2) both times.
+    agent, model = make_agent(demo_workspace, route("country_stats", country="X"), route("country_stats", country="Y"))
+    result = agent.ask("customers in Norway, Sweden and Denmark")
+    assert not result.steps and len(model.calls) == 2  # no third call writes an answer without data
+    assert "I could not run country_stats" in result.answer and "country" in result.answer
+    assert result.answer.rstrip().endswith("?")
+    model.assert_complete()
+
+
 def test_clarify_asks_back_without_more_llm_calls(demo_workspace: Workspace) -> None:
     agent, model = make_agent(demo_workspace, {"tool": "clarify", "question": "Which country do you mean?"})
     result = agent.ask("How are we doing there?")

@@ -4,6 +4,7 @@ data-aware schemas, alias resolution, strict comparisons, provenance dropping, f
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -423,3 +424,57 @@ def test_a_gloss_of_the_request_is_never_an_offer() -> None:
     evidence = evidence_for(seen, question, [], [], understander.resolver, understander.today)
     assert [u.field for u in untraceable("write_copy", {"offer": "write copy"}, evidence)] == ["offer"]
     assert untraceable("write_copy", {"channel": "email"}, evidence) == []
+
+
+def _constrained_to(call: dict[str, Any]) -> str | None:
+    """The tool a routing call was told to fill (its schema then admits only that tool)."""
+    found = re.search(r"Now fill the arguments for the next tool: (\w+)", str(call["messages"][-1].content))
+    return found.group(1) if found else None
+
+
+def test_a_metric_only_the_metrics_layer_computes_is_routed_there_by_code(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    # The model picked the count; the request asks for the rate: code decides both the tool and the metric.
+    agent, model = make_agent(
+        demo_workspace, route("query_metrics", metric="cancelled_orders"), "See above.", tools=segment_tools
+    )
+    result = agent.ask("What share of orders were cancelled in Germany?")
+    assert _constrained_to(model.calls[0]) == "query_metrics"
+    assert [s.tool for s in result.steps] == ["query_metrics"]
+    args = result.steps[0].args
+    assert args["metric"] == "cancellation_rate" and args["countries"] == ["Germany"]
+    con = demo_workspace.connect()
+    try:
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE status = 'cancelled') / count(*) FROM orders WHERE country = 'Germany'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert row is not None and result.steps[0].result["total"] == pytest.approx(row[0], abs=1e-4)
+
+
+def test_a_time_breakdown_is_the_metrics_layers_and_a_forecast_is_not(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, model = make_agent(
+        demo_workspace, route("query_metrics", metric="orders"), "See above.", tools=segment_tools
+    )
+    result = agent.ask("Bestellungen pro Monat in Deutschland")
+    assert _constrained_to(model.calls[0]) == "query_metrics"
+    assert result.steps[0].args["group_by"] == "month"  # the model left the breakdown out; the request names it
+    agent, model = make_agent(demo_workspace, route("forecast_sales", horizon=3), "See above.", tools=segment_tools)
+    agent.ask("Forecast monthly revenue for the next three months")
+    assert _constrained_to(model.calls[0]) is None
+
+
+def test_a_server_that_ignores_the_schema_is_held_to_the_tool_code_chose(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, model = make_agent(
+        demo_workspace, route("segment_query", countries=["Germany"]), route("query_metrics", metric="repeat_rate"),
+        "See above.", tools=segment_tools,
+    )  # fmt: skip
+    result = agent.ask("What is the repeat purchase rate per segment in Germany?")
+    assert [s.tool for s in result.steps] == ["query_metrics"]
+    assert "this step is query_metrics" in str(model.calls[1]["messages"][-1].content)

@@ -46,6 +46,7 @@ from assistant.understand.clarify import unknown_goods_question, unknown_value_q
 from assistant.understand.fill import fill_from_request
 from assistant.understand.goods import goods_categories
 from assistant.understand.language import language_argument
+from assistant.understand.metric_request import METRICS_TOOL, settle_metric_arguments
 from assistant.understand.provenance import worth_asking
 from assistant.understand.review_terms import settle_review_arguments
 from assistant.understand.scope import asks_for_copy, outside_topics
@@ -80,6 +81,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         notes += [moved] if moved else []
         args, reviewed = settle_review_arguments(tool, args, understander.resolver, question)
         notes += reviewed
+        args, measured = settle_metric_arguments(tool, args, seen.metric_request, understander.vocabulary.metrics)
+        notes += measured
         if "language" in model.model_fields:
             args, note = language_argument(args, question, seen.language)
             notes += [note] if note else []
@@ -101,9 +104,13 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         if len(steps) >= MAX_STEPS:
             return {"outcome": "respond"}
         next_tool = state.get("next_tool")
-        schema = decision_schema({next_tool: deps.tools[next_tool]}, enums) if next_tool else full_schema
         earlier = state.get("messages", [])[:-1]
         seen = understander.read(state["question"], earlier) if understander else None
+        first = not steps and not next_tool
+        if first and seen and METRICS_TOOL in deps.tools and seen.metric_request.only_metrics_tool:
+            # A metric or time breakdown no other tool serves: code decides the tool, the model fills its inputs.
+            next_tool = METRICS_TOOL if not asks_for_copy(state["question"]) else None
+        schema = decision_schema({next_tool: deps.tools[next_tool]}, enums) if next_tool else full_schema
         user = prompts.render(
             "route_user.j2",
             history=history_text(earlier, deps.memory_tokens),
@@ -114,7 +121,6 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             understood=seen.hint() if seen else "",
             question=state["question"],
         )
-        first = not steps and not next_tool
         if first and (seen.out_of_scope(state["question"]) if seen else outside_topics(state["question"])):
             return {"outcome": "decline", "feedback": None}  # share prices, sports, trivia...: no tool serves it
         if first and seen and understander and seen.unknown_places:
@@ -133,6 +139,9 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         filled: list[str] = []
         try:
             raw = deps.llm.json("route", [SystemMessage(route_system), HumanMessage(user)], schema, "decision")
+            if next_tool and raw.get("tool") in deps.tools and raw["tool"] != next_tool:
+                # A server without grammar-constrained output (or json_object mode) may still pick another tool.
+                raise ArgsError(next_tool, f"this step is {next_tool}: fill its arguments, not {raw['tool']}'s")
             if raw.get("tool") in deps.tools and understander is not None and not next_tool:
                 tool, args_in, changed = tool_for_request(raw["tool"], dict(raw.get("args") or {}), state["question"])
                 if changed and tool in deps.tools:
@@ -162,6 +171,11 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             flags = [*state.get("flags", []), f"{kind}: {exc}"]
             if state.get("retried"):
                 flags.append(f"routing failed twice: {exc}")
+                if isinstance(exc, ArgsError) and not steps:
+                    # The tool refused its inputs twice (a horizon past its limit): say why, with no made-up answer.
+                    reason = str(exc).replace("Value error, ", "")
+                    text = message("cannot_run", seen.language if seen else "en", tool=exc.tool, error=reason)
+                    return {"outcome": "clarify", "clarify": text, "flags": flags, "feedback": None}
                 return {"outcome": "respond" if steps else "answer", "flags": flags, "feedback": None}
             return {"outcome": "route", "feedback": str(exc), "retried": True, "flags": flags}
         if decision.tool == ANSWER:

@@ -23,6 +23,7 @@ from assistant.understand.aliases import KINDS, EntityResolver, Kind, Mention
 from assistant.understand.glossary import glosses
 from assistant.understand.goods import unknown_goods
 from assistant.understand.language import detect_language, language_name
+from assistant.understand.metric_request import MetricRequest, read_metric_request
 from assistant.understand.passage import given_passage
 from assistant.understand.provenance import Evidence, Untraced, drop_untraceable, untraceable
 from assistant.understand.review_terms import Polarity, filter_polarity
@@ -93,6 +94,7 @@ class Understanding:
     unknown_goods: list[str] = field(default_factory=list)  # kinds of goods the catalogue does not hold
     has_history: bool = False  # the conversation has earlier turns: a short request may be a follow-up
     review_filter: Polarity | None = None  # "only the negative ones" after a review answer (review_terms.py)
+    metric_request: MetricRequest = field(default_factory=MetricRequest)  # metric_request.py
 
     def out_of_scope(self, question: str) -> bool:
         """Nothing a tool can serve: an outside topic, or nothing of the shop's world nor of its data named."""
@@ -146,10 +148,11 @@ class Understander:
         review_filter = filter_polarity(question, subject.get("tool"))
         follow_up = bool(subject) and (bool(_FOLLOW_UP.search(question)) or review_filter is not None)
         language = detect_language(question)
+        slots = extract_slots(question, self.today, language)
         return Understanding(
             language=language,
             mentions=self.resolver.find_mentions(question),
-            slots=extract_slots(question, self.today, language),
+            slots=slots,
             follow_up=follow_up,
             subject=subject if follow_up else {},  # a new request does not inherit the last one's filters
             unknown_places=self.unknown_places(question),
@@ -157,6 +160,7 @@ class Understander:
             unknown_goods=unknown_goods(question, self.resolver),
             has_history=bool(subject) or any(m.type == "human" for m in messages),
             review_filter=review_filter,
+            metric_request=read_metric_request(question, future=any(p.future for p in slots.periods)),
         )
 
     def unknown_places(self, question: str) -> list[str]:

@@ -39,3 +39,10 @@ def glosses(text: str, language: str) -> list[tuple[str, str]]:
         if m:
             found.append((m.group(0), gloss))
     return found
+
+
+def glosses_in_any_language(text: str) -> set[str]:
+    """The English glosses of every term the text contains, in any of the glossary's languages: a short request
+    ("taxa de recompra por segmento") is easily detected as the wrong language, and a term is the same term."""
+    folded = fold(text)
+    return {gloss for patterns in _patterns().values() for gloss, pattern in patterns if pattern.search(folded)}

@@ -38,10 +38,10 @@ def _terms() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def asks_for_copy(text: str) -> bool:
     """Whether the request asks for something written (an email, an SMS, an ad...), in any of its languages."""
-    return bool(_named(fold(text), _lexicon()["copy"]))
+    return bool(named_terms(fold(text), _lexicon()["copy"]))
 
 
-def _named(text: str, terms: tuple[str, ...]) -> list[str]:
+def named_terms(text: str, terms: tuple[str, ...]) -> list[str]:
     """The terms `text` (folded) names: whole words, CJK as substrings; 'stem*' begins a word, '*stem*' is in one."""
     words = " " + " ".join(_WORD.findall(text)) + " "
     found = []
@@ -63,9 +63,9 @@ def outside_topics(text: str) -> list[str]:
     """The outside topics a request names when it names none of the shop's data; [] when it is in scope."""
     folded = fold(text)
     outside, domain = _terms()
-    if _named(folded, domain):
+    if named_terms(folded, domain):
         return []
-    return _named(folded, outside)
+    return named_terms(folded, outside)
 
 
 SHORT_WORDS = 6  # a request this short may lean on the conversation ('make it shorter', 'and the negative ones?')
@@ -83,7 +83,9 @@ def names_shop_world(text: str) -> bool:
     campaigns, forecasts, the shop itself, 'we'/'our'...) in any of its six languages."""
     lexicon = _lexicon()
     folded = fold(text)
-    return any(_named(folded, lexicon[group]) for group in ("domain", "world", "world_time")) or asks_for_copy(text)
+    return any(named_terms(folded, lexicon[group]) for group in ("domain", "world", "world_time")) or asks_for_copy(
+        text
+    )
 
 
 def out_of_scope(text: str, names_data_value: bool, has_subject: bool = False) -> bool:
@@ -106,6 +108,6 @@ def out_of_scope(text: str, names_data_value: bool, has_subject: bool = False) -
     if words < _MIN_WORDS and cjk < _MIN_CJK:
         return False
     lexicon = _lexicon()
-    if words <= SHORT_WORDS and (has_subject or _named(folded, lexicon["deixis"])):
+    if words <= SHORT_WORDS and (has_subject or named_terms(folded, lexicon["deixis"])):
         return False
-    return not (words <= 2 * SHORT_WORDS and _named(folded, lexicon["conversation"]))
+    return not (words <= 2 * SHORT_WORDS and named_terms(folded, lexicon["conversation"]))

@@ -1,0 +1,157 @@
+"""Requests only `query_metrics` answers, decided by code (metric_request.yaml).
+
+A 1.5B router sends "repeat rate by segment" to segment_query (which states no repeat rate) and "orders per month
+in the Netherlands" to customer_overview: the question's metric or time breakdown exists in no other tool, yet the
+model picks the tool whose description shares the most words. Code reads what no other tool serves — a metric only
+the metrics layer computes (cancellations, units sold; the repeat rate when broken down by segment, country or
+category: customer_overview states it for a filter) and a breakdown of past figures by day, week, weekday, month or
+quarter — and the routing decision is then constrained to query_metrics; the model still fills the filters and
+period, and code sets the one metric and breakdown the request names. A request that also names another tool's
+question (a forecast, a prediction, an explanation, recommendations, copy) is left to the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from assistant.understand.aliases import fold
+from assistant.understand.glossary import glosses_in_any_language
+from assistant.understand.scope import named_terms
+
+METRICS_TOOL = "query_metrics"
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# The count beside a rate: "cancellations in Spain" counts them, "cancellation rate in Spain" is a share.
+COUNT_OF: dict[str, str] = {"cancellation_rate": "cancelled_orders"}
+TIME_DIMENSIONS = frozenset({"day", "week", "weekday", "month", "quarter"})
+
+
+@dataclass(frozen=True)
+class _Named:
+    gloss: str  # glossary.yaml's gloss: the other languages' terms
+    terms: tuple[str, ...]  # English
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    metrics: dict[str, _Named]
+    by_group: frozenset[str]  # metrics another tool states for a filter: the metrics layer only for a breakdown
+    time: dict[str, _Named]  # unit of time -> its words
+    groups: dict[str, tuple[str, ...]]  # group -> "by segment", "par segment", "按分群"... in every language
+    rate_words: tuple[str, ...]  # all languages
+    other_glosses: frozenset[str]
+    other_words: tuple[str, ...]
+
+
+def _group_terms(by: dict[str, list[str]], nouns: dict[str, list[str]]) -> tuple[str, ...]:
+    """Each language's "by" words before each of its nouns for the group ("by segment", "nach Segment", "按分群")."""
+    out = []
+    for language, words in nouns.items():
+        for prep in by.get(language, []):
+            out += [fold(f"{prep}{n}" if _CJK.search(prep) else f"{prep} {n}") for n in words]
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    text = resources.files("assistant.understand").joinpath("metric_request.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+
+    def entries(group: str) -> dict[str, _Named]:
+        return {name: _Named(e["gloss"], tuple(fold(t) for t in e["en"])) for name, e in data[group].items()}
+
+    groups = data["groups"]
+    return _Lexicon(
+        metrics=entries("metrics"),
+        by_group=frozenset(name for name, e in data["metrics"].items() if e.get("by_group")),
+        time=entries("breakdowns"),
+        groups={name: _group_terms(groups["by"], nouns) for name, nouns in groups["nouns"].items()},
+        rate_words=tuple(fold(t) for terms in data["rate_words"].values() for t in terms),
+        other_glosses=frozenset(data["other_tools"]["glosses"]),
+        other_words=tuple(fold(t) for t in data["other_tools"]["en"]),
+    )
+
+
+def _says(folded: str, terms: tuple[str, ...]) -> bool:
+    words = tuple(t for t in terms if re.search(r"\w", t))  # a sign ('%') is looked for as it is
+    return bool(named_terms(folded, words)) or any(t in folded for t in terms if not re.search(r"\w", t))
+
+
+@dataclass(frozen=True)
+class MetricRequest:
+    """What code read: the metrics only query_metrics computes, the breakdowns by time and by group the request
+    names, and whether it also asks another tool's question."""
+
+    metrics: tuple[str, ...] = ()
+    breakdowns: tuple[str, ...] = ()  # units of time
+    groups: tuple[str, ...] = ()  # segment, country, category
+    other_tool: bool = False
+    by_group: frozenset[str] = frozenset()  # of `metrics`, those another tool states without a breakdown
+
+    @property
+    def only_metrics_tool(self) -> bool:
+        """True when no other tool can answer: a metric only the metrics layer states (for some, only broken down
+        by a group), or a breakdown by time; and no other tool's question."""
+        alone = [m for m in self.metrics if m not in self.by_group or self.groups or self.breakdowns]
+        return bool(alone or self.breakdowns) and not self.other_tool
+
+
+def read_metric_request(question: str, future: bool = False) -> MetricRequest:
+    """`future`: the request names a future period (slots.py): a forecast, another tool's question."""
+    lexicon = _lexicon()
+    folded = fold(question)
+    said = glosses_in_any_language(question)
+
+    def named(entries: dict[str, _Named]) -> tuple[str, ...]:
+        return tuple(n for n, e in entries.items() if e.gloss in said or _says(folded, e.terms))
+
+    metrics = named(lexicon.metrics)
+    if any(m in COUNT_OF for m in metrics) and not _says(folded, lexicon.rate_words):
+        metrics = tuple(COUNT_OF.get(m, m) for m in metrics)
+    breakdowns = named(lexicon.time)
+    if "weekday" in breakdowns:  # "par jour de la semaine" says "par jour" too: the weekday is what is meant
+        breakdowns = tuple(b for b in breakdowns if b not in ("day", "week"))
+    groups = tuple(g for g, terms in lexicon.groups.items() if _says(folded, terms))
+    other = future or bool(said & lexicon.other_glosses) or _says(folded, lexicon.other_words)
+    return MetricRequest(
+        metrics=metrics, breakdowns=breakdowns, groups=groups, other_tool=other,
+        by_group=lexicon.by_group & set(metrics),
+    )  # fmt: skip
+
+
+def settle_metric_arguments(
+    tool: str, args: dict[str, Any], request: MetricRequest, known_metrics: Sequence[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """(arguments, what code changed) for query_metrics: the one metric the request names replaces the model's
+    choice (when the workspace defines it), and the one time breakdown it names is the breakdown (or replaces
+    another unit of time)."""
+    if tool != METRICS_TOOL:
+        return args, []
+    out = dict(args)
+    notes: list[str] = []
+    named = request.metrics[0] if len(request.metrics) == 1 else None
+    if named and named in known_metrics and out.get("metric") != named:
+        was = out.get("metric")
+        out["metric"] = named
+        notes.append(f"metric {named!r}" + (f" instead of {was!r}" if was else "") + ": the request names it")
+    if len(request.breakdowns) == 1:
+        unit = request.breakdowns[0]
+        dims = [out.get("group_by"), out.get("then_by")]
+        if unit not in dims:
+            if out.get("group_by") in (None, *TIME_DIMENSIONS):
+                was = out.get("group_by")
+                out["group_by"] = unit
+                notes.append(f"group_by {unit!r}" + (f" instead of {was!r}" if was else "") + ": the request names it")
+            elif out.get("then_by") in (None, *TIME_DIMENSIONS):
+                out["then_by"] = unit
+                notes.append(f"then_by {unit!r}: the request names it")
+    elif len(request.groups) == 1 and not request.breakdowns and out.get("group_by") is None:
+        out["group_by"] = request.groups[0]  # "repeat rate by segment" with no breakdown chosen
+        notes.append(f"group_by {request.groups[0]!r}: the request names it")
+    return out, notes

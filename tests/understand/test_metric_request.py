@@ -1,0 +1,102 @@
+"""Requests only query_metrics answers, read by code (assistant/understand/metric_request.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assistant.understand.language import detect_language
+from assistant.understand.metric_request import MetricRequest, read_metric_request, settle_metric_arguments
+from assistant.understand.slots import extract_slots
+
+KNOWN = ["revenue", "orders", "customers", "units", "repeat_rate", "cancellation_rate", "cancelled_orders"]
+
+
+def read(question: str) -> MetricRequest:
+    slots = extract_slots(question, date(2011, 12, 9), detect_language(question))
+    return read_metric_request(question, future=any(p.future for p in slots.periods))
+
+
+@pytest.mark.parametrize(
+    ("question", "metrics", "breakdowns"),
+    [
+        ("What is our repurchase rate for each RFM segment?", ("repeat_rate",), ()),
+        ("Wie hoch ist die Wiederkaufrate je Kategorie?", ("repeat_rate",), ()),
+        ("taxa de recompra por país", ("repeat_rate",), ()),  # read in any language: short text is often misread
+        ("What percentage of orders got cancelled in Belgium?", ("cancellation_rate",), ()),
+        ("How many orders were cancelled in Belgium?", ("cancelled_orders",), ()),
+        ("¿Cuál es la tasa de cancelación en Bélgica?", ("cancellation_rate",), ()),
+        ("比利时的订单取消率是多少？", ("cancellation_rate",), ()),
+        ("Units sold of the lunch bags in 2011", ("units",), ()),
+        ("Show me monthly revenue for Norway", (), ("month",)),
+        ("Umsatz pro Quartal in Norwegen", (), ("quarter",)),
+        ("Commandes par jour de la semaine", (), ("weekday",)),
+        ("挪威每周的订单数", (), ("week",)),
+    ],
+)
+def test_metrics_and_time_breakdowns_no_other_tool_serves(
+    question: str, metrics: tuple[str, ...], breakdowns: tuple[str, ...]
+) -> None:
+    seen = read(question)
+    assert (seen.metrics, seen.breakdowns) == (metrics, breakdowns)
+    assert seen.only_metrics_tool
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Forecast monthly revenue for the next quarter",  # a forecast: forecast_sales
+        "Which customers will likely buy again next month?",  # a prediction
+        "Why do champions have such a high repeat rate?",  # an explanation
+        "Write a monthly newsletter for our champions",  # copy
+        "Prévision des ventes par mois",  # a forecast, in French (glossed 'sales forecast')
+        "Umsatz wöchentlich für die nächsten 6 Wochen",  # a future period, whatever the verb
+        "What is the repeat rate in Norway?",  # customer_overview states it for a filter: the model's choice
+    ],
+)
+def test_another_tools_question_is_left_to_the_model(question: str) -> None:
+    assert not read(question).only_metrics_tool
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How many customers do we have in Germany?", "Revenue last quarter in France", "Top customers by spend"],
+)
+def test_a_plain_question_names_no_metric_only_query_metrics_has(question: str) -> None:
+    seen = read(question)
+    assert not seen.metrics and not seen.breakdowns and not seen.only_metrics_tool
+
+
+def test_code_sets_the_named_metric_and_time_breakdown() -> None:
+    seen = MetricRequest(metrics=("cancellation_rate",), breakdowns=("month",))
+    args, notes = settle_metric_arguments(
+        "query_metrics", {"metric": "cancelled_orders", "countries": ["Spain"]}, seen, KNOWN
+    )
+    assert args == {"metric": "cancellation_rate", "group_by": "month", "countries": ["Spain"]}
+    assert len(notes) == 2
+    # Another unit of time is replaced; a breakdown that is not time stays first, time comes second.
+    args, _ = settle_metric_arguments("query_metrics", {"metric": "orders", "group_by": "week"}, seen, KNOWN)
+    assert args["group_by"] == "month"
+    args, _ = settle_metric_arguments("query_metrics", {"metric": "orders", "group_by": "country"}, seen, KNOWN)
+    assert (args["group_by"], args["then_by"]) == ("country", "month")
+
+
+def test_code_leaves_what_it_cannot_decide() -> None:
+    two = MetricRequest(metrics=("repeat_rate", "units"))
+    args = {"metric": "units", "group_by": "segment"}
+    assert settle_metric_arguments("query_metrics", args, two, KNOWN) == (args, [])  # two named: the model's pick
+    unknown = MetricRequest(metrics=("repeat_rate",))
+    assert settle_metric_arguments("query_metrics", {"metric": "orders"}, unknown, ["orders"])[0] == {
+        "metric": "orders"
+    }
+    assert settle_metric_arguments("segment_query", {"segments": ["new"]}, unknown, KNOWN)[1] == []
+
+
+def test_a_named_group_is_the_breakdown_when_the_model_chose_none() -> None:
+    by_segment = read("Wiederkaufrate je Segment")
+    assert by_segment.only_metrics_tool and by_segment.groups == ("segment",)
+    args, _ = settle_metric_arguments("query_metrics", {"metric": "repeat_rate"}, by_segment, KNOWN)
+    assert args == {"metric": "repeat_rate", "group_by": "segment"}
+    kept = {"metric": "repeat_rate", "group_by": "country"}  # the model's breakdown stays
+    assert settle_metric_arguments("query_metrics", kept, by_segment, KNOWN)[0] == kept

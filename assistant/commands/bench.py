@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         ingest,
         llm_threads,
         predict,
+        ready,
         recommender,
         retrieval,
         segments,
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
         decoding,
         llm_threads,
         cold_start,
+        ready,
         alerts,
         concurrency,
     ):

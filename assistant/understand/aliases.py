@@ -34,6 +34,8 @@ _DROP = str.maketrans("", "", ".'’ʼ`´")  # abbreviation dots and apostrophes
 _MARKS = re.compile("[\u0300-\u036f]")  # Latin/Greek/Cyrillic accents only; Indic vowel signs stay
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _CJK = re.compile(f"[{_CJK_CHARS}]")
+# French elided articles: "d'Allemagne", "l'Espagne" name Germany and Spain (folding would join the words).
+_ELISION = re.compile(r"(?<![^\W\d_])([dDlL]|[qQ]u)['’](?=[^\W\d_])")
 _WORD = re.compile(rf"(?:(?![{_CJK_CHARS}])[^\W_])+")  # a run of letters/digits outside CJK
 _LATIN = re.compile("[a-z]")
 
@@ -371,7 +373,7 @@ class EntityResolver:
     def find_mentions(self, text: str) -> list[Mention]:
         """The longest non-overlapping aliases in `text`, in order (words for Latin script, substrings for CJK)."""
         index = self._index
-        folded, origin = _fold_mapped(text)
+        folded, origin = _fold_mapped(_ELISION.sub(r"\1 ", text))  # same length: the surfaces keep their place
         words = [(m.start(), m.end()) for m in _WORD.finditer(folded)]
         shouting = not any(ch.islower() for ch in text)  # in ALL CAPS 'US' and 'CAN' are just words
         tokens = [folded[s:e] for s, e in words]

@@ -136,6 +136,8 @@ def settle_metric_arguments(
     out = dict(args)
     notes: list[str] = []
     named = request.metrics[0] if len(request.metrics) == 1 else None
+    if named in COUNT_OF.values() and out.get("metric") in COUNT_OF:
+        named = None  # no rate word read, yet the model chose the rate: a missing word is no evidence of a count
     if named and named in known_metrics and out.get("metric") != named:
         was = out.get("metric")
         out["metric"] = named

@@ -143,6 +143,8 @@ def _found(resolver: EntityResolver, text: str) -> list[tuple[str, str, str]]:
                                                               ("segment", "at-risk customers", "at_risk")]),
         ("有流失风险的客户在英国", [("segment", "有流失风险", "at_risk"), ("country", "英国", "United Kingdom")]),
         ("Combien de clients avons-nous en Espagne ?", [("country", "Espagne", "Spain")]),
+        ("Les ventes de l'Italie et d’Allemagne", [("country", "Italie", "Italy"),
+                                                  ("country", "Allemagne", "Germany")]),
         ("Quantos clientes temos na Itália?", [("country", "Itália", "Italy")]),
         ("What is the CLV of our champions?", [("segment", "champions", "champions")]),
     ],

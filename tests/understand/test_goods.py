@@ -55,7 +55,8 @@ def test_goods_the_catalogue_lacks_are_found_as_written(shop: EntityResolver, te
      "Sales of products under 10 euros", "Recommend something for a birthday",  # never goods
      "Reviews for product 20725", "Feedback on the quality", "Demand for the holidays",  # ids, topics, periods
      "Sales of our best sellers", "Customers who bought twice", "How are we doing?", "Sales for Germany",
-     "How are our total sales?", "Forecast for next quarter", "蜡烛的销量", "上个月的销量", "星期几的销售额最高"],
+     "How are our total sales?", "Forecast for next quarter", "蜡烛的销量", "上个月的销量", "星期几的销售额最高",
+     "Combien de commandes avons-nous reçues chaque semaine ?"],
 )  # fmt: skip
 def test_known_goods_and_everything_else_are_not_unknown_goods(shop: EntityResolver, text: str) -> None:
     assert unknown_goods(text, shop) == []

@@ -26,6 +26,7 @@ def read(question: str) -> MetricRequest:
         ("taxa de recompra por país", ("repeat_rate",), ()),  # read in any language: short text is often misread
         ("What percentage of orders got cancelled in Belgium?", ("cancellation_rate",), ()),
         ("How many orders were cancelled in Belgium?", ("cancelled_orders",), ()),
+        ("Que fração dos pedidos é cancelada?", ("cancellation_rate",), ()),
         ("¿Cuál es la tasa de cancelación en Bélgica?", ("cancellation_rate",), ()),
         ("比利时的订单取消率是多少？", ("cancellation_rate",), ()),
         ("Units sold of the lunch bags in 2011", ("units",), ()),
@@ -80,6 +81,16 @@ def test_code_sets_the_named_metric_and_time_breakdown() -> None:
     assert args["group_by"] == "month"
     args, _ = settle_metric_arguments("query_metrics", {"metric": "orders", "group_by": "country"}, seen, KNOWN)
     assert (args["group_by"], args["then_by"]) == ("country", "month")
+
+
+def test_a_rate_the_model_chose_is_not_made_a_count_for_want_of_a_rate_word() -> None:
+    counted = read("Of all orders from Belgium, how many end up cancelled, as a share?")
+    assert counted.metrics == ("cancellation_rate",)
+    unsure = MetricRequest(metrics=("cancelled_orders",))  # no rate word read
+    rate = {"metric": "cancellation_rate", "countries": ["Belgium"]}
+    assert settle_metric_arguments("query_metrics", rate, unsure, KNOWN) == (rate, [])
+    args, _ = settle_metric_arguments("query_metrics", {"metric": "orders"}, unsure, KNOWN)
+    assert args["metric"] == "cancelled_orders"
 
 
 def test_code_leaves_what_it_cannot_decide() -> None:

@@ -46,7 +46,7 @@ from assistant.understand.clarify import unknown_goods_question, unknown_value_q
 from assistant.understand.fill import fill_from_request
 from assistant.understand.goods import goods_categories
 from assistant.understand.language import language_argument
-from assistant.understand.metric_request import METRICS_TOOL, settle_metric_arguments
+from assistant.understand.metric_request import settle_metric_arguments
 from assistant.understand.provenance import worth_asking
 from assistant.understand.review_terms import settle_review_arguments
 from assistant.understand.scope import asks_for_copy, outside_topics
@@ -107,9 +107,10 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         earlier = state.get("messages", [])[:-1]
         seen = understander.read(state["question"], earlier) if understander else None
         first = not steps and not next_tool
-        if first and seen and METRICS_TOOL in deps.tools and seen.metric_request.only_metrics_tool:
-            # A metric or time breakdown no other tool serves: code decides the tool, the model fills its inputs.
-            next_tool = METRICS_TOOL if not asks_for_copy(state["question"]) else None
+        decided = seen.metric_request.tool if first and seen else None
+        if decided in deps.tools and not asks_for_copy(state["question"]):
+            # A metric or time breakdown only one tool serves: code decides the tool, the model fills its inputs.
+            next_tool = decided
         schema = decision_schema({next_tool: deps.tools[next_tool]}, enums) if next_tool else full_schema
         user = prompts.render(
             "route_user.j2",

@@ -26,6 +26,7 @@ from assistant.understand.glossary import glosses_in_any_language
 from assistant.understand.scope import named_terms
 
 METRICS_TOOL = "query_metrics"
+OVERVIEW_TOOL = "customer_overview"  # states the repeat rate of the customers a filter selects
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # The count beside a rate: "cancellations in Spain" counts them, "cancellation rate in Spain" is a share.
 COUNT_OF: dict[str, str] = {"cancellation_rate": "cancelled_orders"}
@@ -100,6 +101,16 @@ class MetricRequest:
         by a group), or a breakdown by time; and no other tool's question."""
         alone = [m for m in self.metrics if m not in self.by_group or self.groups or self.breakdowns]
         return bool(alone or self.breakdowns) and not self.other_tool
+
+    @property
+    def tool(self) -> str | None:
+        """The tool code routes to, or None (the model's choice): query_metrics for what only it serves; the
+        overview for a metric it states for a filter ("repeat rate in France": the rate with its customer count)."""
+        if self.only_metrics_tool:
+            return METRICS_TOOL
+        if self.metrics and set(self.metrics) <= self.by_group and not self.other_tool:
+            return OVERVIEW_TOOL
+        return None
 
 
 def read_metric_request(question: str, future: bool = False) -> MetricRequest:

@@ -60,6 +60,14 @@ def test_another_tools_question_is_left_to_the_model(question: str) -> None:
     assert not read(question).only_metrics_tool
 
 
+def test_the_repeat_rate_of_a_filter_is_the_overviews_and_by_group_the_metrics_layers() -> None:
+    assert read("What is the repeat rate in Norway?").tool == "customer_overview"
+    assert read("taux de réachat en Suède").tool == "customer_overview"
+    assert read("repeat rate by country").tool == "query_metrics"
+    assert read("Why is the repeat rate in Norway so low?").tool is None  # an explanation: the model's choice
+    assert read("Cancellation rate in Norway").tool == "query_metrics"
+
+
 @pytest.mark.parametrize(
     "question",
     ["How many customers do we have in Germany?", "Revenue last quarter in France", "Top customers by spend"],

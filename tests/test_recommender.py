@@ -178,6 +178,13 @@ def test_bad_input_names_the_field(fields: dict[str, object], message: str) -> N
         RecommendProductsInput.model_validate(fields)
 
 
+def test_segment_and_country_together_are_one_target() -> None:
+    both = RecommendProductsInput.model_validate({"segment": "champions", "country": "Germany"})
+    assert (both.segment, both.country) == ("champions", "Germany")
+    with pytest.raises(ValidationError, match="got: segment/country, interest"):
+        RecommendProductsInput.model_validate({"country": "Germany", "interest": "mugs"})
+
+
 def test_numeric_customer_ids_are_accepted() -> None:
     assert RecommendProductsInput.model_validate({"customer_id": 12347.0}).customer_id == "12347"
 

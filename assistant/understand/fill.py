@@ -54,6 +54,7 @@ RANGES: dict[Quantity, tuple[Range, ...]] = {
     ),
     "rating": (Range("min_rating", "max_rating", whole=True),),
 }
+TARGET_GROUPS = "TARGET_GROUPS"  # an input model's groups of which exactly one names the target
 STRICT_FIELD = "strict_bounds"  # names the bounds that exclude their value (code-only; tools/segments/spec.py)
 
 # Which inputs take a value of each kind the entity resolver finds (vocabulary.DATA_FIELDS owns the list).
@@ -112,7 +113,7 @@ def fill_from_request(
         _fill_recency(info, out, slots, text, notes)
     _fill_mentions(tool, info, out, mentions, grouped, bool(slots.periods), notes)
     _fill_ids(info, out, slots, notes)
-    _one_target(tool, out, slots, notes)
+    _one_target(getattr(fields, TARGET_GROUPS, ()) if isinstance(fields, type) else (), out, slots, notes)
     return out, notes
 
 
@@ -438,16 +439,10 @@ def _fill_mentions(
             notes.append(f"{target} = {value!r}: the request names it")
 
 
-# Tools that take exactly one target (tools/recommend/tool.py _one_target): groups of inputs, one group per call.
-ONE_TARGET: dict[str, tuple[tuple[str, ...], ...]] = {
-    "recommend_products": (("customer_id",), ("product_ids",), ("segment", "country"), ("interest",)),
-}
-
-
-def _one_target(tool: str, out: dict[str, Any], slots: Slots, notes: list[str]) -> None:
+def _one_target(groups: tuple[tuple[str, ...], ...], out: dict[str, Any], slots: Slots, notes: list[str]) -> None:
     """'Recommendations for customer 17609' with an interest the model added as well: the id the request states
-    is the target, the other groups go (without a stated id, the model is asked again, by the tool's error)."""
-    groups = ONE_TARGET.get(tool)
+    is the target, the other groups go (without a stated id, the model is asked again, by the tool's error).
+    `groups`: the input model's TARGET_GROUPS (tools/recommend/tool.py), one of which names the target."""
     if not groups:
         return
     given = [g for g in groups if any(not _unset(out.get(name)) for name in g)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -41,6 +41,12 @@ class RecommendationError(ValueError):
 
 class RecommendProductsInput(BaseModel):
     """Recommend products for one customer, a basket of products, a customer segment, or a free-text interest."""
+
+    # Exactly one group names the target (segment and country together make one); the agent's code reads these
+    # groups too (assistant/understand/fill.py keeps a stated id and drops the rest).
+    TARGET_GROUPS: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("customer_id",), ("product_ids",), ("segment", "country"), ("interest",)
+    )  # fmt: skip
 
     customer_id: str | None = Field(default=None, description="Recommend for this customer id, e.g. '12347'.")
     product_ids: list[str] | None = Field(
@@ -99,14 +105,7 @@ class RecommendProductsInput(BaseModel):
     @model_validator(mode="after")
     def _one_target(self) -> RecommendProductsInput:
         given = [
-            name
-            for name, present in (
-                ("customer_id", self.customer_id is not None),
-                ("product_ids", self.product_ids is not None),
-                ("segment/country", self.segment is not None or self.country is not None),
-                ("interest", self.interest is not None),
-            )
-            if present
+            "/".join(group) for group in self.TARGET_GROUPS if any(getattr(self, name) is not None for name in group)
         ]
         if len(given) != 1:
             got = ", ".join(given) if given else "none"
@@ -461,14 +460,14 @@ def recommend_products(args: RecommendProductsInput, ctx: ToolContext) -> Recomm
     return result.model_copy(update={"warnings": [warning]}) if warning else result
 
 
-_TARGETS = ("customer_id", "product_ids", "segment", "country", "interest")
+_TARGETS = tuple(name for group in RecommendProductsInput.TARGET_GROUPS for name in group)
 
 
 def recommend_for_segment(args: dict[str, Any], steps: Sequence[PriorStep]) -> dict[str, Any]:
     """Carry-over: recommend for the segment an earlier step found, when the model named no target — or several
     at once (a small model copies customer and product ids from the segment's result into one call: "for them"
     means the segment)."""
-    given = {"segment/country" if k in ("segment", "country") else k for k in _TARGETS if args.get(k)}
+    given = {group for group in RecommendProductsInput.TARGET_GROUPS if any(args.get(k) for k in group)}
     if len(given) > 1 and any(step.tool == "segment_query" for step in steps):
         args = {k: v for k, v in args.items() if k not in _TARGETS}
     elif given:

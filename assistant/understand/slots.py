@@ -649,6 +649,33 @@ def _relative(text: str, today: date, out: _Temporal) -> None:
             out.ambiguous.append(m[0])
 
 
+_HALF_YEAR = r"(?:half[\s-]?(?:a[\s-])?year|semestre|halbjahr(?:es)?|半年)"
+_HALF_YEAR_RES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"{_LB}(?:the\s+)?(?:{k})\s*{_HALF_YEAR}{_LA}", re.IGNORECASE), kind)
+    for k, kind in (
+        (
+            r"next|coming|following|upcoming|pr[óo]xim[oa]|siguiente|seguinte|nächsten?|kommenden?|prochain|未来|接下来|下",
+            "future",
+        ),
+        (r"last|past|previous|prior|[úu]ltimo|pasado|letzten?|vergangenen?|dernier|过去|最近|上", "past"),
+    )
+]
+
+
+def _half_years(text: str, today: date, out: _Temporal) -> None:
+    """ "the next half year", "próximo semestre", "未来半年": six months, counted like "the next 6 months"."""
+    for regex, kind in _HALF_YEAR_RES:
+        for m in regex.finditer(text):
+            if not out.free(m.start(), m.end()):
+                continue
+            out.durations.append(Duration(value=6, unit="month", surface=m[0]))
+            if kind == "future":
+                first, last = today + timedelta(days=1), _shift(today, "month", 6)
+            else:
+                first, last = _shift(today, "month", -6) + timedelta(days=1), today
+            out.add(_Atom(m.start(), m.end(), first, last, m[0], future=kind == "future"))
+
+
 def _calendar_words(text: str, today: date, out: _Temporal) -> None:
     """ "last month", "this year", "next quarter", "上个月", "today" ..."""
     for regex, kind in _CALENDAR_RES:
@@ -877,6 +904,7 @@ def _temporal(text: str, today: date) -> _Temporal:
     _numeric_dates(text, today, out)
     _named_months(text, today, out)
     _relative(text, today, out)
+    _half_years(text, today, out)
     _calendar_words(text, today, out)
     _bare_years(text, out)
     _combine(text, today, out)

@@ -197,3 +197,22 @@ def test_the_language_settles_how_grouped_digits_read() -> None:
 def test_number_words_of_every_language_read_as_floats(text: str) -> None:
     # The es/de/fr/pt number words were ints, and a period or top N built from them crashed (int.is_integer).
     assert slots(text).periods
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("revenue in the next half year", date(2011, 12, 10), date(2012, 6, 9)),
+        ("Umsatz im kommenden Halbjahr", date(2011, 12, 10), date(2012, 6, 9)),
+        ("ventas del último semestre", date(2011, 6, 10), date(2011, 12, 9)),
+        ("未来半年的订单", date(2011, 12, 10), date(2012, 6, 9)),
+    ],
+)
+def test_a_half_year_is_six_months_from_today(text: str, start: date, end: date) -> None:
+    slots = extract_slots(text, TODAY)
+    assert [(p.start, p.end) for p in slots.periods] == [(start, end)]
+    assert [(d.value, d.unit) for d in slots.durations] == [(6, "month")]
+
+
+def test_a_half_year_without_next_or_last_is_no_period() -> None:
+    assert not extract_slots("our half-year results", TODAY).periods

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from assistant.agent.decision import decision_schema
+from assistant.agent.events import AgentResult
 from assistant.agent.understanding import Understander, message
 from assistant.core.workspace import Workspace
 from assistant.understand.vocabulary import Vocabulary
@@ -426,22 +427,25 @@ def test_a_gloss_of_the_request_is_never_an_offer() -> None:
     assert untraceable("write_copy", {"channel": "email"}, evidence) == []
 
 
-def _constrained_to(call: dict[str, Any]) -> str | None:
-    """The tool a routing call was told to fill (its schema then admits only that tool)."""
-    found = re.search(r"Now fill the arguments for the next tool: (\w+)", str(call["messages"][-1].content))
-    return found.group(1) if found else None
+def _ask_routed(
+    workspace: Workspace, tools: dict[str, Any], decision: str, question: str
+) -> tuple[AgentResult, str | None]:
+    """(the answer, the tool the first routing call was told to fill: its schema then admits only that tool)."""
+    agent, model = make_agent(workspace, decision, "See above.", tools=tools)
+    result = agent.ask(question)
+    found = re.search(r"Now fill the arguments for the next tool: (\w+)", str(model.calls[0]["messages"][-1].content))
+    return result, found.group(1) if found else None
 
 
 def test_a_metric_only_the_metrics_layer_computes_is_routed_there_by_code(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:
     # The model picked the count; the request asks for the rate: code decides both the tool and the metric.
-    agent, model = make_agent(
-        demo_workspace, route("query_metrics", metric="cancelled_orders"), "See above.", tools=segment_tools
+    decision = route("query_metrics", metric="cancelled_orders")
+    result, constrained = _ask_routed(
+        demo_workspace, segment_tools, decision, "What share of orders were cancelled in Germany?"
     )
-    result = agent.ask("What share of orders were cancelled in Germany?")
-    assert _constrained_to(model.calls[0]) == "query_metrics"
-    assert [s.tool for s in result.steps] == ["query_metrics"]
+    assert constrained == "query_metrics" and [s.tool for s in result.steps] == ["query_metrics"]
     args = result.steps[0].args
     assert args["metric"] == "cancellation_rate" and args["countries"] == ["Germany"]
     con = demo_workspace.connect()
@@ -457,15 +461,13 @@ def test_a_metric_only_the_metrics_layer_computes_is_routed_there_by_code(
 def test_a_time_breakdown_is_the_metrics_layers_and_a_forecast_is_not(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:
-    agent, model = make_agent(
-        demo_workspace, route("query_metrics", metric="orders"), "See above.", tools=segment_tools
-    )
-    result = agent.ask("Bestellungen pro Monat in Deutschland")
-    assert _constrained_to(model.calls[0]) == "query_metrics"
+    decision = route("query_metrics", metric="orders")
+    result, constrained = _ask_routed(demo_workspace, segment_tools, decision, "Bestellungen pro Monat in Deutschland")
+    assert constrained == "query_metrics"
     assert result.steps[0].args["group_by"] == "month"  # the model left the breakdown out; the request names it
-    agent, model = make_agent(demo_workspace, route("forecast_sales", horizon=3), "See above.", tools=segment_tools)
-    agent.ask("Forecast monthly revenue for the next three months")
-    assert _constrained_to(model.calls[0]) is None
+    decision = route("forecast_sales", horizon=3)
+    forecast = "Forecast monthly revenue for the next three months"
+    assert _ask_routed(demo_workspace, segment_tools, decision, forecast)[1] is None
 
 
 def test_a_server_that_ignores_the_schema_is_held_to_the_tool_code_chose(

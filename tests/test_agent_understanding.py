@@ -178,6 +178,9 @@ def test_sales_from_a_name_may_be_a_channel_not_a_place() -> None:
 
     assert not list(_PLACE.finditer("revenue from Instagram last month"))
     assert [m.group(2) for m in _PLACE.finditer("Umsatz in Mordor im letzten Quartal")] == ["Mordor"]
+    assert [m.group(2) for m in _PLACE.finditer("Verkaufszahlen in Lilliput")] == ["Lilliput"]
+    assert [m.group(4) for m in _PLACE.finditer("理想国的订单")] == ["理想国"]  # a name ending in 国: a country's
+    assert not list(_PLACE.finditer("高价值的客户"))  # 'high-value customers': no place
 
 
 def test_a_clearly_outside_topic_is_declined_by_code_without_the_model(demo_workspace: Workspace) -> None:

@@ -72,10 +72,13 @@ _PLACE = re.compile(
     r"[^.?!,;]{0,30}?\b(?:in|from|en|aus|em|no|na|à|au|aux|dans|de)\s+"
     + _NAME
     # Sales "in" a place only: sales *from* a name may be a channel ('revenue from Instagram').
-    + r"|\b(?:sales|revenue|orders|umsatz|umsätze|bestellungen|ventas|ingresos|pedidos|ventes|commandes|vendas"
-    r"|receita)\b[^.?!,;]{0,30}?\b(?:in|en|em|no|na|au|aux|dans)\s+"
+    + r"|\b(?:sales|revenue|orders|umsatz|umsätze|verkäufe|verkaufszahlen|absatz|bestellungen|ventas|ingresos"
+    r"|facturación|pedidos|ventes|commandes|chiffre d'affaires|vendas|receita|faturamento)\b[^.?!,;]{0,30}?"
+    r"\b(?:in|en|em|no|na|au|aux|dans)\s+"
     + _NAME
-    + r"|在([\u4e00-\u9fff]{2,8}?)(?:有多少|的)(?:客户|顾客|用户)",
+    + r"|在([\u4e00-\u9fff]{2,8}?)(?:有多少|的)(?:客户|顾客|用户)"
+    # A Chinese name ending in 国 is a country's ('黄金国的客户'): the known ones resolve, the rest are asked about.
+    + r"|(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{1,5}国)的(?:客户|顾客|用户|销售|销量|订单|收入)",
     re.IGNORECASE,
 )
 
@@ -168,7 +171,7 @@ class Understander:
         unknown = []
         for match in _PLACE.finditer(question):
             latin = match.group(1) or match.group(2)
-            surface = (latin or match.group(3) or "").strip()
+            surface = (latin or match.group(3) or match.group(4) or "").strip()
             if not surface or (latin and not surface[:1].isupper()):
                 continue  # a lower-case word after "in" is not a place name ("in total", "in our shop")
             if any(self.resolver.resolve(kind, surface) for kind in ("country", "category", "segment")):

@@ -6,7 +6,8 @@ model picks the tool whose description shares the most words. Code reads what no
 the metrics layer computes (cancellations, units sold; the repeat rate when broken down by segment, country or
 category: customer_overview states it for a filter) and a breakdown of past figures by day, week, weekday, month or
 quarter — and the routing decision is then constrained to query_metrics; the model still fills the filters and
-period, and code sets the one metric and breakdown the request names. A request that also names another tool's
+period, and code sets the one metric and breakdown the request names. The repeat rate of a filter ("in France")
+goes to customer_overview, which states it with its customer count. A request that also names another tool's
 question (a forecast, a prediction, an explanation, recommendations, copy) is left to the model.
 """
 
@@ -24,13 +25,14 @@ import yaml
 from assistant.understand.aliases import fold
 from assistant.understand.glossary import glosses_in_any_language
 from assistant.understand.scope import named_terms
+from tools.metrics.dimensions import TIME_DIMENSIONS as TIME
 
 METRICS_TOOL = "query_metrics"
 OVERVIEW_TOOL = "customer_overview"  # states the repeat rate of the customers a filter selects
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # The count beside a rate: "cancellations in Spain" counts them, "cancellation rate in Spain" is a share.
 COUNT_OF: dict[str, str] = {"cancellation_rate": "cancelled_orders"}
-TIME_DIMENSIONS = frozenset({"day", "week", "weekday", "month", "quarter"})
+TIME_DIMENSIONS = frozenset(d.value for d in TIME)  # the metrics layer's units of time
 
 
 @dataclass(frozen=True)

@@ -83,9 +83,8 @@ def names_shop_world(text: str) -> bool:
     campaigns, forecasts, the shop itself, 'we'/'our'...) in any of its six languages."""
     lexicon = _lexicon()
     folded = fold(text)
-    return any(named_terms(folded, lexicon[group]) for group in ("domain", "world", "world_time")) or asks_for_copy(
-        text
-    )
+    named = any(named_terms(folded, lexicon[group]) for group in ("domain", "world", "world_time"))
+    return named or asks_for_copy(text)
 
 
 def out_of_scope(text: str, names_data_value: bool, has_subject: bool = False) -> bool:

@@ -617,6 +617,17 @@ _ANCHORED_RE = re.compile(r"\s+(?:of|in|de|del|von|im|en|em|du|do|da)\s+(?:\d{4}
 _FIRST_N_RE = re.compile(rf"{_LB}(?:first|primer[oa]?s?|ersten|premi[eè]re?s|primeir[oa]s)\s+{_N}\s*{_U}", re.I)
 
 
+def _span(today: date, unit: Unit, k: int, kind: str) -> tuple[date, date]:
+    """The days of "the last k units" (ending today, counting today), "the next k units" (from tomorrow) or the one
+    day "k units ago"."""
+    if kind == "past":
+        return _shift(today, unit, -k) + timedelta(days=1), today
+    if kind == "future":
+        return today + timedelta(days=1), _shift(today, unit, k)
+    day = _shift(today, unit, -k)
+    return day, day
+
+
 def _relative(text: str, today: date, out: _Temporal) -> None:
     """ "last 90 days", "next 3 months", "2 weeks ago" and their translations."""
     for anchor, regex, kind in _RELATIVE_RES:
@@ -636,13 +647,7 @@ def _relative(text: str, today: date, out: _Temporal) -> None:
                 out.ambiguous.append(m[0])
                 out.spans.append((m.start(), m.end()))
                 continue
-            k = int(n)
-            if kind == "past":
-                first, last = _shift(today, unit, -k) + timedelta(days=1), today
-            elif kind == "future":
-                first, last = today + timedelta(days=1), _shift(today, unit, k)
-            else:
-                first = last = _shift(today, unit, -k)
+            first, last = _span(today, unit, int(n), kind)
             out.add(_Atom(m.start(), m.end(), first, last, m[0], is_date=kind == "ago", future=kind == "future"))
     for m in _FIRST_N_RE.finditer(text):  # "the first 3 months": of which year?
         if out.free(m.start(), m.end()):
@@ -669,10 +674,7 @@ def _half_years(text: str, today: date, out: _Temporal) -> None:
             if not out.free(m.start(), m.end()):
                 continue
             out.durations.append(Duration(value=6, unit="month", surface=m[0]))
-            if kind == "future":
-                first, last = today + timedelta(days=1), _shift(today, "month", 6)
-            else:
-                first, last = _shift(today, "month", -6) + timedelta(days=1), today
+            first, last = _span(today, "month", 6, kind)
             out.add(_Atom(m.start(), m.end(), first, last, m[0], future=kind == "future"))
 
 

@@ -285,6 +285,21 @@ def test_the_narrating_model_reads_facts_and_ids_not_digits() -> None:
     assert "12,345.50" in data and "| Germany | 95 |" not in data  # the value is in the facts list only
 
 
+def test_every_share_of_the_sentiment_headline_is_a_fact_the_brief_cites() -> None:
+    steps, facts = facts_of(("analyze_sentiment", sentiment_result()))
+    neutral = by_label(facts, "of scored reviews neutral")
+    assert neutral.value == 0.1333 and facts.index(neutral) < 6  # a headline figure, not cut behind the rows
+    headline = narration_data(steps).split("Shown to the marketer:\n")[1].splitlines()[0]
+    assert re.search(r"\{f\d+\} positive, \{f\d+\} neutral, \{f\d+\} negative", headline), headline
+
+
+def test_a_figure_no_fact_holds_is_masked_in_the_brief_and_a_year_stays() -> None:
+    result = sentiment_result().model_copy(update={"scope": "category 'Dresses' in 2011, 37.5% of the catalogue"})
+    steps, _ = facts_of(("analyze_sentiment", result))
+    brief = narration_data(steps).split("Shown to the marketer:\n")[1]
+    assert "in 2011, …" in brief and "37.5" not in brief
+
+
 def test_templates_ask_for_the_marketers_language() -> None:
     for name in ("respond_user.j2", "answer_user.j2"):
         spanish = prompts.render(name, history="", results="x", question="q", language="Spanish")

@@ -200,7 +200,7 @@ _SKIP = {"rank", "depth", "window_days", "horizon_months", "limit", "top_n", "k"
 _SKIP_IN_ROWS = {"score"}  # a ranking score: only the order matters
 _UNSCOPED = {"total_customers", "total_revenue", "population"}  # about everyone, not the result's scope
 _SECONDARY = re.compile(
-    r"^(avg|mean)_|_per_|^total_|guest|cancel|_low$|_high$|^low$|^high$|baseline|balanced|unscored|neutral|"
+    r"^(avg|mean)_|_per_|^total_|guest|cancel|_low$|_high$|^low$|^high$|baseline|balanced|unscored|^neutral$|"
     r"^positive$|^negative$|^new_|^age$|mentions|purchase_days|expected_purchases|expected_order_value|"
     r"test_customers|^units$|matched"
 )

@@ -25,6 +25,9 @@ from assistant.understand.glossary import glosses
         ("Anzahl der Bestellungen je Monat in Spanien", "de", "orders"),
         ("Anzahl der Bestellungen je Monat in Spanien", "de", "per month"),
         ("每月的订单量", "zh", "per month"),
+        ("Taux de rétention par cohorte mensuelle", "fr", "cohort retention"),
+        ("¿Cómo repartir el presupuesto entre segmentos?", "es", "budget allocation"),
+        ("Wie groß muss die Stichprobengröße für unseren A/B-Test sein?", "de", "a/b test"),
     ],
 )
 def test_terms_are_glossed_in_english(text: str, language: str, gloss: str) -> None:

@@ -54,6 +54,11 @@ def test_metrics_and_time_breakdowns_no_other_tool_serves(
         "Prévision des ventes par mois",  # a forecast, in French (glossed 'sales forecast')
         "Umsatz wöchentlich für die nächsten 6 Wochen",  # a future period, whatever the verb
         "What is the repeat rate in Norway?",  # customer_overview states it for a filter: the model's choice
+        "Of each month's first-time buyers, how many are still ordering later? A cohort view",  # cohort_retention
+        "Kundenbindung je Monat der ersten Bestellung",  # the same in German (glossed 'cohort retention')
+        "留存率按月份",  # and in Chinese
+        "Split next month's budget across segments per week",  # allocate_budget
+        "How many recipients per variant does an A/B test need each week?",  # plan_experiment
     ],
 )
 def test_another_tools_question_is_left_to_the_model(question: str) -> None:

@@ -105,6 +105,20 @@ def test_invented_data_values_are_dropped_at_once_and_named(
     model.assert_complete()
 
 
+def test_a_dropped_value_gives_way_to_the_one_the_request_names(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, model = make_agent(
+        demo_workspace, route("segment_query", countries=["Germany"]), "Here they are.", tools=segment_tools
+    )
+    result = agent.ask("How many customers do we have in France?")
+    assert result.steps[0].args == {"countries": ["France"]}
+    assert result.steps[0].result["customers"] == count_where(demo_workspace, "c.country = 'France'")
+    assert any("dropped untraceable: countries='Germany'" in f for f in result.flags)
+    assert any("countries = ['France']: the request names it" in f for f in result.flags)
+    model.assert_complete()
+
+
 def test_a_number_nobody_stated_is_asked_about_once_then_dropped(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:

@@ -165,6 +165,11 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
                         # Ask once, naming what cannot be traced; on the second try the values are dropped.
                         names = ", ".join(f"{u.field}={u.value!r} ({u.reason})" for u in untraced)
                         raise ArgsError(raw["tool"], f"values the request does not give: {names}; leave them out")
+                    if untraced:
+                        # A dropped value leaves its field as if the model had left it out: what the request names
+                        # for it ('Kleider' where the model wrote 'Knits') is filled as it would have been then.
+                        args_in, notes = settle(raw["tool"], args_in, seen, state["question"])
+                        filled += [n for n in notes if n not in filled]
                 raw["args"] = args_in
             decision, args = parse_decision(raw, deps.tools)
         except (ArgsError, StructuredOutputError) as exc:

@@ -293,11 +293,11 @@ def test_every_share_of_the_sentiment_headline_is_a_fact_the_brief_cites() -> No
     assert re.search(r"\{f\d+\} positive, \{f\d+\} neutral, \{f\d+\} negative", headline), headline
 
 
-def test_a_figure_no_fact_holds_is_masked_in_the_brief_and_a_year_stays() -> None:
-    result = sentiment_result().model_copy(update={"scope": "category 'Dresses' in 2011, 37.5% of the catalogue"})
-    steps, _ = facts_of(("analyze_sentiment", result))
+def test_a_share_no_fact_holds_is_masked_in_the_brief_and_names_keep_their_numbers() -> None:
+    scope = "category 'Dresses' (PACK OF 72 range), 37.5% of the catalogue, 2.25 per review"
+    steps, _ = facts_of(("analyze_sentiment", sentiment_result().model_copy(update={"scope": scope})))
     brief = narration_data(steps).split("Shown to the marketer:\n")[1]
-    assert "in 2011, …" in brief and "37.5" not in brief
+    assert "PACK OF 72 range), … of the catalogue, … per review" in brief
 
 
 def test_templates_ask_for_the_marketers_language() -> None:

@@ -99,16 +99,13 @@ def _tolerance(token: str) -> tuple[float, float, bool]:
     return float(core), 0.5 * 10 ** (-decimals) + 1e-9, percent
 
 
-_YEAR = re.compile(r"(?:19|20)\d\d")
-
-
 def _cite(text: str, facts: list[Fact]) -> str:
     """A result brief with its numbers replaced, so the narrating model copies fact ids, never digits.
 
     In a sentence, a number becomes the id of the fact showing it (of several, the one whose label shares most
     words with the line). In a table row, where a cell's value may equal another column's fact, every figure
-    becomes "…": the facts list carries the rows' figures with their labels, the row keeps its names. A figure no
-    fact holds becomes "…" too (a year stays: it names a period)."""
+    becomes "…": the facts list carries the rows' figures with their labels, the row keeps its names. A share or
+    decimal no fact holds becomes "…" too (a whole number may be part of a name or an id)."""
     numeric = [f for f in facts if isinstance(f.value, int | float)]
     out = []
     for line in text.splitlines():
@@ -132,8 +129,9 @@ def _cite(text: str, facts: list[Fact]) -> str:
                 and abs((100 * float(f.value) if percent else float(f.value)) - value) <= tolerance
             ]
             if not matches:
-                # Grounding removes any figure that is not a fact: shown, it would only invite such a sentence.
-                return token if _YEAR.fullmatch(token) else "…"
+                # A share or a measure no fact holds: grounding removes it, so shown it only invites such a
+                # sentence. A whole number may be part of a name or an id ("PACK OF 72 …", "review 12659").
+                return "…" if percent or "." in token else token
             best = max(matches, key=lambda f: len(words & set(re.findall(r"[a-z]{3,}", f.label.lower()))))
             return "{" + best.id + "}"
 

@@ -349,6 +349,19 @@ def test_an_offer_that_states_no_offer_is_featured_goods_or_none(
     assert any(f.startswith("code set: offer") for f in result.flags)
 
 
+def test_the_channel_the_request_names_is_the_copys_channel(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, _ = make_agent(
+        demo_workspace, route("write_copy", channel="email", n_variants=1),
+        {"variants": [{"headline": "Invierno en casa", "body": "Ideas cálidas para tu hogar este invierno."}]},
+        tools=segment_tools,
+    )  # fmt: skip
+    result = agent.ask("Prepara un anuncio breve para las rebajas de invierno")
+    assert result.steps[0].args["channel"] == "ad"
+    assert "code set: channel 'ad' instead of 'email': the request names it" in result.flags
+
+
 def test_only_the_negative_ones_after_a_review_answer_is_code_routed_to_those_reviews(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:

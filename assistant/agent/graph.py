@@ -43,6 +43,7 @@ from assistant.agent.understanding import (
 from assistant.core.llm_client import StructuredOutputError
 from assistant.core.privacy import mask_data, mask_pii
 from assistant.understand.clarify import unknown_goods_question, unknown_value_question
+from assistant.understand.copy_channel import settle_copy_channel
 from assistant.understand.fill import fill_from_request
 from assistant.understand.goods import goods_categories
 from assistant.understand.language import language_argument
@@ -79,6 +80,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         args, notes = fill_from_request(tool, model, args, seen.slots, seen.mentions, last, question)
         args, moved = offer_or_goods(tool, args, understander.resolver)
         notes += [moved] if moved else []
+        args, channel = settle_copy_channel(tool, args, question, seen.language)
+        notes += channel
         args, reviewed = settle_review_arguments(tool, args, understander.resolver, question)
         notes += reviewed
         args, measured = settle_metric_arguments(tool, args, seen.metric_request, understander.vocabulary.metrics)

@@ -34,6 +34,13 @@ def test_terms_are_glossed_in_english(text: str, language: str, gloss: str) -> N
     assert gloss in [g for _, g in glosses(text, language)]
 
 
+def test_reviews_of_a_category_are_no_search_request_and_what_they_say_is() -> None:
+    assert "search reviews" not in [g for _, g in glosses("Les avis sur nos robes sont-ils bons ?", "fr")]
+    assert "search reviews" not in [g for _, g in glosses("Bewertungen zu unseren Jacken", "de")]
+    assert "search reviews" in [g for _, g in glosses("Was sagen die Kundinnen über den Stoff?", "de")]
+    assert "search reviews" in [g for _, g in glosses("Reseñas que mencionan la talla", "es")]
+
+
 def test_words_only_match_whole_words_and_english_needs_no_gloss() -> None:
     assert glosses("Notebook", "de") == []  # "note" is no rating inside another word
     assert glosses("How many reviews do dresses have?", "en") == []

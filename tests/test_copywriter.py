@@ -229,5 +229,7 @@ def test_products_match_by_id_name_or_plural_words_and_unknown_ids_are_errors(de
     by_id, _ = resolve_products([by_words[0].product_id], ctx)
     assert by_id == by_words[:1]
     assert resolve_products(["flying carpets", "our summer range"], ctx) == ([], ["flying carpets", "our summer range"])
+    # Whole words only: 'lin' (French for linen) is no 'Linen', 'cushion cove' no 'Cushion Cover'.
+    assert resolve_products(["lin", "cushion cove"], ctx) == ([], ["lin", "cushion cove"])
     with pytest.raises(ValueError, match="no product has the id 'D999'"):
         resolve_products(["D999"], ctx)

@@ -37,17 +37,19 @@ def _singular(word: str) -> str:
 
 
 def _match_by_words(con: Any, raw: str) -> tuple[Any, ...] | None:
-    """'candle holders' -> the best seller whose name has every word (singular): '… CANDLE HOLDER'."""
+    """'candle holders' -> the best seller whose name has every word (singular or plural, as a whole word):
+    '… CANDLE HOLDER'. Whole words, so the French 'sacs' is no 'SACK' and 'art' no 'HEART'."""
     words = [_singular(w) for w in re.findall(r"[a-z0-9]+", raw.lower()) if len(w) > 1 and w not in FILLER_WORDS][:6]
     if not words:
         return None
-    condition = " AND ".join("p.name ILIKE '%' || ? || '%'" for _ in words)
+    condition = " AND ".join("regexp_matches(p.name, ?)" for _ in words)
+    patterns = [rf"(?i)\b{re.escape(w)}(?:s|es)?\b" for w in words]
     row: tuple[Any, ...] | None = con.execute(
         f"""SELECT p.product_id, p.name FROM products p
             LEFT JOIN order_lines l ON l.product_id = p.product_id
             WHERE {condition}
             GROUP BY p.product_id, p.name ORDER BY count(l.product_id) DESC, p.product_id LIMIT 1""",
-        words,
+        patterns,
     ).fetchone()
     return row
 
@@ -61,9 +63,9 @@ def _match(con: Any, raw: str) -> tuple[Any, ...] | None:
     row = con.execute(
         """SELECT p.product_id, p.name FROM products p
            LEFT JOIN order_lines l ON l.product_id = p.product_id
-           WHERE p.name ILIKE '%' || ? || '%'
+           WHERE regexp_matches(p.name, ?)
            GROUP BY p.product_id, p.name ORDER BY count(l.product_id) DESC, p.product_id LIMIT 1""",
-        [name],
+        [rf"(?i)(?:^|\W){re.escape(name)}(?:s|es)?(?:\W|$)"],
     ).fetchone()
     if row is not None:
         return tuple(row)
@@ -71,8 +73,8 @@ def _match(con: Any, raw: str) -> tuple[Any, ...] | None:
 
 
 def resolve_products(names: list[str], ctx: ToolContext) -> tuple[list[ProductRef], list[str]]:
-    """(products, themes): ids match exactly, names by substring or by every word (the best-selling match);
-    a name that matches nothing is a theme. An id that matches nothing is an error."""
+    """(products, themes): ids match exactly, names as a phrase or by every word, whole words (the best-selling
+    match); a name that matches nothing is a theme. An id that matches nothing is an error."""
     con = ctx.warehouse()
     found: list[ProductRef] = []
     themes: list[str] = []

@@ -349,6 +349,22 @@ def test_an_offer_that_states_no_offer_is_featured_goods_or_none(
     assert any(f.startswith("code set: offer") for f in result.flags)
 
 
+def test_goods_named_in_a_copied_sentence_are_featured_by_their_category(demo_workspace: Workspace) -> None:
+    from assistant.agent.understanding import offer_or_goods
+
+    con = demo_workspace.connect()
+    try:
+        resolver = Understander.from_vocabulary(Vocabulary.from_connection(con)).resolver
+    finally:
+        con.close()
+    sentence = {"channel": "email", "offer": "rédige un courriel pour mettre en avant nos robes", "products": ["all"]}
+    assert offer_or_goods("write_copy", sentence, resolver)[0] == {"channel": "email", "products": ["Dresses"]}
+    phrase = {"channel": "email", "offer": "robes d'été"}
+    assert offer_or_goods("write_copy", phrase, resolver)[0] == {"channel": "email", "products": ["robes d'été"]}
+    named = {"channel": "email", "offer": "robes d'été", "products": ["linen summer dress"]}
+    assert offer_or_goods("write_copy", named, resolver)[0]["products"] == ["linen summer dress"]
+
+
 def test_the_channel_the_request_names_is_the_copys_channel(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:

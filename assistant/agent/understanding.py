@@ -25,7 +25,14 @@ from assistant.understand.goods import unknown_goods
 from assistant.understand.language import detect_language, language_name
 from assistant.understand.metric_request import MetricRequest, read_metric_request
 from assistant.understand.passage import given_passage
-from assistant.understand.provenance import Evidence, Untraced, drop_untraceable, untraceable
+from assistant.understand.provenance import (
+    Evidence,
+    Untraced,
+    content_size,
+    drop_untraceable,
+    names_nothing,
+    untraceable,
+)
 from assistant.understand.review_terms import Polarity, filter_polarity
 from assistant.understand.scope import out_of_scope
 from assistant.understand.slots import Slots, extract_slots
@@ -298,6 +305,9 @@ def move_misplaced(tool_fields: set[str], args: dict[str, Any], resolver: Entity
 _NO_OFFER = re.compile(r"(?<!\w)(?:no|not|without|ohne|kein\w*|sin|sans|sem|não|nao)(?!\w)|[无不没]", re.I)
 
 
+GOODS_PHRASE_WORDS = 3  # content words of a goods phrase; a longer offer is a sentence the model copied
+
+
 def offer_or_goods(tool: str, args: dict[str, Any], resolver: EntityResolver) -> tuple[dict[str, Any], str | None]:
     """An `offer` that states no offer terms (no discount, free shipping, gift...) but names goods ('Christmas
     items') is what the copy features; a negated one ('no discount') is no offer. Code moves or drops it, so the
@@ -308,9 +318,13 @@ def offer_or_goods(tool: str, args: dict[str, Any], resolver: EntityResolver) ->
     if parse_offer(offer).terms:
         return args, None
     out = {k: v for k, v in args.items() if k != "offer"}
-    if any(m.kind == "category" for m in resolver.find_mentions(offer)):
-        if not out.get("products"):
-            out["products"] = [offer]
+    goods = list(dict.fromkeys(m.value for m in resolver.find_mentions(offer) if m.kind == "category"))
+    if goods:
+        # A goods phrase ('summer dresses') is featured in the marketer's words; a sentence the model copied
+        # ('rédige un courriel pour mettre en avant des sacs') by the goods it names, as the catalogue calls them.
+        # Either replaces products that name nothing ('all').
+        if all(names_nothing(str(p)) for p in out.get("products") or []):
+            out["products"] = [offer] if content_size(offer) <= GOODS_PHRASE_WORDS else goods
         return out, f"offer {offer!r} names goods, not an offer: featured instead"
     if _NO_OFFER.search(offer):
         return out, f"offer {offer!r} says there is none"

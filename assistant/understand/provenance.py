@@ -215,6 +215,18 @@ def _content(text: str, generic: bool = False) -> tuple[list[str], list[str]]:
     return words, chars
 
 
+def names_nothing(text: str) -> bool:
+    """Whether a text is only stopwords and words for the kind of thing ('all', 'the products', 'items')."""
+    words, chars = _content(text, generic=True)
+    return not words and not chars
+
+
+def content_size(text: str) -> int:
+    """How many content words a text has (two CJK characters count as one word)."""
+    words, chars = _content(text)
+    return len(words) + (len(chars) + 1) // 2
+
+
 class _Facts:
     """The evidence, indexed once per call."""
 

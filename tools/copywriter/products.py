@@ -42,16 +42,20 @@ def _match_by_words(con: Any, raw: str) -> tuple[Any, ...] | None:
     words = [_singular(w) for w in re.findall(r"[a-z0-9]+", raw.lower()) if len(w) > 1 and w not in FILLER_WORDS][:6]
     if not words:
         return None
-    condition = " AND ".join("regexp_matches(p.name, ?)" for _ in words)
-    patterns = [rf"(?i)\b{re.escape(w)}(?:s|es)?\b" for w in words]
-    row: tuple[Any, ...] | None = con.execute(
+    return _best_seller(con, [rf"(?i)\b{re.escape(w)}(?:s|es)?\b" for w in words])
+
+
+def _best_seller(con: Any, patterns: list[str]) -> tuple[Any, ...] | None:
+    """The best-selling product whose name matches every pattern (case-insensitive regexes)."""
+    condition = " AND ".join("regexp_matches(p.name, ?)" for _ in patterns)
+    row = con.execute(
         f"""SELECT p.product_id, p.name FROM products p
             LEFT JOIN order_lines l ON l.product_id = p.product_id
             WHERE {condition}
             GROUP BY p.product_id, p.name ORDER BY count(l.product_id) DESC, p.product_id LIMIT 1""",
         patterns,
     ).fetchone()
-    return row
+    return tuple(row) if row is not None else None
 
 
 def _match(con: Any, raw: str) -> tuple[Any, ...] | None:
@@ -60,15 +64,9 @@ def _match(con: Any, raw: str) -> tuple[Any, ...] | None:
         row = con.execute("SELECT product_id, name FROM products WHERE product_id = ?", [candidate]).fetchone()
         if row is not None:
             return tuple(row)
-    row = con.execute(
-        """SELECT p.product_id, p.name FROM products p
-           LEFT JOIN order_lines l ON l.product_id = p.product_id
-           WHERE regexp_matches(p.name, ?)
-           GROUP BY p.product_id, p.name ORDER BY count(l.product_id) DESC, p.product_id LIMIT 1""",
-        [rf"(?i)(?:^|\W){re.escape(name)}(?:s|es)?(?:\W|$)"],
-    ).fetchone()
+    row = _best_seller(con, [rf"(?i)(?:^|\W){re.escape(name)}(?:s|es)?(?:\W|$)"])
     if row is not None:
-        return tuple(row)
+        return row
     return None if THEME_WORDS.search(name) else _match_by_words(con, name)
 
 

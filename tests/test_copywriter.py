@@ -233,3 +233,42 @@ def test_products_match_by_id_name_or_plural_words_and_unknown_ids_are_errors(de
     assert resolve_products(["lin", "cushion cove"], ctx) == ([], ["lin", "cushion cove"])
     with pytest.raises(ValueError, match="no product has the id 'D999'"):
         resolve_products(["D999"], ctx)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Sorry, we have no products for you today.",
+        "Desculpe, mas não temos produtos para este público.",
+        "Leider haben wir zurzeit keine passenden Artikel.",
+        "Désolé, nous n’avons pas de produits à vous proposer.",
+        "抱歉，我们目前没有相关产品。",
+        "As an AI, I cannot write marketing emails.",
+    ],
+)
+def test_a_reply_to_the_marketer_is_no_copy(reply: str) -> None:
+    assert any("reply to the marketer" in p for p in qa_issues({"body": reply}, "sms", None, BRAND))
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        "Sorry we missed you! Come back for a look at the new candles.",
+        "Leider nur bis Sonntag: die neuen Kerzen, nicht verpassen!",
+        "Lamentamos: a coleção de verão acaba domingo, não perca!",
+        "Nothing says summer like linen.",
+    ],
+)
+def test_copy_that_only_sounds_sorry_is_copy(copy: str) -> None:
+    assert not any("reply to the marketer" in p for p in qa_issues({"body": copy}, "sms", None, BRAND))
+
+
+def test_a_reply_in_place_of_copy_is_regenerated_and_dropped_if_it_stays(demo_workspace: Workspace) -> None:
+    good = {"body": "Our Scented Soy Candle fills the room with a warm glow."}
+    reply = {"body": "Sorry, we have no products for this audience today."}
+    ctx, model = _ctx(demo_workspace, {"variants": [good, reply]}, {"variants": [reply]})
+    result = write_copy(WriteCopyInput(channel="sms", products=["soy candles"], n_variants=2), ctx)
+    assert "reply to the marketer" in _prompt(model, 1)  # the problem went back to the model
+    assert [v.body for v in result.variants] == [good["body"]]
+    assert result.dropped == ["1 variant dropped: replied to the marketer instead of writing copy even after a retry."]
+    model.assert_complete()

@@ -2,8 +2,9 @@
 
 Checked: channel length limits, placeholder brackets, personal data, the stated offer (present, the same, in
 any language), anything the marketer did not give (codes, URLs, deadlines, discounts, amounts, "free X"),
-repetition, banned words. Safe fixes: take out what the marketer did not give (a code, URL or deadline alone; a
-discount, amount or claim with its sentence), drop placeholders and repeated sentences, trim at a word.
+repetition, banned words, and a reply to the marketer in place of copy (an apology for a lack, a refusal).
+Safe fixes: take out what the marketer did not give (a code, URL or deadline alone; a discount, amount or claim
+with its sentence), drop placeholders and repeated sentences, trim at a word.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from assistant.core.privacy import contains_pii
 from tools.copywriter.invented import Finding, find_invented
 from tools.copywriter.offer import Offer, offer_present, parse_offer
+from tools.copywriter.refusal import talks_to_the_marketer
 from tools.copywriter.repetition import repetition_problems, sentence_key
 
 # Field -> max characters, per channel.
@@ -39,6 +41,7 @@ class Review:
     issues: list[str] = field(default_factory=list)
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     offer_missing: bool = False
+    not_copy: bool = False  # a reply to the marketer ("Sorry, we have no products …"), not words for a customer
     severity: int = 0  # to choose between a draft and its retry: lower is better
 
     @property
@@ -79,6 +82,10 @@ def review(
         problem(f"placeholder {placeholder.group(0)!r}", 2)
     if contains_pii(whole):
         problem("contains personal data", 3)
+    reply = talks_to_the_marketer(whole)
+    if reply:
+        result.not_copy = True
+        problem(f"reads as a reply to the marketer, not copy ({reply!r}): write the message to the customer", 4)
     context = context or marketer_text(offer.text if offer else None, brand)
     for name, text in variant.items():
         found = find_invented(text or "", offer, context)

@@ -269,13 +269,20 @@ def write_copy(args: WriteCopyInput, ctx: ToolContext) -> CopyResult:
 
 
 def _keep(final: list[tuple[CopyVariant, Review]], offer: Offer | None) -> tuple[list[CopyVariant], list[str]]:
-    """Drop variants that leave out the offer (or lost their body) when another variant is usable; else keep
-    them all, flagged, so the marketer still has a draft to edit."""
-    usable = [v for v, r in final if v.body.strip() and not r.offer_missing]
+    """Drop variants that leave out the offer, lost their body or are no copy (a reply to the marketer) when
+    another variant is usable; else keep them all, flagged, so the marketer still has a draft to edit."""
+    usable = [v for v, r in final if v.body.strip() and not r.offer_missing and not r.not_copy]
     if not usable or len(usable) == len(final):
         return [v for v, _ in final], []
     gone = len(final) - len(usable)
-    what = f"left out the offer {offer.text!r}" if offer else "had nothing left once QA took out what was not given"
+    reasons = []
+    if any(r.offer_missing for _, r in final):
+        reasons.append(f"left out the offer {offer.text!r}" if offer else "left out the offer")
+    if any(r.not_copy for _, r in final):
+        reasons.append("replied to the marketer instead of writing copy")
+    if any(not v.body.strip() for v, _ in final):
+        reasons.append("had nothing left once QA took out what was not given")
+    what = " or ".join(reasons)
     return usable, [f"{gone} variant{'s' if gone > 1 else ''} dropped: {what} even after a retry."]
 
 

@@ -516,6 +516,26 @@ def test_a_time_breakdown_is_the_metrics_layers_and_a_forecast_is_not(
     assert _ask_routed(demo_workspace, segment_tools, decision, forecast)[1] is None
 
 
+def test_a_review_metric_by_a_group_is_the_metrics_layers_with_the_group_named(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    # analyze_sentiment states a scope's average rating but breaks it down by no group: code routes the breakdown
+    # to query_metrics and sets the metric and the group the request names over the model's.
+    decision = route("query_metrics", metric="recommend_rate", group_by="category")
+    question = "Durchschnittsbewertung nach Altersgruppe"
+    result, constrained = _ask_routed(demo_workspace, segment_tools, decision, question)
+    assert constrained == "query_metrics"
+    args = result.steps[0].args
+    assert (args["metric"], args["group_by"]) == ("average_rating", "age_band")
+    con = demo_workspace.connect()
+    try:
+        young = con.execute("SELECT avg(rating) FROM reviews WHERE reviewer_age BETWEEN 25 AND 34").fetchone()
+    finally:
+        con.close()
+    rows = {row[0]: row[-1] for row in result.steps[0].result["table"]["rows"]}
+    assert young is not None and rows["25-34"] == pytest.approx(young[0], abs=1e-2)
+
+
 def test_a_server_that_ignores_the_schema_is_held_to_the_tool_code_chose(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:

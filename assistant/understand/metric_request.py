@@ -3,12 +3,14 @@
 A 1.5B router sends "repeat rate by segment" to segment_query (which states no repeat rate) and "orders per month
 in the Netherlands" to customer_overview: the question's metric or time breakdown exists in no other tool, yet the
 model picks the tool whose description shares the most words. Code reads what no other tool serves — a metric only
-the metrics layer computes (cancellations, units sold; the repeat rate when broken down by segment, country or
-category: customer_overview states it for a filter) and a breakdown of past figures by day, week, weekday, month or
+the metrics layer computes (cancellations, units sold; the repeat rate, the average rating, the recommend rate and
+the sentiment shares when broken down by a group — segment, country, department, age band …: customer_overview and
+analyze_sentiment state them for a filter only) and a breakdown of past figures by day, week, weekday, month or
 quarter — and the routing decision is then constrained to query_metrics; the model still fills the filters and
 period, and code sets the one metric and breakdown the request names. The repeat rate of a filter ("in France")
 goes to customer_overview, which states it with its customer count. A request that also names another tool's
-question (a forecast, a prediction, an explanation, recommendations, copy) is left to the model.
+question (a forecast, a prediction, an explanation, recommendations, copy) is left to the model; a metric's own
+words ("would recommend") are not read as one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tools.metrics.dimensions import TIME_DIMENSIONS as TIME
 METRICS_TOOL = "query_metrics"
 OVERVIEW_TOOL = "customer_overview"  # states the repeat rate of the customers a filter selects
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_LANGUAGES = ("en", "es", "de", "fr", "pt", "zh")
 # The count beside a rate: "cancellations in Spain" counts them, "cancellation rate in Spain" is a share.
 COUNT_OF: dict[str, str] = {"cancellation_rate": "cancelled_orders"}
 TIME_DIMENSIONS = frozenset(d.value for d in TIME)  # the metrics layer's units of time
@@ -38,13 +41,14 @@ TIME_DIMENSIONS = frozenset(d.value for d in TIME)  # the metrics layer's units 
 @dataclass(frozen=True)
 class _Named:
     gloss: str  # glossary.yaml's gloss: the other languages' terms
-    terms: tuple[str, ...]  # English
+    terms: tuple[str, ...]  # English, and any other language's listed with the entry
+    needs_rate: bool = False  # named only beside a rate word ("share of negative reviews")
 
 
 @dataclass(frozen=True)
 class _Lexicon:
     metrics: dict[str, _Named]
-    by_group: frozenset[str]  # metrics another tool states for a filter: the metrics layer only for a breakdown
+    by_group: dict[str, str | None]  # metric another tool states for a filter -> that tool (None: the model's choice)
     time: dict[str, _Named]  # unit of time -> its words
     groups: dict[str, tuple[str, ...]]  # group -> "by segment", "par segment", "按分群"... in every language
     rate_words: tuple[str, ...]  # all languages
@@ -67,14 +71,26 @@ def _lexicon() -> _Lexicon:
     data = yaml.safe_load(text)
 
     def entries(group: str) -> dict[str, _Named]:
-        return {name: _Named(e["gloss"], tuple(fold(t) for t in e["en"])) for name, e in data[group].items()}
+        return {
+            name: _Named(
+                e["gloss"],
+                tuple(fold(t) for language in _LANGUAGES if language in e for t in e[language]),
+                bool(e.get("needs_rate")),
+            )
+            for name, e in data[group].items()
+        }
 
     groups = data["groups"]
+    by = {language: groups["by"].get(language, []) + groups["which"].get(language, []) for language in _LANGUAGES}
     return _Lexicon(
         metrics=entries("metrics"),
-        by_group=frozenset(name for name, e in data["metrics"].items() if e.get("by_group")),
+        by_group={
+            name: (None if e["by_group"] is True else e["by_group"])
+            for name, e in data["metrics"].items()
+            if e.get("by_group")
+        },
         time=entries("breakdowns"),
-        groups={name: _group_terms(groups["by"], nouns) for name, nouns in groups["nouns"].items()},
+        groups={name: _group_terms(by, nouns) for name, nouns in groups["nouns"].items()},
         rate_words=tuple(fold(t) for terms in data["rate_words"].values() for t in terms),
         other_glosses=frozenset(data["other_tools"]["glosses"]),
         other_words=tuple(fold(t) for t in data["other_tools"]["en"]),
@@ -84,6 +100,19 @@ def _lexicon() -> _Lexicon:
 def _says(folded: str, terms: tuple[str, ...]) -> bool:
     words = tuple(t for t in terms if re.search(r"\w", t))  # a sign ('%') is looked for as it is
     return bool(named_terms(folded, words)) or any(t in folded for t in terms if not re.search(r"\w", t))
+
+
+def _without(folded: str, terms: tuple[str, ...]) -> str:
+    """`folded` with the words of `terms` blanked out: a metric's own words ("recommend rate", "recomendarían")
+    are no evidence of another tool's question ("recommend products")."""
+    for term in sorted(named_terms(folded, terms), key=len, reverse=True):
+        if _CJK.search(term):
+            folded = folded.replace(term, " ")
+        else:
+            stem = r"\W+".join(re.escape(w) for w in re.findall(r"\w+", term.rstrip("*")))
+            end = r"\w*" if term.endswith("*") else r"\b"
+            folded = re.sub(rf"\b{stem}{end}", " ", folded)
+    return folded
 
 
 @dataclass(frozen=True)
@@ -96,6 +125,7 @@ class MetricRequest:
     groups: tuple[str, ...] = ()  # segment, country, category
     other_tool: bool = False
     by_group: frozenset[str] = frozenset()  # of `metrics`, those another tool states without a breakdown
+    filter_tool: str | None = None  # the tool that states every one of `metrics` for a filter, if one does
 
     @property
     def only_metrics_tool(self) -> bool:
@@ -111,7 +141,7 @@ class MetricRequest:
         if self.only_metrics_tool:
             return METRICS_TOOL
         if self.metrics and set(self.metrics) <= self.by_group and not self.other_tool:
-            return OVERVIEW_TOOL
+            return self.filter_tool
         return None
 
 
@@ -121,20 +151,27 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     folded = fold(question)
     said = glosses_in_any_language(question)
 
+    rate = _says(folded, lexicon.rate_words)
+
     def named(entries: dict[str, _Named]) -> tuple[str, ...]:
-        return tuple(n for n, e in entries.items() if e.gloss in said or _says(folded, e.terms))
+        return tuple(
+            n for n, e in entries.items() if (e.gloss in said or _says(folded, e.terms)) and (rate or not e.needs_rate)
+        )
 
     metrics = named(lexicon.metrics)
-    if any(m in COUNT_OF for m in metrics) and not _says(folded, lexicon.rate_words):
+    if any(m in COUNT_OF for m in metrics) and not rate:
         metrics = tuple(COUNT_OF.get(m, m) for m in metrics)
     breakdowns = named(lexicon.time)
     if "weekday" in breakdowns:  # "par jour de la semaine" says "par jour" too: the weekday is what is meant
         breakdowns = tuple(b for b in breakdowns if b not in ("day", "week"))
     groups = tuple(g for g, terms in lexicon.groups.items() if _says(folded, terms))
-    other = future or bool(said & lexicon.other_glosses) or _says(folded, lexicon.other_words)
+    rest = _without(folded, tuple(t for m in metrics if m in lexicon.metrics for t in lexicon.metrics[m].terms))
+    other = future or bool(glosses_in_any_language(rest) & lexicon.other_glosses) or _says(rest, lexicon.other_words)
+    by_group = frozenset(m for m in metrics if m in lexicon.by_group)
+    filter_tools = {lexicon.by_group[m] for m in by_group}
     return MetricRequest(
-        metrics=metrics, breakdowns=breakdowns, groups=groups, other_tool=other,
-        by_group=lexicon.by_group & set(metrics),
+        metrics=metrics, breakdowns=breakdowns, groups=groups, other_tool=other, by_group=by_group,
+        filter_tool=filter_tools.pop() if len(filter_tools) == 1 else None,
     )  # fmt: skip
 
 
@@ -166,7 +203,11 @@ def settle_metric_arguments(
             elif out.get("then_by") in (None, *TIME_DIMENSIONS):
                 out["then_by"] = unit
                 notes.append(f"then_by {unit!r}: the request names it")
-    elif len(request.groups) == 1 and not request.breakdowns and out.get("group_by") is None:
-        out["group_by"] = request.groups[0]  # "repeat rate by segment" with no breakdown chosen
-        notes.append(f"group_by {request.groups[0]!r}: the request names it")
+    elif len(request.groups) == 1 and not request.breakdowns:
+        group = request.groups[0]  # "repeat rate by segment", "note moyenne par tranche d'âge"
+        if group not in (out.get("group_by"), out.get("then_by")):
+            was = out.get("group_by")
+            out["group_by"] = group
+            out.pop("then_by", None)  # a second breakdown the request does not name
+            notes.append(f"group_by {group!r}" + (f" instead of {was!r}" if was else "") + ": the request names it")
     return out, notes

@@ -117,10 +117,53 @@ def test_code_leaves_what_it_cannot_decide() -> None:
     assert settle_metric_arguments("segment_query", {"segments": ["new"]}, unknown, KNOWN)[1] == []
 
 
-def test_a_named_group_is_the_breakdown_when_the_model_chose_none() -> None:
+def test_the_one_group_named_is_the_breakdown() -> None:
     by_segment = read("Wiederkaufrate je Segment")
     assert by_segment.only_metrics_tool and by_segment.groups == ("segment",)
     args, _ = settle_metric_arguments("query_metrics", {"metric": "repeat_rate"}, by_segment, KNOWN)
     assert args == {"metric": "repeat_rate", "group_by": "segment"}
-    kept = {"metric": "repeat_rate", "group_by": "country"}  # the model's breakdown stays
-    assert settle_metric_arguments("query_metrics", kept, by_segment, KNOWN)[0] == kept
+    other = {"metric": "repeat_rate", "group_by": "country", "then_by": "month"}  # a breakdown nobody asked for
+    args, notes = settle_metric_arguments("query_metrics", other, by_segment, KNOWN)
+    assert args == {"metric": "repeat_rate", "group_by": "segment"}
+    assert notes == ["group_by 'segment' instead of 'country': the request names it"]
+    second = {"metric": "repeat_rate", "group_by": "country", "then_by": "segment"}  # named, second: it stays
+    assert settle_metric_arguments("query_metrics", second, by_segment, KNOWN)[0] == second
+    two = read("repeat rate by segment and by country")  # two groups: the model orders them
+    assert settle_metric_arguments("query_metrics", other, two, KNOWN)[0] == other
+
+
+REVIEW_METRICS = [*KNOWN, "average_rating", "recommend_rate", "negative_share", "positive_share", "review_count"]
+
+
+@pytest.mark.parametrize(
+    ("question", "metric", "group"),
+    [
+        ("mean star rating by reviewer age band", "average_rating", "age_band"),
+        ("Note moyenne par tranche d'âge", "average_rating", "age_band"),
+        ("按年龄段统计平均评分", "average_rating", "age_band"),
+        ("Which department has the best average rating?", "average_rating", "department"),
+        ("What share of reviews are negative in each category?", "negative_share", "category"),
+        ("Anteil positiver Bewertungen je Abteilung", "positive_share", "department"),
+        ("tasa de recomendación por departamento", "recommend_rate", "department"),  # 'recomendación' is no request
+        ("What percentage of reviewers would recommend, by age group?", "recommend_rate", "age_band"),
+        ("número de avaliações por classe", "review_count", "class"),
+    ],
+)
+def test_a_review_metric_broken_down_by_a_group_is_the_metrics_layers(question: str, metric: str, group: str) -> None:
+    seen = read(question)
+    assert (seen.tool, seen.metrics, seen.groups) == ("query_metrics", (metric,), (group,))
+    args, _ = settle_metric_arguments("query_metrics", {"metric": "average_rating"}, seen, REVIEW_METRICS)
+    assert (args["metric"], args["group_by"]) == (metric, group)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the average rating of our Dresses?",  # analyze_sentiment states it for a scope: the model's choice
+        "What share of the jeans reviews are negative?",
+        "How many negative reviews mention the fit?",  # no rate word: no share named
+        "Which products would you recommend to champions, by segment?",  # recommendations, not a recommend rate
+    ],
+)
+def test_a_review_metric_of_one_scope_or_another_tools_question_is_the_models_choice(question: str) -> None:
+    assert read(question).tool is None

@@ -23,6 +23,7 @@ from tools.copywriter import (
     resolve_products,
     write_copy,
 )
+from tools.copywriter.qa import Review, safe_fix
 
 BRAND: dict[str, Any] = {"words_to_avoid": ["cheap"], "claims_allowed": ["free returns within 30 days"]}
 
@@ -244,6 +245,7 @@ def test_products_match_by_id_name_or_plural_words_and_unknown_ids_are_errors(de
         "Désolé, nous n’avons pas de produits à vous proposer.",
         "抱歉，我们目前没有相关产品。",
         "As an AI, I cannot write marketing emails.",
+        "Se você tiver alguma dúvida, estou aqui para ajudar.",
     ],
 )
 def test_a_reply_to_the_marketer_is_no_copy(reply: str) -> None:
@@ -257,6 +259,7 @@ def test_a_reply_to_the_marketer_is_no_copy(reply: str) -> None:
         "Leider nur bis Sonntag: die neuen Kerzen, nicht verpassen!",
         "Lamentamos: a coleção de verão acaba domingo, não perca!",
         "Nothing says summer like linen.",
+        "Questions about sizing? We are here to help.",
     ],
 )
 def test_copy_that_only_sounds_sorry_is_copy(copy: str) -> None:
@@ -272,3 +275,11 @@ def test_a_reply_in_place_of_copy_is_regenerated_and_dropped_if_it_stays(demo_wo
     assert [v.body for v in result.variants] == [good["body"]]
     assert result.dropped == ["1 variant dropped: replied to the marketer instead of writing copy even after a retry."]
     model.assert_complete()
+
+
+def test_a_word_said_over_and_over_fails_qa_and_the_safe_fix_says_it_once() -> None:
+    body = "Descubre los mejores regalos para Navidad. Navidad, Navidad, Navidad!"
+    assert "body repeats 'navidad' 4 times in a row" in qa_issues({"body": body}, "sms", None, BRAND)
+    assert repetition_problems("Very very soft linen.") == []  # twice is emphasis
+    fixed = safe_fix({"body": body}, "sms", Review())[0]["body"]
+    assert fixed.count("Navidad") == 1 and qa_issues({"body": fixed}, "sms", None, BRAND) == []

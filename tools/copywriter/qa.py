@@ -4,7 +4,7 @@ Checked: channel length limits, placeholder brackets, personal data, the stated 
 any language), anything the marketer did not give (codes, URLs, deadlines, discounts, amounts, "free X"),
 repetition, banned words, and a reply to the marketer in place of copy (an apology for a lack, a refusal).
 Safe fixes: take out what the marketer did not give (a code, URL or deadline alone; a discount, amount or claim
-with its sentence), drop placeholders and repeated sentences, trim at a word.
+with its sentence), drop placeholders, repeated sentences and a word said over and over, trim at a word.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from assistant.core.privacy import contains_pii
 from tools.copywriter.invented import Finding, find_invented
 from tools.copywriter.offer import Offer, offer_present, parse_offer
 from tools.copywriter.refusal import talks_to_the_marketer
-from tools.copywriter.repetition import repetition_problems, sentence_key
+from tools.copywriter.repetition import collapse_stutters, repetition_problems, sentence_key
 
 # Field -> max characters, per channel.
 LIMITS: dict[str, dict[str, int]] = {
@@ -188,6 +188,6 @@ def safe_fix(variant: dict[str, str], channel: str, found: Review) -> tuple[dict
             text = remove_findings(text, findings)
             notes += [f"removed {LABELS[f.what]} not given by the marketer: {f.text!r}" for f in findings]
         text = PLACEHOLDER.sub("", text or "").replace("  ", " ").strip()
-        text = drop_repeated_sentences(text)
+        text = drop_repeated_sentences(collapse_stutters(text))
         fixed[name] = trim(text, LIMITS[channel].get(name, len(text)))
     return fixed, notes

@@ -1,10 +1,11 @@
 """A draft that talks to the marketer instead of the customer: an apology for having nothing to sell, a refusal,
 an assistant speaking as itself. The model writes one when its brief seems to lack something ("Sorry, we have no
-products for you today", "Desculpe, mas não temos produtos …"); it is no copy, whatever its length or offer.
+products for you today", "Desculpe, mas não temos produtos …", "estou aqui para ajudar"); it is no copy,
+whatever its length or offer.
 
 Read as an apology or regret followed closely by a lack or an inability ("sorry … we don't have", "leider …
-keine"), or an assistant's self-reference ("as an AI"), in the languages copy is written in. Accent-folded, lower
-case.
+keine"), an assistant's self-reference ("as an AI") or its offer of help in the first person singular (a brand
+says "we are here to help"), in the languages copy is written in. Accent-folded, lower case.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"|(?:do|does) not have|cannot|can't|unable to|not able to|nothing (?:to|for)\b)",
         r"\bas an (?:ai|assistant|language model)\b",
         rf"\bi (?:cannot|can{_Q}t|am unable to|{_Q}m unable to) (?:write|create|help|provide|generate)\b",
+        # An assistant offering help in the first person singular (a brand speaks as "we": "we're here to help")
+        rf"\b(?:i{_Q}m|i am) (?:here|happy|glad) to help\b|\bhow (?:can|may) i (?:help|assist)\b",
+        r"\b(?:estoy aqui para ayudar\w*|en que (?:te |le )?puedo ayudar|estoy a (?:tu|su) disposicion)\b",
+        r"\b(?:ich bin (?:hier|da),? um (?:\w+ )?zu helfen|wie kann ich (?:ihnen|dir|euch) helfen)\b",
+        r"\b(?:je suis (?:la|ici) pour (?:vous|t) ?aider|comment puis-je (?:vous|t) ?aider"
+        r"|je reste a (?:votre|ta) dispo\w*)",
+        r"\b(?:estou aqui para (?:\w+ )?ajudar|como (?:posso|poderia) (?:te |lhe )?ajudar"
+        r"|estou a (?:sua|tua) disposicao)\b",
+        r"(?:我可以帮您|我很乐意帮助|请问有什么可以帮)",
         # Spanish
         rf"\b(?:lo siento|lo sentimos|lamentablemente|desafortunadamente|disculpa\w*|lamentamos)\b{_NEAR}"
         r"\b(?:no (?:tenemos|hay|contamos|disponemos|podemos|puedo)|ningun\w* (?:producto|articulo|oferta))",

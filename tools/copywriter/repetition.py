@@ -1,5 +1,5 @@
-"""Filler: the same three words said three times or more, or a sentence or phrase of four words or more said
-twice. Chinese and Japanese have no spaces: two characters count as a word."""
+"""Filler: one word said three times in a row, the same three words said three times or more, or a sentence or
+phrase of four words or more said twice. Chinese and Japanese have no spaces: two characters count as a word."""
 
 from __future__ import annotations
 
@@ -48,10 +48,33 @@ def _occurrences(tokens: Sequence[str], phrase: Sequence[str]) -> list[int]:
     return found
 
 
+STUTTER = 3  # one word this many times in a row ("Navidad Navidad Navidad") is filler, not emphasis
+
+
+def stutters(copy_text: str) -> list[tuple[str, int]]:
+    """(word, times) for each word said STUTTER+ times in a row, whatever the punctuation between."""
+    found: list[tuple[str, int]] = []
+    tokens = [t for t in _tokens(copy_text) if not CJK.match(t)]
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j + 1 < len(tokens) and tokens[j + 1] == tokens[i]:
+            j += 1
+        if j - i + 1 >= STUTTER:
+            found.append((tokens[i], j - i + 1))
+        i = j + 1
+    return found
+
+
+def collapse_stutters(copy_text: str) -> str:
+    """Each word said STUTTER+ times in a row said once (the safe fix)."""
+    return re.sub(rf"\b([^\W\d_]+)(?:[\s,;.!?¡¿…-]+\1\b){{{STUTTER - 1},}}", r"\1", copy_text, flags=re.I)
+
+
 def repetition_problems(copy_text: str, allowed: Sequence[str] = ()) -> list[str]:
-    """Filler: the same three words said 3+ times, or a sentence or phrase of 4+ words said twice.
-    An `allowed` phrase (the offer, a product name) may be said up to three times."""
-    problems: list[str] = []
+    """Filler: one word said 3+ times in a row, the same three words said 3+ times, or a sentence or phrase of 4+
+    words said twice. An `allowed` phrase (the offer, a product name) may be said up to three times."""
+    problems: list[str] = [f"repeats {word!r} {times} times in a row" for word, times in stutters(copy_text)]
     sentences = Counter(tuple(t) for s in _SENTENCE_END.split(copy_text) if len(t := _tokens(s)) >= 4)
     tokens = _tokens(copy_text)
     covered: set[int] = set()  # token positions inside a repeat already reported

@@ -140,6 +140,12 @@ def test_answer_prose_is_the_narration_after_the_tool_output() -> None:
     )
 
 
+def test_a_copy_drafts_button_is_no_prose_its_body_is() -> None:
+    draft = "### DRAFT — email copy\nLanguage: German\n\n**Variant 1 (draft)**\n\n"
+    draft += "Unsere neuen Kerzen sind da.\n\n[Jetzt kaufen]"
+    assert answer_prose(draft, tool_ran=True) == "Unsere neuen Kerzen sind da."
+
+
 @pytest.fixture
 def fake_detector(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """A stand-in for assistant.understand.language: German if it sees 'und', else English; records its input."""

@@ -170,8 +170,9 @@ def check_useful(result: AgentResult, expected_tool: str | None) -> CheckResult:
     return CheckResult("useful", True, f"{first.tool} found results")
 
 
-# Paragraphs that are tool output rather than narration: tables, bullets, bold headlines, notes, headings.
-_TOOL_LINE = re.compile(r"^\s*(?:\||[-*•] |\*\*|_|#|>|\d+\. )")
+# Paragraphs that are tool output rather than narration: tables, bullets, bold headlines, notes, headings, a copy
+# draft's call-to-action button ("[Jetzt kaufen]": two words say too little of a language to judge the answer by).
+_TOOL_LINE = re.compile(r"^\s*(?:\||[-*•] |\*\*|_|#|>|\d+\. |\[[^\]]*\]\s*$)")
 _CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.S)
 
 

@@ -35,6 +35,11 @@ def test_a_row_label_with_digits_is_no_figure_but_a_bare_number_still_is() -> No
     from assistant.agent.narration import without_row_labels
 
     bands = [Fact(id="f1", label="average rating (25-34)", head="average rating", key="25-34", value=4.2),
-             Fact(id="f2", label="orders (3)", head="orders", key="3", value=7)]  # fmt: skip
+             Fact(id="f2", label="orders (3)", head="orders", key="3", value=7),
+             Fact(id="f3", label="average rating (65+)", head="average rating", key="65+", value=4.3)]  # fmt: skip
     text = "Reviewers aged 25-34 rate us best, 3 bands lower; 125-345 is no band."
     assert without_row_labels(text, bands) == "Reviewers aged (label) rate us best, 3 bands lower; 125-345 is no band."
+    assert (
+        without_row_labels("Those aged 65+ rate 4.3; 165+ is none.", bands)
+        == "Those aged (label) rate 4.3; 165+ is none."
+    )

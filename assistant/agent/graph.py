@@ -352,8 +352,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
 
 def _guard(state: AgentState) -> dict[str, Any]:
     from assistant.core.privacy import asks_for_pii
-    from assistant.understand.language import detect_language, language_name
+    from assistant.understand.language import language_name, request_language
 
-    code = detect_language(state["question"])  # the answer is written in the request's language
+    code = request_language(state["question"])  # the answer is written in the request's language
     outcome = "refuse" if asks_for_pii(state["question"]) else "route"
     return {"outcome": outcome, "language_code": code, "language": language_name(code)}

@@ -175,11 +175,12 @@ _LABEL_WITH_DIGITS = re.compile(r"(?=.*\d)(?=.*[^\d\s.,])")
 
 def without_row_labels(text: str, facts: list[Fact]) -> str:
     """The text with the results' row labels that hold digits ('25-34', '2011-12', 'Q4 2011') blanked out: naming
-    a row is no figure. Only whole labels of four characters or more with a non-digit in them, so a bare '3'
-    stays a number to check."""
-    labels = {f.key for f in facts if len(f.key) >= 4 and _LABEL_WITH_DIGITS.match(f.key)}
+    a row is no figure. Only whole labels of three characters or more with a non-digit in them ('65+'), so a bare
+    '3' stays a number to check."""
+    labels = {f.key for f in facts if len(f.key) >= 3 and _LABEL_WITH_DIGITS.match(f.key)}
     for label in sorted(labels, key=len, reverse=True):
-        text = re.sub(rf"(?<![\w.,]){re.escape(label)}(?![\w]|[.,]\d)", "(label)", text)
+        end = r"(?![\w]|[.,]\d)" if label[-1].isalnum() else r"(?![.,]?\d)"
+        text = re.sub(rf"(?<![\w.,]){re.escape(label)}{end}", "(label)", text)
     return text
 
 

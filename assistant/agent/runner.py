@@ -218,11 +218,11 @@ class Agent:
 
     def _busy(self, question: str, thread_id: str, exc: QueueFullError) -> AgentResult:
         """The answer when the line is full: nothing ran, nothing is remembered; the marketer asks again later."""
-        from assistant.understand.language import detect_language
+        from assistant.understand.language import request_language
 
         return AgentResult(
             question=question,
-            answer=message("busy", detect_language(question)),
+            answer=message("busy", request_language(question)),
             steps=[],
             model=self.model_name,
             timings=Timings(),

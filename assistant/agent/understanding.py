@@ -22,7 +22,7 @@ from assistant.agent.state import StepRecord
 from assistant.understand.aliases import KINDS, EntityResolver, Kind, Mention
 from assistant.understand.glossary import glosses
 from assistant.understand.goods import unknown_goods
-from assistant.understand.language import detect_language, language_name
+from assistant.understand.language import language_name, request_language
 from assistant.understand.metric_request import MetricRequest, read_metric_request
 from assistant.understand.passage import given_passage
 from assistant.understand.provenance import (
@@ -157,7 +157,7 @@ class Understander:
         subject = previous_subject(messages)
         review_filter = filter_polarity(question, subject.get("tool"))
         follow_up = bool(subject) and (bool(_FOLLOW_UP.search(question)) or review_filter is not None)
-        language = detect_language(question)
+        language = request_language(question)
         slots = extract_slots(question, self.today, language)
         return Understanding(
             language=language,

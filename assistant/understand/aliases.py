@@ -90,7 +90,7 @@ _COLLOQUIAL: dict[str, tuple[str, ...]] = {
            "EEUU", "EE.UU.", "EE. UU.", "EUA", "Amerika", "Amérique", "Vereinigten Staaten", "美国", "美利坚"),
     "AE": ("UAE", "U.A.E.", "Vereinigten Arabischen Emiraten", "Emirates", "EAU", "VAE", "Emiratos", "Emirate",
            "Émirats", "Emirados", "阿联酋"),
-    "NL": ("Holland", "Holanda", "Hollande", "荷兰"),
+    "NL": ("Holland", "Holanda", "Hollande", "Niederlanden", "荷兰"),  # German dative: "in den Niederlanden"
     "IE": ("Eire", "Éire", "Republic of Ireland", "Irland", "Irlanda", "Irlande", "爱尔兰"),
     "ZA": ("RSA", "South Africa", "Republic of South Africa", "Sudáfrica", "Südafrika", "Afrique du Sud",
            "África do Sul", "南非"),

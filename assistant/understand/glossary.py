@@ -24,9 +24,7 @@ def _patterns() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
     out: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
     for gloss, by_language in yaml.safe_load(text).items():
         for language, terms in by_language.items():
-            folded = sorted({fold(t) for t in terms}, key=len, reverse=True)
-            words = "|".join(re.escape(t) if _CJK.search(t) else rf"(?<!\w){re.escape(t)}(?!\w)" for t in folded)
-            out.setdefault(language, []).append((gloss, re.compile(words)))
+            out.setdefault(language, []).append((gloss, _pattern(list({fold(t) for t in terms}))))
     return out
 
 
@@ -46,3 +44,37 @@ def glosses_in_any_language(text: str) -> set[str]:
     ("taxa de recompra por segmento") is easily detected as the wrong language, and a term is the same term."""
     folded = fold(text)
     return {gloss for patterns in _patterns().values() for gloss, pattern in patterns if pattern.search(folded)}
+
+
+def term_languages(text: str) -> set[str]:
+    """The languages of the longest glossary term the text contains ('taxa de recompra' is Portuguese, though
+    'recompra' is Spanish too), English loanwords left out ('feedback', 'newsletter', 'segment' are terms in
+    German and French too, and say nothing of the language)."""
+    folded = fold(text)
+    longest: dict[str, int] = {}
+    for language, patterns in _own_patterns().items():
+        for _, pattern in patterns:
+            for m in pattern.finditer(folded):
+                longest[language] = max(longest.get(language, 0), len(m.group(0)))
+    top = max(longest.values(), default=0)
+    return {language for language, size in longest.items() if size == top and top}
+
+
+@lru_cache(maxsize=1)
+def _own_patterns() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    """_patterns without the terms that are English words of the shop (scope_terms.yaml's English world)."""
+    from assistant.understand.scope import is_english_shop_word
+
+    text = resources.files("assistant.understand").joinpath("glossary.yaml").read_text(encoding="utf-8")
+    out: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for gloss, by_language in yaml.safe_load(text).items():
+        for language, terms in by_language.items():
+            own = [t for t in {fold(t) for t in terms} if not is_english_shop_word(t)]
+            if own:
+                out.setdefault(language, []).append((gloss, _pattern(own)))
+    return out
+
+
+def _pattern(folded: list[str]) -> re.Pattern[str]:
+    ordered = sorted(folded, key=len, reverse=True)
+    return re.compile("|".join(re.escape(t) if _CJK.search(t) else rf"(?<!\w){re.escape(t)}(?!\w)" for t in ordered))

@@ -93,6 +93,24 @@ def _plain(word: str) -> str:
 
 def detect_language(text: str) -> str:
     """One of LANGUAGES: CJK script -> 'zh'; else the best-scoring Latin language; short or undecidable -> 'en'."""
+    return _decided_language(text) or "en"
+
+
+def request_language(text: str) -> str:
+    """The language of a marketer's request: detect_language, and when its words decide nothing (a bare phrase,
+    "Wiederkaufrate je Segment", "taxa de recompra por segmento"), the one language whose shop terms it uses
+    (glossary.yaml); else English."""
+    decided = _decided_language(text)
+    if decided:
+        return decided
+    from assistant.understand.glossary import term_languages  # the glossary's tables load on first use
+
+    languages = term_languages(text)
+    return next(iter(languages)) if len(languages) == 1 else "en"
+
+
+def _decided_language(text: str) -> str | None:
+    """detect_language's reading, or None when the text's words decide no language."""
     tokens = _TOKEN.findall(_CJK.sub(" ", text.casefold()))
     cjk = len(_CJK.findall(text))
     if cjk and cjk >= len(tokens):  # a Chinese question may name 'VIP' or a product in Latin letters
@@ -114,7 +132,7 @@ def detect_language(text: str) -> str:
     best = max(scores, key=scores.__getitem__, default="en")
     top = scores.get(best, 0.0)
     tied = sum(1 for score in scores.values() if abs(score - top) < 1e-9)  # shares of 1/3 add up unevenly
-    return best if top >= 1 and tied == 1 else "en"
+    return best if top >= 1 and tied == 1 else None
 
 
 def language_name(code: str) -> str:

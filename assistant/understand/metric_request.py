@@ -208,6 +208,9 @@ def settle_metric_arguments(
         if group not in (out.get("group_by"), out.get("then_by")):
             was = out.get("group_by")
             out["group_by"] = group
-            out.pop("then_by", None)  # a second breakdown the request does not name
             notes.append(f"group_by {group!r}" + (f" instead of {was!r}" if was else "") + ": the request names it")
+        second = out.get("then_by")
+        if second is not None and second != group and out.get("group_by") == group:
+            del out["then_by"]  # a second breakdown the request does not name
+            notes.append(f"then_by {second!r} left out: the request names one breakdown")
     return out, notes

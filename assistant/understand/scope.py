@@ -17,6 +17,7 @@ from importlib import resources
 import yaml
 
 from assistant.understand.aliases import fold
+from assistant.understand.glossary import glosses_in_any_language
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[^\W_]+")
@@ -29,6 +30,17 @@ def _lexicon() -> dict[str, tuple[str, ...]]:
     return {
         group: tuple(fold(t) for terms in by_language.values() for t in terms) for group, by_language in data.items()
     }
+
+
+@lru_cache(maxsize=1)
+def _english_world() -> tuple[str, ...]:
+    text = resources.files("assistant.understand").joinpath("scope_terms.yaml").read_text(encoding="utf-8")
+    return tuple(fold(t) for t in yaml.safe_load(text)["world"]["en"])
+
+
+def is_english_shop_word(term: str) -> bool:
+    """Whether a (folded) term is a word of the shop's world in English too ('feedback', 'newsletter')."""
+    return bool(named_terms(term, _english_world()))
 
 
 def _terms() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -80,11 +92,12 @@ def _length(text: str) -> int:
 
 def names_shop_world(text: str) -> bool:
     """Whether the request names anything of the shop's world (customers, orders, products, reviews, segments,
-    campaigns, forecasts, the shop itself, 'we'/'our'...) in any of its six languages."""
+    campaigns, forecasts, the shop itself, 'we'/'our'...) in any of its six languages. A term of the shop's
+    working vocabulary (glossary.yaml: 'Stornoquote', 'taux de réachat') names it too."""
     lexicon = _lexicon()
     folded = fold(text)
     named = any(named_terms(folded, lexicon[group]) for group in ("domain", "world", "world_time"))
-    return named or asks_for_copy(text)
+    return named or asks_for_copy(text) or bool(glosses_in_any_language(text))
 
 
 def out_of_scope(text: str, names_data_value: bool, has_subject: bool = False) -> bool:

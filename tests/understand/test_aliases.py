@@ -61,7 +61,7 @@ def demo() -> EntityResolver:
         ("Îles Anglo-Normandes", "Channel Islands"),
         # German declines the adjective: 'im Vereinigten Königreich', 'in den Vereinigten Staaten'.
         ("Vereinigten Königreich", "United Kingdom"), ("Vereinigten Staaten", "USA"),
-        ("Vereinigten Arabischen Emiraten", "United Arab Emirates"),
+        ("Vereinigten Arabischen Emiraten", "United Arab Emirates"), ("Niederlanden", "Netherlands"),
     ],
 )  # fmt: skip
 def test_country_surface_forms_resolve_to_the_data_spelling(real: EntityResolver, surface: str, value: str) -> None:

@@ -108,3 +108,21 @@ def test_the_language_a_text_is_to_be_written_in(text: str, default: str, expect
     from assistant.understand.language import target_language
 
     assert target_language(text, default) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Wiederkaufrate je Segment", "de"),  # no function word: the shop term says German
+        ("taxa de recompra por segmento", "pt"),  # the longest term is Portuguese ('recompra' alone is Spanish too)
+        ("receita por dia da semana", "pt"),
+        ("feedback Dresses?", "en"),  # an English loanword in the German glossary says nothing
+        ("repeat rate by segment", "en"),
+        ("¿Cuántos clientes tenemos en Francia?", "es"),  # the words decide before any term
+    ],
+)
+def test_a_bare_phrase_is_in_the_language_of_its_shop_terms(text: str, expected: str) -> None:
+    from assistant.understand.language import request_language
+
+    assert request_language(text) == expected
+    assert detect_language(text) in (expected, "en")  # detect_language alone does not know the terms

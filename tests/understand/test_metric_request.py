@@ -125,7 +125,13 @@ def test_the_one_group_named_is_the_breakdown() -> None:
     other = {"metric": "repeat_rate", "group_by": "country", "then_by": "month"}  # a breakdown nobody asked for
     args, notes = settle_metric_arguments("query_metrics", other, by_segment, KNOWN)
     assert args == {"metric": "repeat_rate", "group_by": "segment"}
-    assert notes == ["group_by 'segment' instead of 'country': the request names it"]
+    assert notes == [
+        "group_by 'segment' instead of 'country': the request names it",
+        "then_by 'month' left out: the request names one breakdown",
+    ]
+    args, _ = settle_metric_arguments("query_metrics", {"metric": "repeat_rate", "group_by": "segment",
+                                                        "then_by": "cluster"}, by_segment, KNOWN)  # fmt: skip
+    assert args == {"metric": "repeat_rate", "group_by": "segment"}
     second = {"metric": "repeat_rate", "group_by": "country", "then_by": "segment"}  # named, second: it stays
     assert settle_metric_arguments("query_metrics", second, by_segment, KNOWN)[0] == second
     two = read("repeat rate by segment and by country")  # two groups: the model orders them
@@ -147,6 +153,7 @@ REVIEW_METRICS = [*KNOWN, "average_rating", "recommend_rate", "negative_share", 
         ("tasa de recomendación por departamento", "recommend_rate", "department"),  # 'recomendación' is no request
         ("What percentage of reviewers would recommend, by age group?", "recommend_rate", "age_band"),
         ("número de avaliações por classe", "review_count", "class"),
+        ("Stornoquote je Land", "cancellation_rate", "country"),  # a rate word inside a German compound
     ],
 )
 def test_a_review_metric_broken_down_by_a_group_is_the_metrics_layers(question: str, metric: str, group: str) -> None:

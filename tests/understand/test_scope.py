@@ -76,6 +76,8 @@ def test_shop_world_terms_match_inflections_and_german_compounds() -> None:
     assert names_shop_world("Jahresumsatz nach Warengruppen")
     assert names_shop_world("re-engaging dormant shoppers")
     assert not names_shop_world("the tallest mountain in Europe")
+    assert names_shop_world("Stornoquote?")  # a term of the shop's glossary ('cancellation rate')
+    assert not out_of_scope("Wie hoch ist die Stornoquote dieses Jahr?", names_data_value=False)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ often when the prompt says "Bewertungen = reviews". Code finds the terms; the mo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 
@@ -18,14 +19,30 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @lru_cache(maxsize=1)
+def _table() -> dict[str, dict[str, list[str]]]:
+    """English gloss -> language -> its folded terms (glossary.yaml)."""
+    text = resources.files("assistant.understand").joinpath("glossary.yaml").read_text(encoding="utf-8")
+    return {
+        gloss: {language: sorted({fold(t) for t in terms}) for language, terms in by_language.items()}
+        for gloss, by_language in yaml.safe_load(text).items()
+    }
+
+
+def _by_language(keep: Callable[[str], bool]) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    """Per language: (English gloss, pattern of those of its terms `keep` admits)."""
+    out: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for gloss, by_language in _table().items():
+        for language, terms in by_language.items():
+            kept = [t for t in terms if keep(t)]
+            if kept:
+                out.setdefault(language, []).append((gloss, _pattern(kept)))
+    return out
+
+
+@lru_cache(maxsize=1)
 def _patterns() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
     """Per language: (English gloss, pattern of its terms), longest terms first so a phrase wins over a word."""
-    text = resources.files("assistant.understand").joinpath("glossary.yaml").read_text(encoding="utf-8")
-    out: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
-    for gloss, by_language in yaml.safe_load(text).items():
-        for language, terms in by_language.items():
-            out.setdefault(language, []).append((gloss, _pattern(list({fold(t) for t in terms}))))
-    return out
+    return _by_language(lambda _: True)
 
 
 def glosses(text: str, language: str) -> list[tuple[str, str]]:
@@ -65,14 +82,7 @@ def _own_patterns() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
     """_patterns without the terms that are English words of the shop (scope_terms.yaml's English world)."""
     from assistant.understand.scope import is_english_shop_word
 
-    text = resources.files("assistant.understand").joinpath("glossary.yaml").read_text(encoding="utf-8")
-    out: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
-    for gloss, by_language in yaml.safe_load(text).items():
-        for language, terms in by_language.items():
-            own = [t for t in {fold(t) for t in terms} if not is_english_shop_word(t)]
-            if own:
-                out.setdefault(language, []).append((gloss, _pattern(own)))
-    return out
+    return _by_language(lambda term: not is_english_shop_word(term))
 
 
 def _pattern(folded: list[str]) -> re.Pattern[str]:

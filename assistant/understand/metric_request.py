@@ -3,14 +3,14 @@
 A 1.5B router sends "repeat rate by segment" to segment_query (which states no repeat rate) and "orders per month
 in the Netherlands" to customer_overview: the question's metric or time breakdown exists in no other tool, yet the
 model picks the tool whose description shares the most words. Code reads what no other tool serves — a metric only
-the metrics layer computes (cancellations, units sold; the repeat rate, the average rating, the recommend rate and
-the sentiment shares when broken down by a group — segment, country, department, age band …: customer_overview and
-analyze_sentiment state them for a filter only) and a breakdown of past figures by day, week, weekday, month or
-quarter — and the routing decision is then constrained to query_metrics; the model still fills the filters and
-period, and code sets the one metric and breakdown the request names. The repeat rate of a filter ("in France")
-goes to customer_overview, which states it with its customer count. A request that also names another tool's
-question (a forecast, a prediction, an explanation, recommendations, copy) is left to the model; a metric's own
-words ("would recommend") are not read as one.
+the metrics layer computes (cancellations, units sold; the repeat rate, the order value, the revenue per customer,
+the average rating, the recommend rate and the sentiment shares when broken down by a group — segment, country,
+department, age band …: customer_overview, segment_query and analyze_sentiment state them for one scope only) and
+a breakdown of past figures by day, week, weekday, month or quarter — and the routing decision is then constrained
+to query_metrics; the model still fills the filters and period, and code sets the one metric and breakdown the
+request names. The repeat rate of a filter ("in France") goes to customer_overview, which states it with its
+customer count. A request that also names another tool's question (a forecast, a prediction, an explanation,
+recommendations, copy) is left to the model; a metric's own words ("would recommend") are not read as one.
 """
 
 from __future__ import annotations

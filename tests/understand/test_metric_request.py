@@ -138,7 +138,9 @@ def test_the_one_group_named_is_the_breakdown() -> None:
     assert settle_metric_arguments("query_metrics", other, two, KNOWN)[0] == other
 
 
-REVIEW_METRICS = [*KNOWN, "average_rating", "recommend_rate", "negative_share", "positive_share", "review_count"]
+SCOPE_METRICS = ["average_order_value", "revenue_per_customer", "average_rating", "recommend_rate", "negative_share",
+                 "positive_share", "review_count"]  # fmt: skip
+LAYER_METRICS = [*KNOWN, *SCOPE_METRICS]
 
 
 @pytest.mark.parametrize(
@@ -154,12 +156,17 @@ REVIEW_METRICS = [*KNOWN, "average_rating", "recommend_rate", "negative_share", 
         ("What percentage of reviewers would recommend, by age group?", "recommend_rate", "age_band"),
         ("número de avaliações por classe", "review_count", "class"),
         ("Stornoquote je Land", "cancellation_rate", "country"),  # a rate word inside a German compound
+        ("Which market has the highest average order value?", "average_order_value", "country"),
+        ("panier moyen par pays", "average_order_value", "country"),
+        ("Umsatz pro Kunde je Segment", "revenue_per_customer", "segment"),
     ],
 )
-def test_a_review_metric_broken_down_by_a_group_is_the_metrics_layers(question: str, metric: str, group: str) -> None:
+def test_a_scope_metric_broken_down_by_a_group_is_the_metrics_layers(question: str, metric: str, group: str) -> None:
+    # analyze_sentiment, customer_overview and segment_query state these for one scope, but break them down by
+    # no group (segment_query's breakdown has revenue and orders, no order value).
     seen = read(question)
     assert (seen.tool, seen.metrics, seen.groups) == ("query_metrics", (metric,), (group,))
-    args, _ = settle_metric_arguments("query_metrics", {"metric": "average_rating"}, seen, REVIEW_METRICS)
+    args, _ = settle_metric_arguments("query_metrics", {"metric": "average_rating"}, seen, LAYER_METRICS)
     assert (args["metric"], args["group_by"]) == (metric, group)
 
 
@@ -170,7 +177,8 @@ def test_a_review_metric_broken_down_by_a_group_is_the_metrics_layers(question: 
         "What share of the jeans reviews are negative?",
         "How many negative reviews mention the fit?",  # no rate word: no share named
         "Which products would you recommend to champions, by segment?",  # recommendations, not a recommend rate
+        "What is the average order value of our champions?",  # segment_query states it for the segment
     ],
 )
-def test_a_review_metric_of_one_scope_or_another_tools_question_is_the_models_choice(question: str) -> None:
+def test_a_scope_metric_of_one_scope_or_another_tools_question_is_the_models_choice(question: str) -> None:
     assert read(question).tool is None

@@ -243,10 +243,39 @@ def _fill_bounds(
         found = _range_for(quantity, info, out, bounds)
         if found is None:
             continue
+        # The stated number in another quantity's input ("al menos 5 pedidos" as monetary_min 5) is this bound's:
+        # it leaves that input and fills this quantity's, breakdown or not.
+        moved = _take_misplaced(quantity, found, bounds, by_quantity, info, out, notes)
         for bound in bounds:
             sides = ("low", "high") if bound.op == "eq" else ("low",) if bound in lows else ("high",)
             for side in sides:
-                _apply(found, side, bound, info, out, grouped, alone=len(bounds) == 1, notes=notes)
+                _apply(found, side, bound, info, out, grouped and not moved, alone=len(bounds) == 1, notes=notes)
+
+
+def _take_misplaced(
+    quantity: Quantity, r: Range, bounds: list[Bound], by_quantity: Mapping[Quantity, list[Bound]],
+    info: Mapping[str, FieldInfo], out: dict[str, Any], notes: list[str],
+) -> bool:  # fmt: skip
+    """Take out of other quantities' inputs the numbers that are this quantity's bounds and no other's; True when
+    one was taken (the bound is then surely the request's filter)."""
+    if any(_said(out.get(f), b, r) for b in bounds for f in (r.low, r.high) if f):
+        return False  # the model used the number where it belongs
+    taken = False
+    for other, ranges in RANGES.items():
+        if other == quantity:
+            continue
+        theirs = by_quantity.get(other, [])
+        for o in ranges:
+            for field_name in (o.low, o.high):
+                if not field_name or field_name not in info or field_name not in out:
+                    continue
+                value = out[field_name]
+                if any(_said(value, b, r) for b in bounds) and not any(_said(value, b, o) for b in theirs):
+                    del out[field_name]
+                    _unstrict(out, field_name)
+                    notes.append(f"{field_name} {value} left out: the request states it of {quantity}")
+                    taken = True
+    return taken
 
 
 def _range_for(

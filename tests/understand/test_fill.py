@@ -248,6 +248,25 @@ def test_unclear_bounds_are_left_alone(fill: Any, text: str, language: str, give
     assert fill("segment_query", text, given, language) == (given, [])
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "given", "expected"),
+    [
+        ("¿Cuántos clientes han hecho al menos 5 pedidos?", "es", {"monetary_min": 5.0, "group_by": "segment"},
+         {"frequency_min": 5, "group_by": "segment"}),
+        ("Combien de clients ont passé 5 commandes ou plus ?", "fr", {"monetary_min": 5.0},
+         {"frequency_min": 5}),
+        ("customers who spent over 300 with at least 300 orders", "en", {"monetary_min": 300},
+         {"monetary_min": 300, "strict_bounds": ["monetary_min"], "frequency_min": 300}),  # 300 is the spend's too
+    ],
+)  # fmt: skip
+def test_a_stated_number_in_another_quantitys_input_moves_to_its_own(
+    fill: Any, text: str, language: str, given: dict, expected: dict
+) -> None:
+    args, notes = fill("segment_query", text, given, language)
+    assert args == expected
+    assert notes
+
+
 def test_a_model_field_elsewhere_keeps_its_reading(fill: Any) -> None:
     # "spend" may be past or predicted spend: the model's choice of expected_spend_min is kept, and made strict.
     args, _ = fill("segment_query", "expected to spend more than 500", {"expected_spend_min": 500})

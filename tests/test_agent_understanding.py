@@ -536,6 +536,20 @@ def test_a_review_metric_by_a_group_is_the_metrics_layers_with_the_group_named(
     assert young is not None and rows["25-34"] == pytest.approx(young[0], abs=1e-2)
 
 
+def test_a_bound_only_one_tool_can_hold_routes_there(demo_workspace: Workspace, segment_tools: dict[str, Any]) -> None:
+    # Only segment_query filters customers by their number of orders; the request asks no other tool's question.
+    decision = route("segment_query")
+    result, constrained = _ask_routed(
+        demo_workspace, segment_tools, decision, "Quantos clientes fizeram entre 2 e 3 pedidos?"
+    )
+    assert constrained == "segment_query"
+    args = result.steps[0].args
+    assert (args["frequency_min"], args["frequency_max"]) == (2, 3)
+    forecast = route("predict_churn")
+    question = "Which customers with more than 2 orders will churn next month?"  # another tool's question
+    assert _ask_routed(demo_workspace, segment_tools, forecast, question)[1] is None
+
+
 def test_a_server_that_ignores_the_schema_is_held_to_the_tool_code_chose(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:

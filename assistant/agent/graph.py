@@ -44,7 +44,7 @@ from assistant.core.llm_client import StructuredOutputError
 from assistant.core.privacy import mask_data, mask_pii
 from assistant.understand.clarify import unknown_goods_question, unknown_value_question
 from assistant.understand.copy_channel import settle_copy_channel
-from assistant.understand.fill import fill_from_request
+from assistant.understand.fill import bounded_tool, fill_from_request
 from assistant.understand.goods import goods_categories
 from assistant.understand.language import language_argument
 from assistant.understand.metric_request import settle_metric_arguments
@@ -61,6 +61,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
     enums = deps.understander.enums() if deps.understander else None
     full_schema = decision_schema(deps.tools, enums)
     understander = deps.understander
+    bounded_fields = {name: set(tool.input_model.model_fields) for name, tool in deps.tools.items()}
 
     def settle(
         tool: str, args: dict[str, Any], seen: Understanding | None, question: str
@@ -111,8 +112,11 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         seen = understander.read(state["question"], earlier) if understander else None
         first = not steps and not next_tool
         decided = seen.metric_request.tool if first and seen else None
+        if first and seen and decided is None and not seen.metric_request.other_tool:
+            decided = bounded_tool(seen.slots, bounded_fields)  # "customers with 5 to 10 orders": segment_query
         if decided in deps.tools and not asks_for_copy(state["question"]):
-            # A metric or time breakdown only one tool serves: code decides the tool, the model fills its inputs.
+            # A metric, time breakdown or bound only one tool serves: code decides the tool, the model fills its
+            # inputs.
             next_tool = decided
         schema = decision_schema({next_tool: deps.tools[next_tool]}, enums) if next_tool else full_schema
         user = prompts.render(

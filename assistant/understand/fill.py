@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -250,6 +250,20 @@ def _fill_bounds(
             sides = ("low", "high") if bound.op == "eq" else ("low",) if bound in lows else ("high",)
             for side in sides:
                 _apply(found, side, bound, info, out, grouped and not moved, alone=len(bounds) == 1, notes=notes)
+
+
+def bounded_tool(slots: Slots, tool_fields: Mapping[str, Collection[str]]) -> str | None:
+    """The one tool whose inputs hold every quantity the request bounds ("customers with 5 to 10 orders": only
+    segment_query filters customers by their orders), or None (no bound, or several tools could hold it)."""
+    quantities = {b.quantity for b in slots.bounds if b.quantity and not any(a in b.surface for a in slots.ambiguous)}
+    if not quantities:
+        return None
+    holders = [
+        tool
+        for tool, fields in tool_fields.items()
+        if all(any(f in fields for r in RANGES.get(q, ()) for f in (r.low, r.high) if f) for q in quantities)
+    ]
+    return holders[0] if len(holders) == 1 else None
 
 
 def _take_misplaced(

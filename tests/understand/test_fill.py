@@ -349,3 +349,18 @@ def test_a_stated_id_is_the_one_target_of_a_recommendation(fill: Any) -> None:
     assert out == {"product_ids": ["22138"]}
     both = {"customer_id": "17609", "product_ids": ["22138"]}  # two stated ids: the model's to settle
     assert fill("recommend_products", "for customer 17609 with item 22138", both)[0] == both
+
+
+def test_the_one_tool_that_holds_a_stated_bound() -> None:
+    from assistant.understand.fill import bounded_tool
+
+    fields = {name: set(tool.input_model.model_fields) for name, tool in TOOLS.items()}
+
+    def holder(text: str, language: str = "en") -> str | None:
+        return bounded_tool(extract_slots(text, LAST, language), fields)
+
+    assert holder("Quantos clientes fizeram entre 5 e 10 pedidos?", "pt") == "segment_query"
+    assert holder("customers who have not ordered for more than 90 days") == "segment_query"
+    assert holder("reviews with at most 2 stars about the fit") == "search_reviews"
+    assert holder("who has at least 80% churn probability?") is None  # segment_query and predict_churn hold it
+    assert holder("Revenue in the last 90 days") is None  # a period, no bound

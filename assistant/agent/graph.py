@@ -113,7 +113,7 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         first = not steps and not next_tool
         decided = seen.metric_request.tool if first and seen else None
         if first and seen and decided is None and not seen.metric_request.other_tool:
-            decided = bounded_tool(seen.slots, bounded_fields)  # "customers with 5 to 10 orders": segment_query
+            decided = bounded_tool(seen.slots, bounded_fields, state["question"])  # "5 to 10 orders": segment_query
         if decided in deps.tools and not asks_for_copy(state["question"]):
             # A metric, time breakdown or bound only one tool serves: code decides the tool, the model fills its
             # inputs.

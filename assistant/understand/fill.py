@@ -28,7 +28,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from assistant.understand.aliases import Mention
-from assistant.understand.slots import Bound, Quantity, Slots
+from assistant.understand.slots import Bound, Period, Quantity, Slots
 from assistant.understand.vocabulary import DATA_FIELDS
 
 
@@ -106,6 +106,7 @@ def fill_from_request(
     notes: list[str] = []
     out = _drop_defaults(tool, info, args, last_date, notes)
     _ungroup_one_named_value(tool, info, out, mentions, text, notes)
+    _drop_unasked_breakdown(tool, out, mentions, text, notes)
     grouped = _grouped_kinds(info, out)
     _fill_bounds(info, out, slots, bool(grouped), notes)
     _fill_first_order(info, out, slots, mentions, text, notes)
@@ -192,7 +193,16 @@ KIND_NOUNS: dict[str, re.Pattern[str]] = {
     ),
     "category": re.compile(r"categor|department|departamento|abteilung|\brayons?\b|类别|品类|部门", re.IGNORECASE),
     "segment": re.compile(r"segment|分群|细分", re.IGNORECASE),
+    "cluster": re.compile(r"cluster|clúster|聚类|簇", re.IGNORECASE),
+    "month": re.compile(
+        r"month|\bmes(?:es)?\b|mensual|\bmonat|\bmois\b|mensuel|\bmês\b|mensal|月|trend|tendenc|tendanc|tendênc"
+        r"|over time|evolv|evoluc|evoluç|évolution|verlauf|entwick|趋势",
+        re.IGNORECASE,
+    ),
 }
+# Tools a small router gives a breakdown nobody asked for ("How many customers ordered in the last 60 days?" as a
+# table by country): without a word for the kind, or two values of it named, the breakdown goes.
+UNASKED_BREAKDOWN_TOOLS = frozenset({"segment_query", "predict_clv"})
 
 
 def _ungroup_one_named_value(
@@ -224,6 +234,19 @@ def _ungroup_one_named_value(
         notes.append(f"{name} {kind} -> {targets[0]} = {values[0]!r}: the request names one {kind}")
 
 
+def _drop_unasked_breakdown(
+    tool: str, out: dict[str, Any], mentions: list[Mention], text: str, notes: list[str]
+) -> None:
+    if tool not in UNASKED_BREAKDOWN_TOOLS or out.get("group_by") is None or not text:
+        return
+    kind = str(getattr(out["group_by"], "value", out["group_by"]))
+    words = KIND_NOUNS.get(kind)
+    if words is None or words.search(text) or len({m.value for m in mentions if m.kind == kind}) >= 2:
+        return
+    out.pop("group_by")
+    notes.append(f"group_by {kind!r} left out: the request asks for no breakdown by {kind}")
+
+
 # ---------------------------------------------------------------- bounds
 
 
@@ -252,17 +275,20 @@ def _fill_bounds(
                 _apply(found, side, bound, info, out, grouped and not moved, alone=len(bounds) == 1, notes=notes)
 
 
-def bounded_tool(slots: Slots, tool_fields: Mapping[str, Collection[str]]) -> str | None:
-    """The one tool whose inputs hold every quantity the request bounds ("customers with 5 to 10 orders": only
-    segment_query filters customers by their orders), or None (no bound, or several tools could hold it)."""
-    quantities = {b.quantity for b in slots.bounds if b.quantity and not any(a in b.surface for a in slots.ambiguous)}
-    if not quantities:
-        return None
-    holders = [
-        tool
-        for tool, fields in tool_fields.items()
-        if all(any(f in fields for r in RANGES.get(q, ()) for f in (r.low, r.high) if f) for q in quantities)
+def bounded_tool(slots: Slots, tool_fields: Mapping[str, Collection[str]], text: str = "") -> str | None:
+    """The one tool whose inputs hold every filter the request states, or None (none stated, or several tools
+    could hold them): a bound on a quantity ("customers with 5 to 10 orders": only segment_query filters
+    customers by their orders) and the period of a first order ("first ordered in September 2011")."""
+    needs: list[set[str]] = [
+        {f for r in RANGES.get(b.quantity, ()) for f in (r.low, r.high) if f}
+        for b in slots.bounds
+        if b.quantity and not any(a in b.surface for a in slots.ambiguous)
     ]
+    if text and _first_order_period(slots, text) is not None:
+        needs.append({FIRST_FROM})
+    if not needs:
+        return None
+    holders = [tool for tool, fields in tool_fields.items() if all(need & set(fields) for need in needs)]
     return holders[0] if len(holders) == 1 else None
 
 
@@ -425,17 +451,12 @@ def _fill_first_order(
     """'Customers who first ordered in October 2011' or 'new customers from November 2011' (PERIOD_WORDS):
     first_order_from/to are that one past period. Not when the model already set either bound, nor with a
     negation ('did not first order ...' is the model's to read)."""
-    if FIRST_FROM not in info or FIRST_TO not in info or _NEGATION.search(text):
+    if FIRST_FROM not in info or FIRST_TO not in info:
         return
     new = any(m.kind == "segment" and m.value == "new" for m in mentions)
-    if not (new or _FIRST_ORDER.search(text)):
+    period = _first_order_period(slots, text, new)
+    if period is None or not _unset(out.get(FIRST_FROM)) or not _unset(out.get(FIRST_TO)):
         return
-    if not _unset(out.get(FIRST_FROM)) or not _unset(out.get(FIRST_TO)):
-        return
-    past = [p for p in slots.periods if not p.future]
-    if len(past) != 1 or len(slots.periods) != 1:
-        return
-    period = past[0]
     out[FIRST_FROM], out[FIRST_TO] = period.start, min(period.end, slots.today)
     if str(out.get("as_of"))[:10] in (period.start.isoformat(), period.end.isoformat()):
         del out["as_of"]  # the period, misplaced as the scoring date
@@ -448,6 +469,14 @@ def _fill_first_order(
         if kept:
             out["segments"] = kept
     notes.append(f"{FIRST_FROM}..{FIRST_TO} = {period.start}..{out[FIRST_TO]} from '{period.surface}'")
+
+
+def _first_order_period(slots: Slots, text: str, new: bool = False) -> Period | None:
+    """The one past period the request gives for a first order (or for 'new' customers), unless negated."""
+    if _NEGATION.search(text) or not (new or _FIRST_ORDER.search(text)):
+        return None
+    past = [p for p in slots.periods if not p.future]
+    return past[0] if len(past) == 1 and len(slots.periods) == 1 else None
 
 
 # ---------------------------------------------------------------- data values and ids

@@ -251,8 +251,8 @@ def test_unclear_bounds_are_left_alone(fill: Any, text: str, language: str, give
 @pytest.mark.parametrize(
     ("text", "language", "given", "expected"),
     [
-        ("¿Cuántos clientes han hecho al menos 5 pedidos?", "es", {"monetary_min": 5.0, "group_by": "segment"},
-         {"frequency_min": 5, "group_by": "segment"}),
+        ("¿Cuántos clientes han hecho al menos 5 pedidos, por segmento?", "es",
+         {"monetary_min": 5.0, "group_by": "segment"}, {"frequency_min": 5, "group_by": "segment"}),
         ("Combien de clients ont passé 5 commandes ou plus ?", "fr", {"monetary_min": 5.0},
          {"frequency_min": 5}),
         ("customers who spent over 300 with at least 300 orders", "en", {"monetary_min": 300},
@@ -357,10 +357,32 @@ def test_the_one_tool_that_holds_a_stated_bound() -> None:
     fields = {name: set(tool.input_model.model_fields) for name, tool in TOOLS.items()}
 
     def holder(text: str, language: str = "en") -> str | None:
-        return bounded_tool(extract_slots(text, LAST, language), fields)
+        return bounded_tool(extract_slots(text, LAST, language), fields, text)
 
     assert holder("Quantos clientes fizeram entre 5 e 10 pedidos?", "pt") == "segment_query"
     assert holder("customers who have not ordered for more than 90 days") == "segment_query"
     assert holder("reviews with at most 2 stars about the fit") == "search_reviews"
     assert holder("who has at least 80% churn probability?") is None  # segment_query and predict_churn hold it
     assert holder("Revenue in the last 90 days") is None  # a period, no bound
+    assert holder("¿Cuántos clientes hicieron su primer pedido en septiembre de 2011?", "es") == "segment_query"
+    assert holder("customers who did not first order in 2011") is None  # negated: the model's to read
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "kind", "kept"),
+    [
+        ("Combien de clients ont commandé au cours des 60 derniers jours ?", "fr", "country", False),
+        ("Lista de clientes que hicieron un pedido hace poco", "es", "segment", False),
+        ("customers by country", "en", "country", True),
+        ("Kunden in Deutschland und Frankreich", "de", "country", True),  # two named: a comparison
+        ("new customers per month", "en", "month", True),
+        ("Wie entwickeln sich die Neukunden?", "de", "month", True),
+        ("How many customers are in each cluster?", "en", "cluster", True),
+    ],
+)  # fmt: skip
+def test_a_breakdown_the_request_does_not_ask_for_goes(
+    fill: Any, text: str, language: str, kind: str, kept: bool
+) -> None:
+    args, notes = fill("segment_query", text, {"group_by": kind}, language)
+    assert (args.get("group_by") == kind) == kept
+    assert any("asks for no breakdown" in n for n in notes) != kept

@@ -110,6 +110,7 @@ def fill_from_request(
     grouped = _grouped_kinds(info, out)
     _fill_bounds(info, out, slots, bool(grouped), notes)
     _fill_first_order(info, out, slots, mentions, text, notes)
+    _drop_unsaid_lapse(out, text, notes)
     if not (FIRST_FROM in out and FIRST_FROM not in args):
         _fill_recency(info, out, slots, text, notes)
     _fill_mentions(tool, info, out, mentions, grouped, bool(slots.periods), notes)
@@ -408,6 +409,21 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 _DAYS_PER = {"day": 1, "week": 7}
+# Customers who stopped ordering, said without a negation ("inactive since June", "沉睡客户").
+_LAPSE = re.compile(
+    r"inactiv|inaktiv|inativ|dormant|dormid|lapsed|lapsing|stopped|quit|gone quiet|aufgehört|ruhend|arr[eê]t|"
+    r"dejaron|dejado|pararam|parou|沉睡|休眠|流失|不活跃",
+    re.IGNORECASE,
+)
+LAPSE_FIELD = "not_ordered_since"
+
+
+def _drop_unsaid_lapse(out: dict[str, Any], text: str, notes: list[str]) -> None:
+    """'Has not ordered since' needs the request to say so: a date the model derived from a stated period ('first
+    ordered in September 2011' as not_ordered_since 2011-09-01) turns buyers into lapsed customers."""
+    if out.get(LAPSE_FIELD) is None or not text or _NEGATION.search(text) or _LAPSE.search(text):
+        return
+    notes.append(f"{LAPSE_FIELD} {out.pop(LAPSE_FIELD)} left out: the request says nobody stopped ordering")
 
 
 def _fill_recency(

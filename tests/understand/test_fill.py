@@ -386,3 +386,14 @@ def test_a_breakdown_the_request_does_not_ask_for_goes(
     args, notes = fill("segment_query", text, {"group_by": kind}, language)
     assert (args.get("group_by") == kind) == kept
     assert any("asks for no breakdown" in n for n in notes) != kept
+
+
+def test_has_not_ordered_since_needs_the_request_to_say_so(fill: Any) -> None:
+    text = "¿Cuántos clientes hicieron su primer pedido en septiembre de 2011?"
+    args, notes = fill("segment_query", text, {"not_ordered_since": "2011-09-01"}, "es")
+    assert "not_ordered_since" not in args and args["first_order_from"] == date(2011, 9, 1)
+    assert any("nobody stopped ordering" in n for n in notes)
+    kept = {"not_ordered_since": "2011-09-01"}
+    assert fill("segment_query", "customers who have not ordered since September 2011", dict(kept))[0] == kept
+    inactive = fill("segment_query", "Kunden, die seit September 2011 inaktiv sind", dict(kept), "de")[0]
+    assert inactive["not_ordered_since"] == "2011-09-01"

@@ -48,7 +48,7 @@ class _Named:
 @dataclass(frozen=True)
 class _Lexicon:
     metrics: dict[str, _Named]
-    by_group: dict[str, str | None]  # metric another tool states for a filter -> that tool (None: the model's choice)
+    by_group: dict[str, frozenset[str] | None]  # metric another tool states for a filter -> the tools (None: any)
     time: dict[str, _Named]  # unit of time -> its words
     groups: dict[str, tuple[str, ...]]  # group -> "by segment", "par segment", "按分群"... in every language
     rate_words: tuple[str, ...]  # all languages
@@ -63,6 +63,13 @@ def _group_terms(by: dict[str, list[str]], nouns: dict[str, list[str]]) -> tuple
         for prep in by.get(language, []):
             out += [fold(f"{prep}{n}" if _CJK.search(prep) else f"{prep} {n}") for n in words]
     return tuple(out)
+
+
+def _tools(value: str | list[str] | bool) -> frozenset[str] | None:
+    """metric_request.yaml's `by_group`: a tool, a list of tools, or `true` (any tool: the model's choice)."""
+    if isinstance(value, bool):
+        return None
+    return frozenset([value] if isinstance(value, str) else value)
 
 
 @lru_cache(maxsize=1)
@@ -84,11 +91,7 @@ def _lexicon() -> _Lexicon:
     by = {language: groups["by"].get(language, []) + groups["which"].get(language, []) for language in _LANGUAGES}
     return _Lexicon(
         metrics=entries("metrics"),
-        by_group={
-            name: (None if e["by_group"] is True else e["by_group"])
-            for name, e in data["metrics"].items()
-            if e.get("by_group")
-        },
+        by_group={name: _tools(e["by_group"]) for name, e in data["metrics"].items() if e.get("by_group")},
         time=entries("breakdowns"),
         groups={name: _group_terms(by, nouns) for name, nouns in groups["nouns"].items()},
         rate_words=tuple(fold(t) for terms in data["rate_words"].values() for t in terms),
@@ -168,11 +171,20 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     rest = _without(folded, tuple(t for m in metrics if m in lexicon.metrics for t in lexicon.metrics[m].terms))
     other = future or bool(glosses_in_any_language(rest) & lexicon.other_glosses) or _says(rest, lexicon.other_words)
     by_group = frozenset(m for m in metrics if m in lexicon.by_group)
-    filter_tools = {lexicon.by_group[m] for m in by_group}
     return MetricRequest(
         metrics=metrics, breakdowns=breakdowns, groups=groups, other_tool=other, by_group=by_group,
-        filter_tool=filter_tools.pop() if len(filter_tools) == 1 else None,
+        filter_tool=_one_tool_for_all([lexicon.by_group[m] for m in by_group]),
     )  # fmt: skip
+
+
+def _one_tool_for_all(tools: list[frozenset[str] | None]) -> str | None:
+    """The one tool that states every metric for a filter ("repeat rate and order value in Denmark": the
+    overview), or None; a metric any tool may state (None) narrows nothing."""
+    known = [t for t in tools if t is not None]
+    if not known:
+        return None
+    common = frozenset.intersection(*known)
+    return next(iter(common)) if len(common) == 1 else None
 
 
 def settle_metric_arguments(

@@ -65,6 +65,12 @@ def test_another_tools_question_is_left_to_the_model(question: str) -> None:
     assert not read(question).only_metrics_tool
 
 
+def test_several_metrics_of_one_filter_go_to_the_one_tool_that_states_them_all() -> None:
+    assert read("Key figures for Denmark: repeat rate, average order value, best sellers").tool == "customer_overview"
+    assert read("What is the average order value of our champions?").tool is None  # overview or segment_query
+    assert read("Umsatz pro Kunde und Warenkorbwert in Spanien").tool is None
+
+
 def test_the_repeat_rate_of_a_filter_is_the_overviews_and_by_group_the_metrics_layers() -> None:
     assert read("What is the repeat rate in Norway?").tool == "customer_overview"
     assert read("taux de réachat en Suède").tool == "customer_overview"

@@ -411,7 +411,7 @@ _NEGATION = re.compile(
 _DAYS_PER = {"day": 1, "week": 7}
 # Customers who stopped ordering, said without a negation ("inactive since June", "沉睡客户").
 _LAPSE = re.compile(
-    r"inactiv|inaktiv|inativ|dormant|dormid|lapsed|lapsing|stopped|quit|gone quiet|aufgehört|ruhend|arr[eê]t|"
+    r"inactiv|inaktiv|inativ|dormant|dormid|lapsed|lapsing|stopped|\bquit\b|gone quiet|aufgehört|ruhend|arr[eê]t|"
     r"dejaron|dejado|pararam|parou|沉睡|休眠|流失|不活跃",
     re.IGNORECASE,
 )
@@ -430,8 +430,11 @@ def _fill_recency(
     info: Mapping[str, FieldInfo], out: dict[str, Any], slots: Slots, text: str, notes: list[str]
 ) -> None:
     """'Ordered in the last 30 days' is at most 30 days since the last order: recency_days_max, where a small
-    model writes recency_days_min. Only one period up to the data's last date, no days bound, no negation."""
-    if RECENCY_HIGH not in info or any(b.quantity == "days" for b in slots.bounds) or _NEGATION.search(text):
+    model writes recency_days_min. Only one period up to the data's last date, no days bound, no negation nor
+    lapse ('inactive since September' bounds the other side)."""
+    if RECENCY_HIGH not in info or any(b.quantity == "days" for b in slots.bounds):
+        return
+    if _NEGATION.search(text) or _LAPSE.search(text):
         return
     recent = [p for p in slots.periods if p.end == slots.today and not p.future and not p.year_assumed]
     if len(recent) != 1 or len(slots.periods) != 1:

@@ -26,13 +26,12 @@ import yaml
 
 from assistant.understand.aliases import fold
 from assistant.understand.glossary import glosses_in_any_language
+from assistant.understand.language import LANGUAGES
 from assistant.understand.scope import named_terms
 from tools.metrics.dimensions import TIME_DIMENSIONS as TIME
 
 METRICS_TOOL = "query_metrics"
-OVERVIEW_TOOL = "customer_overview"  # states the repeat rate of the customers a filter selects
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_LANGUAGES = ("en", "es", "de", "fr", "pt", "zh")
 # The count beside a rate: "cancellations in Spain" counts them, "cancellation rate in Spain" is a share.
 COUNT_OF: dict[str, str] = {"cancellation_rate": "cancelled_orders"}
 TIME_DIMENSIONS = frozenset(d.value for d in TIME)  # the metrics layer's units of time
@@ -81,14 +80,14 @@ def _lexicon() -> _Lexicon:
         return {
             name: _Named(
                 e["gloss"],
-                tuple(fold(t) for language in _LANGUAGES if language in e for t in e[language]),
+                tuple(fold(t) for language in LANGUAGES if language in e for t in e[language]),
                 bool(e.get("needs_rate")),
             )
             for name, e in data[group].items()
         }
 
     groups = data["groups"]
-    by = {language: groups["by"].get(language, []) + groups["which"].get(language, []) for language in _LANGUAGES}
+    by = {language: groups["by"].get(language, []) + groups["which"].get(language, []) for language in LANGUAGES}
     return _Lexicon(
         metrics=entries("metrics"),
         by_group={name: _tools(e["by_group"]) for name, e in data["metrics"].items() if e.get("by_group")},

@@ -24,18 +24,23 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=1)
-def _lexicon() -> dict[str, tuple[str, ...]]:
+def _data() -> dict[str, dict[str, list[str]]]:
+    """scope_terms.yaml: group -> language -> terms."""
     text = resources.files("assistant.understand").joinpath("scope_terms.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data: dict[str, dict[str, list[str]]] = yaml.safe_load(text)
+    return data
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict[str, tuple[str, ...]]:
     return {
-        group: tuple(fold(t) for terms in by_language.values() for t in terms) for group, by_language in data.items()
+        group: tuple(fold(t) for terms in by_language.values() for t in terms) for group, by_language in _data().items()
     }
 
 
 @lru_cache(maxsize=1)
 def _english_world() -> tuple[str, ...]:
-    text = resources.files("assistant.understand").joinpath("scope_terms.yaml").read_text(encoding="utf-8")
-    return tuple(fold(t) for t in yaml.safe_load(text)["world"]["en"])
+    return tuple(fold(t) for t in _data()["world"]["en"])
 
 
 def is_english_shop_word(term: str) -> bool:

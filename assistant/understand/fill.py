@@ -279,7 +279,8 @@ def _fill_bounds(
 def bounded_tool(slots: Slots, tool_fields: Mapping[str, Collection[str]], text: str = "") -> str | None:
     """The one tool whose inputs hold every filter the request states, or None (none stated, or several tools
     could hold them): a bound on a quantity ("customers with 5 to 10 orders": only segment_query filters
-    customers by their orders) and the period of a first order ("first ordered in September 2011")."""
+    customers by their orders), the period of a first order ("first ordered in September 2011") and, alone, a
+    recent period of customers ("customers who bought in the last 90 days")."""
     needs: list[set[str]] = [
         {f for r in RANGES.get(b.quantity, ()) for f in (r.low, r.high) if f}
         for b in slots.bounds
@@ -287,6 +288,8 @@ def bounded_tool(slots: Slots, tool_fields: Mapping[str, Collection[str]], text:
     ]
     if text and _first_order_period(slots, text) is not None:
         needs.append({FIRST_FROM})
+    elif text and not needs and _CUSTOMERS.search(text) and _recent_span(slots, text) is not None:
+        needs.append({RECENCY_HIGH})  # "customers who ordered in the last 90 days": days since their last order
     if not needs:
         return None
     holders = [tool for tool, fields in tool_fields.items() if all(need & set(fields) for need in needs)]
@@ -432,15 +435,12 @@ def _fill_recency(
     """'Ordered in the last 30 days' is at most 30 days since the last order: recency_days_max, where a small
     model writes recency_days_min. Only one period up to the data's last date, no days bound, no negation nor
     lapse ('inactive since September' bounds the other side)."""
-    if RECENCY_HIGH not in info or any(b.quantity == "days" for b in slots.bounds):
+    if RECENCY_HIGH not in info:
         return
-    if _NEGATION.search(text) or _LAPSE.search(text):
+    recent = _recent_span(slots, text)
+    if recent is None:
         return
-    recent = [p for p in slots.periods if p.end == slots.today and not p.future and not p.year_assumed]
-    if len(recent) != 1 or len(slots.periods) != 1:
-        return
-    days = [int(d.value * _DAYS_PER[d.unit]) for d in slots.durations if d.unit in _DAYS_PER]
-    span = days[0] if len(days) == 1 else (recent[0].end - recent[0].start).days + 1
+    span, surface = recent
     if out.get(RECENCY_HIGH) == span:
         return
     if out.get(RECENCY_LOW) == span:
@@ -448,7 +448,33 @@ def _fill_recency(
     elif out.get(RECENCY_HIGH) is not None or out.get(RECENCY_LOW) is not None:
         return  # the model used another number: not ours to overrule
     out[RECENCY_HIGH] = span
-    notes.append(f"{RECENCY_HIGH}={span} from '{recent[0].surface}'")
+    notes.append(f"{RECENCY_HIGH}={span} from '{surface}'")
+
+
+def _recent_span(slots: Slots, text: str) -> tuple[int, str] | None:
+    """The days of the one recent period a request states ('in the last 30 days', 'since October') with its
+    words, or None: not with a days bound, a negation or a lapse word, nor beside another period."""
+    if any(b.quantity == "days" for b in slots.bounds) or _NEGATION.search(text) or _LAPSE.search(text):
+        return None
+    recent = [p for p in slots.periods if p.end == slots.today and not p.future and not p.year_assumed]
+    if len(recent) != 1 or len(slots.periods) != 1:
+        return None
+    days = [int(d.value * _DAYS_PER[d.unit]) for d in slots.durations if d.unit in _DAYS_PER]
+    span = days[0] if len(days) == 1 else (recent[0].end - recent[0].start).days + 1
+    return span, recent[0].surface
+
+
+# The request counts or lists customers (not revenue, orders or products): a recent period is then their last order.
+_CUSTOMERS = re.compile(
+    r"\b(?:how many|number of|count of|list(?: the| all)?|which|show(?: me)?(?: the| all)?)\s+(?:\w+\s+)?customers\b"
+    r"|\bcustomers\s*,?\s+(?:who|that|with)\b"
+    r"|\b(?:cu[aá]ntos|quantos|n[uú]mero de|lista(?:r)?(?: (?:os|las|los))?|quais|qu[eé])\s+clientes\b"
+    r"|\bclientes\s*,?\s+(?:que|con|com)\b"
+    r"|\b(?:combien de|nombre de|liste(?:r)?(?: (?:les|des))?|quels)\s+clients\b|\bclients\s*,?\s+(?:qui|ayant|avec)\b"
+    r"|\b(?:wie viele|anzahl(?: der)?|liste(?: der| alle)?|welche)\s+kunden\b|\bkunden\s*,?\s+(?:die|mit)\b"
+    r"|(?:的|多少|列出)(?:客户|顾客)|(?:客户|顾客)(?:有多少|数)",
+    re.IGNORECASE,
+)
 
 
 FIRST_FROM, FIRST_TO = "first_order_from", "first_order_to"

@@ -358,6 +358,7 @@ def _guard(state: AgentState) -> dict[str, Any]:
     from assistant.core.privacy import asks_for_pii
     from assistant.understand.language import language_name, request_language
 
-    code = request_language(state["question"])  # the answer is written in the request's language
+    earlier = [str(m.content) for m in state.get("messages", [])[:-1] if m.type == "human"]
+    code = request_language(state["question"], earlier)  # the answer is written in the request's language
     outcome = "refuse" if asks_for_pii(state["question"]) else "route"
     return {"outcome": outcome, "language_code": code, "language": language_name(code)}

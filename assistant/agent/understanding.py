@@ -157,7 +157,7 @@ class Understander:
         subject = previous_subject(messages)
         review_filter = filter_polarity(question, subject.get("tool"))
         follow_up = bool(subject) and (bool(_FOLLOW_UP.search(question)) or review_filter is not None)
-        language = request_language(question)
+        language = request_language(question, [str(m.content) for m in messages if m.type == "human"])
         slots = extract_slots(question, self.today, language)
         return Understanding(
             language=language,

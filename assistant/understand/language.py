@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 LANGUAGES = ("en", "zh", "es", "de", "fr", "pt")
@@ -96,17 +97,26 @@ def detect_language(text: str) -> str:
     return _decided_language(text) or "en"
 
 
-def request_language(text: str) -> str:
+def request_language(text: str, earlier: Sequence[str] = ()) -> str:
     """The language of a marketer's request: detect_language, and when its words decide nothing (a bare phrase,
     "Wiederkaufrate je Segment", "taxa de recompra por segmento"), the one language whose shop terms it uses
-    (glossary.yaml); else English."""
-    decided = _decided_language(text)
+    (glossary.yaml); else the language of the conversation's latest request that has one ("Y en Francia?" after
+    a Spanish question); else English."""
+    decided = _decided_language(text) or _term_language(text)
     if decided:
         return decided
+    for request in reversed(earlier):
+        decided = _decided_language(request) or _term_language(request)
+        if decided:
+            return decided
+    return "en"
+
+
+def _term_language(text: str) -> str | None:
     from assistant.understand.glossary import term_languages  # the glossary's tables load on first use
 
     languages = term_languages(text)
-    return next(iter(languages)) if len(languages) == 1 else "en"
+    return next(iter(languages)) if len(languages) == 1 else None
 
 
 def _decided_language(text: str) -> str | None:

@@ -126,3 +126,13 @@ def test_a_bare_phrase_is_in_the_language_of_its_shop_terms(text: str, expected:
 
     assert request_language(text) == expected
     assert detect_language(text) in (expected, "en")  # detect_language alone does not know the terms
+
+
+def test_a_follow_up_whose_words_decide_nothing_keeps_the_conversation_language() -> None:
+    from assistant.understand.language import request_language
+
+    earlier = ["¿Cuántos clientes tenemos en Alemania?"]
+    assert request_language("Y en Francia?") == "en"  # alone: undecided
+    assert request_language("Y en Francia?", earlier) == "es"
+    assert request_language("And in France?", earlier) == "en"  # English words decide: the marketer switched
+    assert request_language("Y en Francia?", ["ok", *earlier, "Francia"]) == "es"  # the latest that decides

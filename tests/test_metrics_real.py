@@ -42,6 +42,8 @@ REVIEWS: dict[str, str] = {
     "recommend_rate": "avg(CASE WHEN recommended THEN 1.0 WHEN NOT recommended THEN 0.0 END)",
     "negative_share": "avg(CASE WHEN label = 'negative' THEN 1.0 WHEN label IS NOT NULL THEN 0.0 END)",
     "positive_share": "avg(CASE WHEN label = 'positive' THEN 1.0 WHEN label IS NOT NULL THEN 0.0 END)",
+    "negative_reviews": "sum(CASE WHEN label = 'negative' THEN 1 ELSE 0 END)",
+    "positive_reviews": "sum(CASE WHEN label = 'positive' THEN 1 ELSE 0 END)",
 }
 # Sales pairs are asked for a half year (both period bounds exercised, and each query stays small).
 PERIOD = {"date_from": "2011-06-01", "date_to": "2011-11-30"}

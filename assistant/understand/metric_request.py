@@ -32,8 +32,6 @@ from tools.metrics.dimensions import TIME_DIMENSIONS as TIME
 
 METRICS_TOOL = "query_metrics"
 _CJK = re.compile(r"[\u3400-\u9fff]")
-# The count beside a rate: "cancellations in Spain" counts them, "cancellation rate in Spain" is a share.
-COUNT_OF: dict[str, str] = {"cancellation_rate": "cancelled_orders"}
 TIME_DIMENSIONS = frozenset(d.value for d in TIME)  # the metrics layer's units of time
 
 
@@ -41,7 +39,7 @@ TIME_DIMENSIONS = frozenset(d.value for d in TIME)  # the metrics layer's units 
 class _Named:
     gloss: str  # glossary.yaml's gloss: the other languages' terms
     terms: tuple[str, ...]  # English, and any other language's listed with the entry
-    needs_rate: bool = False  # named only beside a rate word ("share of negative reviews")
+    needs_rate: bool = False  # named only beside a rate word ("share of negative reviews") or a count word
 
 
 @dataclass(frozen=True)
@@ -51,16 +49,21 @@ class _Lexicon:
     time: dict[str, _Named]  # unit of time -> its words
     groups: dict[str, tuple[str, ...]]  # group -> "by segment", "par segment", "按分群"... in every language
     rate_words: tuple[str, ...]  # all languages
+    count_words: tuple[str, ...]  # all languages
+    count_of: dict[str, str]  # a rate -> the count its words name without a rate word ("cancellations")
     other_glosses: frozenset[str]
     other_words: tuple[str, ...]
 
 
-def _group_terms(by: dict[str, list[str]], nouns: dict[str, list[str]]) -> tuple[str, ...]:
-    """Each language's "by" words before each of its nouns for the group ("by segment", "nach Segment", "按分群")."""
+def _group_terms(by: dict[str, list[str]], nouns: dict[str, list[str]], after: dict[str, list[str]]) -> tuple[str, ...]:
+    """Each language's "by" words before each of its nouns for the group ("by segment", "nach Segment", "按分群"),
+    and its ranking phrases after them ("department with the lowest")."""
     out = []
     for language, words in nouns.items():
         for prep in by.get(language, []):
             out += [fold(f"{prep}{n}" if _CJK.search(prep) else f"{prep} {n}") for n in words]
+        for tail in after.get(language, []):
+            out += [fold(f"{n}{tail}" if _CJK.search(n) else f"{n} {tail}") for n in words]
     return tuple(out)
 
 
@@ -87,13 +90,19 @@ def _lexicon() -> _Lexicon:
         }
 
     groups = data["groups"]
-    by = {language: groups["by"].get(language, []) + groups["which"].get(language, []) for language in LANGUAGES}
+    by = {
+        language: groups["by"].get(language, []) + groups["which"].get(language, [])
+        + groups["ranked_before"].get(language, [])
+        for language in LANGUAGES
+    }  # fmt: skip
     return _Lexicon(
         metrics=entries("metrics"),
         by_group={name: _tools(e["by_group"]) for name, e in data["metrics"].items() if e.get("by_group")},
         time=entries("breakdowns"),
-        groups={name: _group_terms(by, nouns) for name, nouns in groups["nouns"].items()},
+        groups={name: _group_terms(by, nouns, groups["ranked_after"]) for name, nouns in groups["nouns"].items()},
         rate_words=tuple(fold(t) for terms in data["rate_words"].values() for t in terms),
+        count_words=tuple(fold(t) for terms in data["count_words"].values() for t in terms),
+        count_of={name: e["count"] for name, e in data["metrics"].items() if e.get("count")},
         other_glosses=frozenset(data["other_tools"]["glosses"]),
         other_words=tuple(fold(t) for t in data["other_tools"]["en"]),
     )
@@ -154,25 +163,28 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     said = glosses_in_any_language(question)
 
     rate = _says(folded, lexicon.rate_words)
+    groups = tuple(g for g, terms in lexicon.groups.items() if _says(folded, terms))
+    counted = not rate and (bool(groups) or _says(folded, lexicon.count_words))  # "negative reviews per class"
 
     def named(entries: dict[str, _Named]) -> tuple[str, ...]:
         return tuple(
-            n for n, e in entries.items() if (e.gloss in said or _says(folded, e.terms)) and (rate or not e.needs_rate)
-        )
+            n for n, e in entries.items()
+            if (e.gloss in said or _says(folded, e.terms))
+            and (rate or not e.needs_rate or (counted and n in lexicon.count_of))
+        )  # fmt: skip
 
-    metrics = named(lexicon.metrics)
-    if any(m in COUNT_OF for m in metrics) and not rate:
-        metrics = tuple(COUNT_OF.get(m, m) for m in metrics)
+    said_metrics = named(lexicon.metrics)
+    metrics = said_metrics if rate else tuple(lexicon.count_of.get(m, m) for m in said_metrics)
     breakdowns = named(lexicon.time)
     if "weekday" in breakdowns:  # "par jour de la semaine" says "par jour" too: the weekday is what is meant
         breakdowns = tuple(b for b in breakdowns if b not in ("day", "week"))
-    groups = tuple(g for g, terms in lexicon.groups.items() if _says(folded, terms))
-    rest = _without(folded, tuple(t for m in metrics if m in lexicon.metrics for t in lexicon.metrics[m].terms))
+    rest = _without(folded, tuple(t for m in said_metrics for t in lexicon.metrics[m].terms))
     other = future or bool(glosses_in_any_language(rest) & lexicon.other_glosses) or _says(rest, lexicon.other_words)
-    by_group = frozenset(m for m in metrics if m in lexicon.by_group)
+    stated = [(metric, said) for metric, said in zip(metrics, said_metrics, strict=True) if said in lexicon.by_group]
     return MetricRequest(
-        metrics=metrics, breakdowns=breakdowns, groups=groups, other_tool=other, by_group=by_group,
-        filter_tool=_one_tool_for_all([lexicon.by_group[m] for m in by_group]),
+        metrics=metrics, breakdowns=breakdowns, groups=groups, other_tool=other,
+        by_group=frozenset(metric for metric, _ in stated),  # a count as its rate: "negative reviews" of a scope
+        filter_tool=_one_tool_for_all([lexicon.by_group[said] for _, said in stated]),
     )  # fmt: skip
 
 
@@ -197,7 +209,8 @@ def settle_metric_arguments(
     out = dict(args)
     notes: list[str] = []
     named = request.metrics[0] if len(request.metrics) == 1 else None
-    if named in COUNT_OF.values() and out.get("metric") in COUNT_OF:
+    count_of = _lexicon().count_of
+    if named in count_of.values() and out.get("metric") in count_of:
         named = None  # no rate word read, yet the model chose the rate: a missing word is no evidence of a count
     if named and named in known_metrics and out.get("metric") != named:
         was = out.get("metric")

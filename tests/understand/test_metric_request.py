@@ -145,7 +145,7 @@ def test_the_one_group_named_is_the_breakdown() -> None:
 
 
 SCOPE_METRICS = ["average_order_value", "revenue_per_customer", "average_rating", "recommend_rate", "negative_share",
-                 "positive_share", "review_count"]  # fmt: skip
+                 "positive_share", "review_count", "negative_reviews"]  # fmt: skip
 LAYER_METRICS = [*KNOWN, *SCOPE_METRICS]
 
 
@@ -165,6 +165,13 @@ LAYER_METRICS = [*KNOWN, *SCOPE_METRICS]
         ("Which market has the highest average order value?", "average_order_value", "country"),
         ("panier moyen par pays", "average_order_value", "country"),
         ("Umsatz pro Kunde je Segment", "revenue_per_customer", "segment"),
+        ("The department with the lowest average rating", "average_rating", "department"),  # a ranking
+        ("Departamento con la peor valoración media", "average_rating", "department"),
+        ("评分最高的部门是哪个？", "average_rating", "department"),
+        ("Quel rayon est le mieux noté ?", "average_rating", "department"),
+        ("Which class gets the most reviews?", "review_count", "class"),
+        ("Welche Abteilung hat die meisten negativen Bewertungen?", "negative_reviews", "department"),  # a count
+        ("Negative reviews per department", "negative_reviews", "department"),
     ],
 )
 def test_a_scope_metric_broken_down_by_a_group_is_the_metrics_layers(question: str, metric: str, group: str) -> None:
@@ -181,7 +188,8 @@ def test_a_scope_metric_broken_down_by_a_group_is_the_metrics_layers(question: s
     [
         "What is the average rating of our Dresses?",  # analyze_sentiment states it for a scope: the model's choice
         "What share of the jeans reviews are negative?",
-        "How many negative reviews mention the fit?",  # no rate word: no share named
+        "How many negative reviews mention the fit?",  # what reviews say: search_reviews
+        "How many negative reviews do the jackets have?",  # a count of one scope: analyze_sentiment states it
         "Which products would you recommend to champions, by segment?",  # recommendations, not a recommend rate
         "What is the average order value of our champions?",  # segment_query states it for the segment
     ],

@@ -39,7 +39,7 @@ class MetricsQuery(BaseModel):
         max_length=40,
         description="revenue, orders, customers, units, average_order_value, average_rating … (metrics.yaml). "
         "Others: cancellation_rate, cancelled_orders, repeat_rate, revenue_per_customer, review_count, "
-        "recommend_rate, negative_share, positive_share, and the workspace's own.",
+        "recommend_rate, negative_share, positive_share, negative_reviews, positive_reviews, and the workspace's own.",
         json_schema_extra=_metric_enum,
     )
     group_by: Dimension | None = Field(

@@ -7,7 +7,20 @@ import pytest
 from assistant.understand.review_terms import filter_polarity, names_reviews_only, polarity
 
 
-@pytest.mark.parametrize("topic", ["quejas", "Bewertungen", "plaintes", "评价", "reclamações", "customer feedback"])
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "quejas",
+        "Bewertungen",
+        "plaintes",
+        "评价",
+        "reclamações",
+        "customer feedback",
+        "was sagen",
+        "o que dizem",
+        "qu'en pensent les clientes",
+    ],
+)  # the question's own words search nothing
 def test_words_that_name_reviews_are_no_topic(topic: str) -> None:
     assert names_reviews_only(topic)
 

@@ -28,7 +28,8 @@ from assistant.understand.glossary import glosses
         ("Taux de rétention par cohorte mensuelle", "fr", "cohort retention"),
         ("¿Cómo repartir el presupuesto entre segmentos?", "es", "budget allocation"),
         ("Wie groß muss die Stichprobengröße für unseren A/B-Test sein?", "de", "a/b test"),
-        ("Wie kommt die neue Bluse bei der Kundschaft an?", "de", "sentiment"),  # 'ankommen bei': how it is received
+        ("Wie kommt die neue Bluse bei der Kundschaft an?", "de", "sentiment"),
+        ("Wiederkaufsquote in Österreich", "de", "repeat rate"),  # 'ankommen bei': how it is received
         ("店里有多少客户在上个月下过单", "zh", "bought"),
     ],
 )

@@ -115,7 +115,8 @@ def test_a_category_word_falls_back_to_the_broader_value_the_workspace_holds(dem
         ("à risque", "at_risk"), ("em risco", "at_risk"), ("流失风险", "at_risk"), ("Can't Lose", "cant_lose"),
         ("churned customers", "lost"), ("lost", "lost"), ("new customers", "new"), ("hibernating", "hibernating"),
         ("need attention", "need_attention"), ("about to sleep", "about_to_sleep"),
-        ("potential loyalists", "potential_loyalists"), ("Loyal Customers", "loyal"), ("promising", "promising"),
+        ("potential loyalists", "potential_loyalists"), ("potencialmente fiéis", "potential_loyalists"),
+        ("Loyal Customers", "loyal"), ("promising", "promising"),
     ],
 )  # fmt: skip
 def test_segment_phrases_resolve_to_rfm_segments(real: EntityResolver, surface: str, value: str) -> None:

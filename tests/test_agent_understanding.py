@@ -349,6 +349,22 @@ def test_an_offer_that_states_no_offer_is_featured_goods_or_none(
     assert any(f.startswith("code set: offer") for f in result.flags)
 
 
+def test_a_copy_audience_that_repeats_the_featured_goods_is_left_out(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, _ = make_agent(
+        demo_workspace,
+        route("write_copy", channel="email", audience="Deko-Artikel", products=["Deko-Artikel"], n_variants=1),
+        {"variants": [{"subject": "Deko für dein Zuhause", "preheader": "Neue Ideen für jeden Raum",
+                       "body": "Entdecke unsere Deko-Artikel für ein gemütliches Zuhause.", "cta": "Jetzt ansehen"}]},
+        tools=segment_tools,
+    )  # fmt: skip
+    result = agent.ask("Entwirf eine E-Mail – Thema: Deko-Artikel")
+    args = result.steps[0].args
+    assert "audience" not in args and args.get("products") == ["Deko-Artikel"]
+    assert any("audience 'Deko-Artikel' left out" in f for f in result.flags)
+
+
 def test_goods_named_in_a_copied_sentence_are_featured_by_their_category(demo_workspace: Workspace) -> None:
     from assistant.agent.understanding import offer_or_goods
 

@@ -29,6 +29,7 @@ from assistant.agent.routing import offer_was_stated, results_text, route_system
 from assistant.agent.state import AgentDeps, AgentState, StepRecord
 from assistant.agent.understanding import (
     Understanding,
+    audience_not_goods,
     carry_subject,
     check_provenance,
     dropped_note,
@@ -81,6 +82,8 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
         args, notes = fill_from_request(tool, model, args, seen.slots, seen.mentions, last, question)
         args, moved = offer_or_goods(tool, args, understander.resolver)
         notes += [moved] if moved else []
+        args, addressed = audience_not_goods(tool, args)
+        notes += [addressed] if addressed else []
         args, channel = settle_copy_channel(tool, args, question, seen.language)
         notes += channel
         args, reviewed = settle_review_arguments(tool, args, understander.resolver, question)

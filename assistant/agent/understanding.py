@@ -19,7 +19,7 @@ from langchain_core.messages import AnyMessage
 import prompts
 from assistant.agent.grounding import collect_numbers
 from assistant.agent.state import StepRecord
-from assistant.understand.aliases import KINDS, EntityResolver, Kind, Mention
+from assistant.understand.aliases import KINDS, EntityResolver, Kind, Mention, fold
 from assistant.understand.glossary import glosses
 from assistant.understand.goods import unknown_goods
 from assistant.understand.language import language_name, request_language
@@ -329,6 +329,19 @@ def offer_or_goods(tool: str, args: dict[str, Any], resolver: EntityResolver) ->
     if _NO_OFFER.search(offer):
         return out, f"offer {offer!r} says there is none"
     return args, None
+
+
+def audience_not_goods(tool: str, args: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A copy `audience` that repeats what the copy features ('Thema: Deko-Artikel' written as the audience and
+    the product) names no one: code leaves it out, so the copy is not addressed to goods."""
+    audience = args.get("audience")
+    if tool != "write_copy" or not isinstance(audience, str) or not audience.strip():
+        return args, None
+    featured = {fold(str(p)).strip() for p in args.get("products") or []}
+    if fold(audience).strip() not in featured:
+        return args, None
+    out = {k: v for k, v in args.items() if k != "audience"}
+    return out, f"audience {audience!r} left out: it names what the copy features, not who it is for"
 
 
 # Tools that read a passage the marketer gives; asked about the data instead, the neighbour serves the request

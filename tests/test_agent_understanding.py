@@ -365,6 +365,20 @@ def test_a_copy_audience_that_repeats_the_featured_goods_is_left_out(
     assert any("audience 'Deko-Artikel' left out" in f for f in result.flags)
 
 
+def test_a_copy_audience_that_is_a_category_name_is_left_out(demo_workspace: Workspace) -> None:
+    from assistant.agent.understanding import audience_not_goods
+
+    con = demo_workspace.connect()
+    try:
+        resolver = Understander.from_vocabulary(Vocabulary.from_connection(con)).resolver
+    finally:
+        con.close()
+    args = {"channel": "social", "audience": "Dresses", "products": ["robes"]}
+    assert audience_not_goods("write_copy", args, resolver)[0] == {"channel": "social", "products": ["robes"]}
+    people = {"channel": "social", "audience": "loyal customers in France", "products": ["robes"]}
+    assert audience_not_goods("write_copy", people, resolver) == (people, None)
+
+
 def test_goods_named_in_a_copied_sentence_are_featured_by_their_category(demo_workspace: Workspace) -> None:
     from assistant.agent.understanding import offer_or_goods
 

@@ -331,14 +331,15 @@ def offer_or_goods(tool: str, args: dict[str, Any], resolver: EntityResolver) ->
     return args, None
 
 
-def audience_not_goods(tool: str, args: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def audience_not_goods(tool: str, args: dict[str, Any], resolver: EntityResolver) -> tuple[dict[str, Any], str | None]:
     """A copy `audience` that repeats what the copy features ('Thema: Deko-Artikel' written as the audience and
-    the product) names no one: code leaves it out, so the copy is not addressed to goods."""
+    the product) or is a category's name ('Candles & lighting') names no one: code leaves it out, so the copy is
+    not addressed to goods."""
     audience = args.get("audience")
     if tool != "write_copy" or not isinstance(audience, str) or not audience.strip():
         return args, None
     featured = {fold(str(p)).strip() for p in args.get("products") or []}
-    if fold(audience).strip() not in featured:
+    if fold(audience).strip() not in featured and resolver.resolve("category", audience) is None:
         return args, None
     out = {k: v for k, v in args.items() if k != "audience"}
     return out, f"audience {audience!r} left out: it names what the copy features, not who it is for"

@@ -180,11 +180,11 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
         breakdowns = tuple(b for b in breakdowns if b not in ("day", "week"))
     rest = _without(folded, tuple(t for m in said_metrics for t in lexicon.metrics[m].terms))
     other = future or bool(glosses_in_any_language(rest) & lexicon.other_glosses) or _says(rest, lexicon.other_words)
-    stated = [(metric, said) for metric, said in zip(metrics, said_metrics, strict=True) if said in lexicon.by_group]
+    stated = [(m, as_said) for m, as_said in zip(metrics, said_metrics, strict=True) if as_said in lexicon.by_group]
     return MetricRequest(
         metrics=metrics, breakdowns=breakdowns, groups=groups, other_tool=other,
-        by_group=frozenset(metric for metric, _ in stated),  # a count as its rate: "negative reviews" of a scope
-        filter_tool=_one_tool_for_all([lexicon.by_group[said] for _, said in stated]),
+        by_group=frozenset(m for m, _ in stated),  # a count as its rate: "negative reviews" of a scope
+        filter_tool=_one_tool_for_all([lexicon.by_group[as_said] for _, as_said in stated]),
     )  # fmt: skip
 
 

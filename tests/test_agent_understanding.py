@@ -13,6 +13,7 @@ from assistant.agent.decision import decision_schema
 from assistant.agent.events import AgentResult
 from assistant.agent.understanding import Understander, message
 from assistant.core.workspace import Workspace
+from assistant.understand.aliases import EntityResolver
 from assistant.understand.vocabulary import Vocabulary
 from tests.helpers.agent import make_agent
 from tools.families import load_tools
@@ -365,28 +366,29 @@ def test_a_copy_audience_that_repeats_the_featured_goods_is_left_out(
     assert any("audience 'Deko-Artikel' left out" in f for f in result.flags)
 
 
-def test_a_copy_audience_that_is_a_category_name_is_left_out(demo_workspace: Workspace) -> None:
-    from assistant.agent.understanding import audience_not_goods
-
+@pytest.fixture
+def demo_resolver(demo_workspace: Workspace) -> EntityResolver:
     con = demo_workspace.connect()
     try:
-        resolver = Understander.from_vocabulary(Vocabulary.from_connection(con)).resolver
+        return Understander.from_vocabulary(Vocabulary.from_connection(con)).resolver
     finally:
         con.close()
+
+
+def test_a_copy_audience_that_is_a_category_name_is_left_out(demo_resolver: EntityResolver) -> None:
+    from assistant.agent.understanding import audience_not_goods
+
+    resolver = demo_resolver
     args = {"channel": "social", "audience": "Dresses", "products": ["robes"]}
     assert audience_not_goods("write_copy", args, resolver)[0] == {"channel": "social", "products": ["robes"]}
     people = {"channel": "social", "audience": "loyal customers in France", "products": ["robes"]}
     assert audience_not_goods("write_copy", people, resolver) == (people, None)
 
 
-def test_goods_named_in_a_copied_sentence_are_featured_by_their_category(demo_workspace: Workspace) -> None:
+def test_goods_named_in_a_copied_sentence_are_featured_by_their_category(demo_resolver: EntityResolver) -> None:
     from assistant.agent.understanding import offer_or_goods
 
-    con = demo_workspace.connect()
-    try:
-        resolver = Understander.from_vocabulary(Vocabulary.from_connection(con)).resolver
-    finally:
-        con.close()
+    resolver = demo_resolver
     sentence = {"channel": "email", "offer": "rédige un courriel pour mettre en avant nos robes", "products": ["all"]}
     assert offer_or_goods("write_copy", sentence, resolver)[0] == {"channel": "email", "products": ["Dresses"]}
     phrase = {"channel": "email", "offer": "robes d'été"}

@@ -77,6 +77,7 @@ def key(dim: Dimension | None, source: str) -> str | None:
         Dimension.weekday: f"({WEEKDAYS})[isodow({t})]",
         Dimension.product: "l.product_id" if source == "sales" else "r.product_id",
         Dimension.category: "CASE WHEN p.category <> '' THEN p.category END",
+        Dimension.division: level(1),
         Dimension.department: level(2),
         Dimension.product_class: level(3),
         Dimension.age_band: band("c.age" if source == "sales" else "r.reviewer_age"),

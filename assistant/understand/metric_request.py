@@ -163,7 +163,7 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     said = glosses_in_any_language(question)
 
     rate = _says(folded, lexicon.rate_words)
-    groups = tuple(g for g, terms in lexicon.groups.items() if _says(folded, terms))
+    groups = _groups_named(folded, lexicon.groups)
     counted = not rate and (bool(groups) or _says(folded, lexicon.count_words))  # "negative reviews per class"
 
     def named(entries: dict[str, _Named]) -> tuple[str, ...]:
@@ -186,6 +186,16 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
         by_group=frozenset(m for m, _ in stated),  # a count as its rate: "negative reviews" of a scope
         filter_tool=_one_tool_for_all([lexicon.by_group[as_said] for _, as_said in stated]),
     )  # fmt: skip
+
+
+def _groups_named(folded: str, groups: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The groups the request breaks down by; one named only inside another's words goes ("哪个产品大类" names the
+    division, not also the product)."""
+    found = {g: set(named_terms(folded, terms)) for g, terms in groups.items()}
+    longer = {g: {u for h, words in found.items() if h != g for u in words} for g in found}
+    return tuple(
+        g for g, words in found.items() if words and not all(any(w != u and w in u for u in longer[g]) for w in words)
+    )
 
 
 def _one_tool_for_all(tools: list[frozenset[str] | None]) -> str | None:

@@ -34,6 +34,8 @@ def read(question: str) -> MetricRequest:
         ("Umsatz pro Quartal in Norwegen", (), ("quarter",)),
         ("Commandes par jour de la semaine", (), ("weekday",)),
         ("挪威每周的订单数", (), ("week",)),
+        ("Umsatz pro Jahr in Norwegen", (), ("year",)),
+        ("每年的订单数", (), ("year",)),
     ],
 )
 def test_metrics_and_time_breakdowns_no_other_tool_serves(
@@ -172,6 +174,8 @@ LAYER_METRICS = [*KNOWN, *SCOPE_METRICS]
         ("Which class gets the most reviews?", "review_count", "class"),
         ("Welche Abteilung hat die meisten negativen Bewertungen?", "negative_reviews", "department"),  # a count
         ("Negative reviews per department", "negative_reviews", "department"),
+        ("average rating by division", "average_rating", "division"),
+        ("哪个产品大类的差评最多？", "negative_reviews", "division"),  # 产品 inside 产品大类 names no product group
     ],
 )
 def test_a_scope_metric_broken_down_by_a_group_is_the_metrics_layers(question: str, metric: str, group: str) -> None:

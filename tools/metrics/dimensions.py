@@ -21,6 +21,7 @@ class Dimension(StrEnum):
     country = "country"
     product = "product"
     category = "category"
+    division = "division"
     department = "department"
     product_class = "class"
     segment = "segment"
@@ -92,6 +93,7 @@ def _common(source: str) -> dict[Dimension, DimensionSql]:
         Dimension.category: DimensionSql(
             "nullif(p.category, '')", "nullif(p.category, '')", column="products.category"
         ),
+        Dimension.division: DimensionSql(_path_level(1), _path_level(1), column="products.description"),
         Dimension.department: DimensionSql(_path_level(2), _path_level(2), column="products.description"),
         Dimension.product_class: DimensionSql(_path_level(3), _path_level(3), column="products.description"),
         Dimension.age_band: DimensionSql(_age_band(age), _age_band(age, sort=True), column=AGE_COLUMN[source]),

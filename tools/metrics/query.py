@@ -45,7 +45,7 @@ class MetricsQuery(BaseModel):
     group_by: Dimension | None = Field(
         default=None,
         description="Breakdown by time (day…year, weekday), country, product, category, segment… "
-        "One of: day, week, month, quarter, year, weekday, country, product, category, department, class, "
+        "One of: day, week, month, quarter, year, weekday, country, product, category, division, department, class, "
         "segment, cluster, age_band. None: one figure.",
     )
     then_by: Dimension | None = Field(

@@ -51,6 +51,7 @@ class _Lexicon:
     rate_words: tuple[str, ...]  # all languages
     count_words: tuple[str, ...]  # all languages
     count_of: dict[str, str]  # a rate -> the count its words name without a rate word ("cancellations")
+    fillers: re.Pattern[str]  # words between a "by" word and a group's noun
     other_glosses: frozenset[str]
     other_words: tuple[str, ...]
 
@@ -103,6 +104,7 @@ def _lexicon() -> _Lexicon:
         rate_words=tuple(fold(t) for terms in data["rate_words"].values() for t in terms),
         count_words=tuple(fold(t) for terms in data["count_words"].values() for t in terms),
         count_of={name: e["count"] for name, e in data["metrics"].items() if e.get("count")},
+        fillers=_filler_pattern([fold(t) for terms in groups["fillers"].values() for t in terms]),
         other_glosses=frozenset(data["other_tools"]["glosses"]),
         other_words=tuple(fold(t) for t in data["other_tools"]["en"]),
     )
@@ -163,7 +165,7 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     said = glosses_in_any_language(question)
 
     rate = _says(folded, lexicon.rate_words)
-    groups = _groups_named(folded, lexicon.groups)
+    groups = _groups_named(folded, lexicon.groups) or _groups_named(lexicon.fillers.sub(" ", folded), lexicon.groups)
     counted = not rate and (bool(groups) or _says(folded, lexicon.count_words))  # "negative reviews per class"
 
     def named(entries: dict[str, _Named]) -> tuple[str, ...]:
@@ -186,6 +188,11 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
         by_group=frozenset(m for m, _ in stated),  # a count as its rate: "negative reviews" of a scope
         filter_tool=_one_tool_for_all([lexicon.by_group[as_said] for _, as_said in stated]),
     )  # fmt: skip
+
+
+def _filler_pattern(words: list[str]) -> re.Pattern[str]:
+    ordered = sorted(set(words), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in ordered) + r")(?!\w)")
 
 
 def _groups_named(folded: str, groups: dict[str, tuple[str, ...]]) -> tuple[str, ...]:

@@ -175,6 +175,9 @@ LAYER_METRICS = [*KNOWN, *SCOPE_METRICS]
         ("Welche Abteilung hat die meisten negativen Bewertungen?", "negative_reviews", "department"),  # a count
         ("Negative reviews per department", "negative_reviews", "department"),
         ("average rating by division", "average_rating", "division"),
+        ("average rating across all departments", "average_rating", "department"),  # a filler between
+        ("Durchschnittsbewertung nach allen Abteilungen", "average_rating", "department"),
+        ("Compare the recommend rates of the different age groups", "recommend_rate", "age_band"),
         ("哪个产品大类的差评最多？", "negative_reviews", "division"),  # 产品 inside 产品大类 names no product group
     ],
 )
@@ -196,6 +199,7 @@ def test_a_scope_metric_broken_down_by_a_group_is_the_metrics_layers(question: s
         "How many negative reviews do the jackets have?",  # a count of one scope: analyze_sentiment states it
         "Which products would you recommend to champions, by segment?",  # recommendations, not a recommend rate
         "What is the average order value of our champions?",  # segment_query states it for the segment
+        "What is the average rating of all products?",  # all of them: one figure
     ],
 )
 def test_a_scope_metric_of_one_scope_or_another_tools_question_is_the_models_choice(question: str) -> None:

@@ -87,4 +87,14 @@ def _own_patterns() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
 
 def _pattern(folded: list[str]) -> re.Pattern[str]:
     ordered = sorted(folded, key=len, reverse=True)
-    return re.compile("|".join(re.escape(t) if _CJK.search(t) else rf"(?<!\w){re.escape(t)}(?!\w)" for t in ordered))
+    return re.compile("|".join(_term_pattern(t) for t in ordered))
+
+
+def _term_pattern(term: str) -> str:
+    """A term as a whole word; CJK as a substring; '*stem*' anywhere in a word, the whole word matched (a German
+    compound: 'Umsatzprognose', 'Durchschnittsbewertung')."""
+    if _CJK.search(term):
+        return re.escape(term)
+    if len(term) > 2 and term.startswith("*") and term.endswith("*"):
+        return rf"\w*{re.escape(term[1:-1])}\w*"
+    return rf"(?<!\w){re.escape(term)}(?!\w)"

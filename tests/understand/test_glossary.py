@@ -29,7 +29,11 @@ from assistant.understand.glossary import glosses
         ("¿Cómo repartir el presupuesto entre segmentos?", "es", "budget allocation"),
         ("Wie groß muss die Stichprobengröße für unseren A/B-Test sein?", "de", "a/b test"),
         ("Wie kommt die neue Bluse bei der Kundschaft an?", "de", "sentiment"),
-        ("Wiederkaufsquote in Österreich", "de", "repeat rate"),  # 'ankommen bei': how it is received
+        ("Wiederkaufsquote in Österreich", "de", "repeat rate"),
+        ("Wie sieht die Umsatzprognose aus?", "de", "sales forecast"),  # a compound: '*prognose*'
+        ("Wie sieht die Umsatzprognose aus?", "de", "revenue"),
+        ("Abwanderungsrisiko in Belgien", "de", "churn risk"),
+        ("Monatsumsätze in Spanien", "de", "per month"),  # 'ankommen bei': how it is received
         ("店里有多少客户在上个月下过单", "zh", "bought"),
     ],
 )
@@ -48,3 +52,10 @@ def test_words_only_match_whole_words_and_english_needs_no_gloss() -> None:
     assert glosses("Notebook", "de") == []  # "note" is no rating inside another word
     assert glosses("How many reviews do dresses have?", "en") == []
     assert glosses("avisar a los clientes", "es") == []
+
+
+def test_a_compound_term_is_found_only_where_the_glossary_allows_it() -> None:
+    from assistant.understand.glossary import glosses
+
+    assert glosses("Zielgruppenbestimmung für die Kampagne", "de") == []  # 'stimmung' is a whole word only
+    assert glosses("Kundenbewertungen zu Jacken", "de") == [("kundenbewertungen", "reviews")]

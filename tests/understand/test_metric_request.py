@@ -174,6 +174,7 @@ LAYER_METRICS = [*KNOWN, *SCOPE_METRICS]
         ("Which class gets the most reviews?", "review_count", "class"),
         ("Welche Abteilung hat die meisten negativen Bewertungen?", "negative_reviews", "department"),  # a count
         ("Negative reviews per department", "negative_reviews", "department"),
+        ("Which department gets the most complaints?", "negative_reviews", "department"),
         ("average rating by division", "average_rating", "division"),
         ("average rating across all departments", "average_rating", "department"),  # a filler between
         ("Durchschnittsbewertung nach allen Abteilungen", "average_rating", "department"),

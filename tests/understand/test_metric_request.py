@@ -175,6 +175,7 @@ LAYER_METRICS = [*KNOWN, *SCOPE_METRICS]
         ("Welche Abteilung hat die meisten negativen Bewertungen?", "negative_reviews", "department"),  # a count
         ("Negative reviews per department", "negative_reviews", "department"),
         ("Which department gets the most complaints?", "negative_reviews", "department"),
+        ("Wie zufrieden sind die Kundinnen je Altersgruppe?", "average_rating", "age_band"),  # satisfaction: stars
         ("average rating by division", "average_rating", "division"),
         ("average rating across all departments", "average_rating", "department"),  # a filler between
         ("Durchschnittsbewertung nach allen Abteilungen", "average_rating", "department"),

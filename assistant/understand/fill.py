@@ -470,8 +470,8 @@ _CUSTOMERS = re.compile(
     r"|\bcustomers\s*,?\s+(?:who|that|with)\b"
     r"|\b(?:cu[aá]ntos|quantos|n[uú]mero de|lista(?:r)?(?: (?:os|las|los))?|quais|qu[eé])\s+clientes\b"
     r"|\bclientes\s*,?\s+(?:que|con|com)\b"
-    r"|\b(?:combien de|nombre de|liste(?:r)?(?: (?:les|des))?|quels|quelles)\s+clientes?\b"
-    r"|\bclientes?\s*,?\s+(?:qui|ayant|avec)\b"
+    r"|\b(?:combien de|nombre de|liste(?:r)?(?: (?:les|des))?|quels|quelles)\s+client(?:s|e|es)?\b"
+    r"|\bclient(?:s|e|es)?\s*,?\s+(?:qui|ayant|avec)\b"
     r"|\b(?:wie viele|anzahl(?: der)?|liste(?: der| alle)?|welche)\s+kund(?:en|innen)\b"
     r"|\bkund(?:en|innen)\s*,?\s+(?:die|mit)\b"
     r"|(?:的|多少|列出)(?:客户|顾客)|(?:客户|顾客)(?:有多少|数)",

@@ -52,6 +52,7 @@ class _Lexicon:
     count_words: tuple[str, ...]  # all languages
     count_of: dict[str, str]  # a rate -> the count its words name without a rate word ("cancellations")
     fillers: re.Pattern[str]  # words between a "by" word and a group's noun
+    narrows: dict[str, str]  # a metric -> the broader one its count's words also name
     other_glosses: frozenset[str]
     other_words: tuple[str, ...]
 
@@ -104,6 +105,7 @@ def _lexicon() -> _Lexicon:
         rate_words=tuple(fold(t) for terms in data["rate_words"].values() for t in terms),
         count_words=tuple(fold(t) for terms in data["count_words"].values() for t in terms),
         count_of={name: e["count"] for name, e in data["metrics"].items() if e.get("count")},
+        narrows={name: e["narrows"] for name, e in data["metrics"].items() if e.get("narrows")},
         fillers=_filler_pattern([fold(t) for terms in groups["fillers"].values() for t in terms]),
         other_glosses=frozenset(data["other_tools"]["glosses"]),
         other_words=tuple(fold(t) for t in data["other_tools"]["en"]),
@@ -139,6 +141,7 @@ class MetricRequest:
     other_tool: bool = False
     by_group: frozenset[str] = frozenset()  # of `metrics`, those another tool states without a breakdown
     filter_tool: str | None = None  # the tool that states every one of `metrics` for a filter, if one does
+    counted: bool = False  # a count word was said ("how many negative reviews"): a count, not a share
 
     @property
     def only_metrics_tool(self) -> bool:
@@ -166,7 +169,8 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
 
     rate = _says(folded, lexicon.rate_words)
     groups = _groups_named(folded, lexicon.groups) or _groups_named(lexicon.fillers.sub(" ", folded), lexicon.groups)
-    counted = not rate and (bool(groups) or _says(folded, lexicon.count_words))  # "negative reviews per class"
+    count_said = not rate and _says(folded, lexicon.count_words)
+    counted = count_said or (not rate and bool(groups))  # "negative reviews per class"
 
     def named(entries: dict[str, _Named]) -> tuple[str, ...]:
         return tuple(
@@ -176,6 +180,9 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
         )  # fmt: skip
 
     said_metrics = named(lexicon.metrics)
+    if not rate:  # "how many negative reviews" names the review count too: the narrower count is asked for
+        broader = {lexicon.narrows[m] for m in said_metrics if m in lexicon.narrows}
+        said_metrics = tuple(m for m in said_metrics if m not in broader)
     metrics = said_metrics if rate else tuple(lexicon.count_of.get(m, m) for m in said_metrics)
     breakdowns = named(lexicon.time)
     if "weekday" in breakdowns:  # "par jour de la semaine" says "par jour" too: the weekday is what is meant
@@ -186,7 +193,7 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     return MetricRequest(
         metrics=metrics, breakdowns=breakdowns, groups=groups, other_tool=other,
         by_group=frozenset(m for m, _ in stated),  # a count as its rate: "negative reviews" of a scope
-        filter_tool=_one_tool_for_all([lexicon.by_group[as_said] for _, as_said in stated]),
+        filter_tool=_one_tool_for_all([lexicon.by_group[as_said] for _, as_said in stated]), counted=count_said,
     )  # fmt: skip
 
 
@@ -227,7 +234,7 @@ def settle_metric_arguments(
     notes: list[str] = []
     named = request.metrics[0] if len(request.metrics) == 1 else None
     count_of = _lexicon().count_of
-    if named in count_of.values() and out.get("metric") in count_of:
+    if named in count_of.values() and out.get("metric") in count_of and not request.counted:
         named = None  # no rate word read, yet the model chose the rate: a missing word is no evidence of a count
     if named and named in known_metrics and out.get("metric") != named:
         was = out.get("metric")

@@ -368,6 +368,7 @@ def test_the_one_tool_that_holds_a_stated_bound() -> None:
     assert holder("customers who did not first order in 2011") is None  # negated: the model's to read
     assert holder("近90天有购买的客户有多少？", "zh") == "segment_query"  # days since their last order
     assert holder("Wie viele Kunden haben in den letzten 30 Tagen bestellt?", "de") == "segment_query"
+    assert holder("Combien de clients ont commandé au cours des 45 derniers jours ?", "fr") == "segment_query"
     assert holder("What was revenue from customers in the last 90 days?") is None  # revenue, not customers
     assert holder("customers who have been inactive in the last 90 days") is None  # a lapse: the other side
 

@@ -104,6 +104,15 @@ def test_code_sets_the_named_metric_and_time_breakdown() -> None:
     assert (args["group_by"], args["then_by"]) == ("country", "month")
 
 
+def test_a_count_word_makes_the_models_share_a_count() -> None:
+    for question in ("Count the negative reviews in each department", "Combien d'avis négatifs par rayon ?"):
+        seen = read(question)
+        args, _ = settle_metric_arguments(
+            "query_metrics", {"metric": "negative_share", "group_by": "department"}, seen, LAYER_METRICS
+        )
+        assert args["metric"] == "negative_reviews"
+
+
 def test_a_rate_the_model_chose_is_not_made_a_count_for_want_of_a_rate_word() -> None:
     counted = read("Of all orders from Belgium, how many end up cancelled, as a share?")
     assert counted.metrics == ("cancellation_rate",)

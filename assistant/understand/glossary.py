@@ -23,7 +23,10 @@ def _table() -> dict[str, dict[str, list[str]]]:
     """English gloss -> language -> its folded terms (glossary.yaml)."""
     text = resources.files("assistant.understand").joinpath("glossary.yaml").read_text(encoding="utf-8")
     return {
-        gloss: {language: sorted({fold(t) for t in terms}) for language, terms in by_language.items()}
+        gloss: {
+            language: sorted({t if t.startswith("re:") else fold(t) for t in terms})
+            for language, terms in by_language.items()
+        }
         for gloss, by_language in yaml.safe_load(text).items()
     }
 
@@ -92,7 +95,10 @@ def _pattern(folded: list[str]) -> re.Pattern[str]:
 
 def _term_pattern(term: str) -> str:
     """A term as a whole word; CJK as a substring; '*stem*' anywhere in a word, the whole word matched (a German
-    compound: 'Umsatzprognose', 'Durchschnittsbewertung')."""
+    compound: 'Umsatzprognose', 'Durchschnittsbewertung'); 're:' a pattern over the folded text (a German
+    separable verb: 'wie kommen unsere Pullover an')."""
+    if term.startswith("re:"):
+        return f"(?:{term[3:]})"
     if _CJK.search(term):
         return re.escape(term)
     if len(term) > 2 and term.startswith("*") and term.endswith("*"):

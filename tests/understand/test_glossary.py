@@ -59,3 +59,18 @@ def test_a_compound_term_is_found_only_where_the_glossary_allows_it() -> None:
 
     assert glosses("Zielgruppenbestimmung für die Kampagne", "de") == []  # 'stimmung' is a whole word only
     assert glosses("Kundenbewertungen zu Jacken", "de") == [("kundenbewertungen", "reviews")]
+
+
+@pytest.mark.parametrize(
+    ("text", "received"),
+    [
+        ("Wie kommen unsere Pullover an?", True),  # 'ankommen', split: how they are received
+        ("Wie kommt die neue Kollektion bei Frauen über 50 an?", True),
+        ("Wie kommen wir an die Daten?", False),  # 'an' before its object: no separable verb
+        ("Wie viele Kunden kommen aus Frankreich?", False),
+    ],
+)
+def test_a_german_separable_verb_is_read_as_one_term(text: str, received: bool) -> None:
+    from assistant.understand.glossary import glosses
+
+    assert ("sentiment" in {gloss for _, gloss in glosses(text, "de")}) == received

@@ -112,7 +112,8 @@ _NOT_A_COUNTRY = (
 )  # fmt: skip
 _CASED = frozenset({"the States"})  # mixed-case phrases that must be written so ('the states of the orders')
 # Country names that are everyday words in a language that scans ('Island' is Iceland in German, 'Suède' Sweden
-# in French, and English reviews mention islands and suede): arguments only.
+# in French, and English reviews mention islands and suede): arguments only, or in a sentence as written with
+# their accent ('en Suède').
 _COUNTRY_NOT_IN_SENTENCES = frozenset({"unspecified", "island", "suede"})
 
 
@@ -456,6 +457,8 @@ class EntityResolver:
                 index.add("country", surface, value)
             for name in cldr.get(code, ()):
                 index.add("country", name.text, value, scan=name.scan and alias_key(name.text) not in quiet)
+                if name.scan and alias_key(name.text) in quiet and not name.text.isascii():
+                    index.add("country", name.text, value, cased=True)  # 'Suède' with its accent is no suede
             for surface in _pycountry_names(code):
                 index.add("country", surface, value)
             index.add("country", code, value, scan=False)  # 'DE' as an argument; in a sentence it is a word

@@ -147,6 +147,7 @@ def _found(resolver: EntityResolver, text: str) -> list[tuple[str, str, str]]:
         ("Les ventes de l'Italie et d’Allemagne", [("country", "Italie", "Italy"),
                                                   ("country", "Allemagne", "Germany")]),
         ("Quantos clientes temos na Itália?", [("country", "Itália", "Italy")]),
+        ("Un aperçu de notre clientèle en Suède", [("country", "Suède", "Sweden")]),  # with its accent: a country
         ("What is the CLV of our champions?", [("segment", "champions", "champions")]),
     ],
 )  # fmt: skip
@@ -170,6 +171,7 @@ def test_mentions_are_the_longest_aliases_in_order(
         "Revenue from New England and Latin America",  # not England, not America
         "How much revenue have we lost this year?",  # the bare segment name needs a phrase in a sentence
         "Reviews of suede boots sold on Long Island",  # 'Suède' is Sweden in French, 'Island' Iceland in German
+        "Suede boots in stock",
         "Quanto vendemos em maio?",  # May, not a swimsuit (maiô)
     ],
 )

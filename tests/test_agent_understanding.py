@@ -592,3 +592,13 @@ def test_a_server_that_ignores_the_schema_is_held_to_the_tool_code_chose(
     result = agent.ask("What is the repeat purchase rate per segment in Germany?")
     assert [s.tool for s in result.steps] == ["query_metrics"]
     assert "this step is query_metrics" in str(model.calls[1]["messages"][-1].content)
+
+
+def test_a_sentiment_topic_that_is_a_category_becomes_the_category(demo_resolver: EntityResolver) -> None:
+    from assistant.understand.review_terms import settle_review_arguments
+
+    question = "Comment nos robes sont-elles perçues ?"
+    args, notes = settle_review_arguments("analyze_sentiment", {"topic": "robes"}, demo_resolver, question)
+    assert args == {"category": "Dresses"} and notes
+    kept = {"topic": "zipper", "category": "Dresses"}
+    assert settle_review_arguments("analyze_sentiment", dict(kept), demo_resolver, "zipper on dresses")[0] == kept

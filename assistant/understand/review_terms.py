@@ -86,6 +86,12 @@ def settle_review_arguments(
     if wanted and not out.get("sentiment"):
         out["sentiment"] = wanted
         notes.append(f"sentiment {wanted!r}: the request asks for {wanted} reviews")
+    topic = out.get("topic")
+    named = resolver.resolve("category", topic) if tool == "analyze_sentiment" and isinstance(topic, str) else None
+    if named and not out.get("category"):  # "comment nos pulls sont-ils perçus": 'pulls' is the category
+        out["category"] = named
+        del out["topic"]
+        notes.append(f"topic {topic!r} is the category {named!r}: reviews of it are read")
     category = out.get("category") if isinstance(out.get("category"), str) else None
 
     def category_words(text: str) -> tuple[str, ...]:

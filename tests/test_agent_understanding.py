@@ -602,3 +602,6 @@ def test_a_sentiment_topic_that_is_a_category_becomes_the_category(demo_resolver
     assert args == {"category": "Dresses"} and notes
     kept = {"topic": "zipper", "category": "Dresses"}
     assert settle_review_arguments("analyze_sentiment", dict(kept), demo_resolver, "zipper on dresses")[0] == kept
+    question = "Wie kommen unsere Pullover an?"  # the request copied as the topic searches for nothing
+    copied = {"category": "Dresses", "topic": "wie kommen unsere pullover an?"}
+    assert settle_review_arguments("analyze_sentiment", copied, demo_resolver, question)[0] == {"category": "Dresses"}

@@ -55,8 +55,17 @@ def glosses(text: str, language: str) -> list[tuple[str, str]]:
     for gloss, pattern in _patterns().get(language, []):
         m = pattern.search(folded)
         if m:
-            found.append((m.group(0), gloss))
+            found.append((_shown(m.group(0)), gloss))
     return found
+
+
+SHOWN_WORDS = 4  # a longer span (a separable verb's frame) is shown by its ends: 'wie kommen … an'
+
+
+def _shown(span: str) -> str:
+    """The words the routing prompt glosses: a long span by its frame, so the model does not copy the request."""
+    words = re.findall(r"\w+", span)
+    return span if len(words) <= SHOWN_WORDS else f"{words[0]} {words[1]} … {words[-1]}"
 
 
 def glosses_in_any_language(text: str) -> set[str]:

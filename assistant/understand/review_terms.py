@@ -74,6 +74,15 @@ def filter_polarity(text: str, previous_tool: str | None) -> Polarity | None:
     return polarity(text)
 
 
+REQUEST_SHARE = 0.8  # a topic holding this share of the request's words is the request copied
+
+
+def _is_the_request(topic: str, question: str) -> bool:
+    asked = set(_WORD.findall(fold(question)))
+    said = set(_WORD.findall(fold(topic)))
+    return len(asked) >= 3 and len(said & asked) >= REQUEST_SHARE * len(asked)
+
+
 def settle_review_arguments(
     tool: str, args: dict[str, Any], resolver: EntityResolver, question: str
 ) -> tuple[dict[str, Any], list[str]]:
@@ -103,6 +112,9 @@ def settle_review_arguments(
     if isinstance(topic, str) and topic.strip() and names_reviews_only(topic, category_words(topic)):
         del out["topic"]
         notes.append(f"topic {topic!r} names the reviews themselves, not a topic in them: left out")
+    elif isinstance(topic, str) and _is_the_request(topic, question):
+        del out["topic"]
+        notes.append(f"topic {topic!r} is the request itself, not a topic in the reviews: left out")
     query = str(out.get("query") or "")
     searched = tool == "search_reviews" and bool(category) and query.strip() not in ("", category)
     if searched and category and names_reviews_only(query, category_words(query)):

@@ -74,3 +74,6 @@ def test_a_german_separable_verb_is_read_as_one_term(text: str, received: bool) 
     from assistant.understand.glossary import glosses
 
     assert ("sentiment" in {gloss for _, gloss in glosses(text, "de")}) == received
+    if received:  # the prompt shows the verb's frame, not the request, so the model does not copy it as a topic
+        assert next(term for term, gloss in glosses(text, "de") if gloss == "sentiment").startswith("wie ")
+        assert all(len(term.split()) <= 5 for term, _ in glosses(text, "de"))

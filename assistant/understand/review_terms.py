@@ -101,6 +101,7 @@ def settle_review_arguments(
         out["category"] = named
         del out["topic"]
         notes.append(f"topic {topic!r} is the category {named!r}: reviews of it are read")
+        topic = None  # moved: nothing left to drop below
     category = out.get("category") if isinstance(out.get("category"), str) else None
 
     def category_words(text: str) -> tuple[str, ...]:

@@ -171,7 +171,11 @@ _BEFORE: dict[Op, str] = {
     "|jusqu'à|pas plus de|no máximo|até|não mais (?:de|que)|最多|不超过|不多于|不高于|至多|<=|≤",
     "eq": "exactly|precisely|exactamente|genau|exactement|exatamente|正好|恰好|刚好",
 }
-_BEFORE_RES = {op: re.compile(_LB + "(?:" + p + r")\s*$", re.IGNORECASE) for op, p in _BEFORE.items()}
+# Chinese puts the verb between a comparator and its number: "至少下过4单" (placed at least 4 orders).
+_ZH_VERB = "下过|下了|买过|买了|购买过|购买了|消费过|消费了|花过|花了|有过|有"
+_BEFORE_RES = {
+    op: re.compile(_LB + "(?:" + p + ")(?:" + _ZH_VERB + r")?\s*$", re.IGNORECASE) for op, p in _BEFORE.items()
+}
 _AFTER_RES: dict[Op, re.Pattern[str]] = {
     "ge": re.compile(
         rf"^(?:\+|\s*(?:[{_L}]+\s+){{0,2}}?(?:or more|or above|or higher|or over|and (?:above|over|up|more)"
@@ -207,10 +211,8 @@ _CURRENCIES: dict[str, str] = {
     "reais": "BRL",
 }
 _CUR_PRE = r"US\$|£|€|\$|¥|GBP|EUR|USD|CNY|RMB"
-_CUR_POST = (
-    r"£|€|\$|¥|GBP|EUR|USD|CNY|RMB|pounds?|euros?|dollars?|libras?|d[óo]lares|pfund|livres?|reais"
-    r"|元|块|英镑|欧元|美元|人民币"
-)
+_CUR_POST = r"£|€|\$|¥|GBP|EUR|USD|CNY|RMB|pounds?|euros?|dollars?|libras?|d[óo]lares|pfund|livres?|reais"
+_CUR_POST_ZH = "英镑|欧元|美元|人民币|元|块"  # a Chinese word goes on with no space: "500英镑的客户"
 _MULTIPLIERS: dict[str, float] = {
     **dict.fromkeys(["k", "thousand", "mil", "tausend", "mille", "千"], 1e3),
     **dict.fromkeys(["m", "mn", "mio", "mio.", "million", "millions", "millionen", "millones", "milhões"], 1e6),
@@ -222,7 +224,8 @@ _PCT = r"%|percent|per\s?cent|por\s?ciento|prozent|pour\s?cent|por\s?cento"
 _NUM_RE = re.compile(
     rf"(?<![0-9{_L}_.,])(?:(?P<pre>{_CUR_PRE})\s?)?"
     r"(?P<num>\d{1,3}(?P<sep>[,.'\u00a0\u202f\u2009 ])\d{3}(?:(?P=sep)\d{3})*(?:[.,]\d+)?(?!\d)|\d+(?:[.,]\d+)?)"
-    rf"(?:\s?(?P<mult>{_MULT})(?![{_L}]))?(?:\s?(?P<post>{_CUR_POST})(?![{_L}]))?(?:\s?(?P<pct>{_PCT}))?"
+    rf"(?:\s?(?P<mult>{_MULT})(?![{_L}]))?(?:\s?(?P<post>(?:{_CUR_POST})(?![{_L}])|{_CUR_POST_ZH}))?"
+    rf"(?:\s?(?P<pct>{_PCT}))?"
     rf"(?![0-9{_L}])",
     re.IGNORECASE,
 )
@@ -971,9 +974,10 @@ def _quantity(masked: str, tok: _Tok, cmp_start: int, toks: list[_Tok], last: _T
         probable = any(_QUANTITY_RES["probability"].search(w) for w in (after, before))
         return "probability" if probable else None
     hits = [(m.start(), q) for q, r in _QUANTITY_RES.items() if (m := r.search(after))]
-    if hits:
+    money = bool(tok.currency or (last and last.currency))
+    if hits and not (money and min(hits)[1] in _SUBJECTS):  # "500英镑的客户": customers who spent £500
         return min(hits)[1]
-    if tok.currency or (last and last.currency):
+    if money:
         return "spend"
     # Before the comparator, "customers"/"products" are the subject being filtered, not the bounded quantity.
     hits = [(m.end(), q) for q, r in _QUANTITY_RES.items() if q not in _SUBJECTS for m in r.finditer(before)]

@@ -46,6 +46,8 @@ def periods(text: str) -> list[tuple[date, date]]:
         ("超过10个订单的客户", [("orders", "gt", 10)]),
         ("消费1000元以上", [("spend", "ge", 1000)]),
         ("订单在5到10之间", [("orders", "ge", 5), ("orders", "le", 10)]),
+        ("至少买过3单的顾客", [("orders", "ge", 3)]),  # the verb stands between the comparator and the number
+        ("花了超过200英镑的客户", [("spend", "gt", 200)]),  # the currency, not the customers after it
     ],
 )
 def test_bounds(text: str, expected: list[tuple[str | None, str, float]]) -> None:

@@ -34,8 +34,9 @@ _DROP = str.maketrans("", "", ".'’ʼ`´")  # abbreviation dots and apostrophes
 _MARKS = re.compile("[\u0300-\u036f]")  # Latin/Greek/Cyrillic accents only; Indic vowel signs stay
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _CJK = re.compile(f"[{_CJK_CHARS}]")
-# French elided articles: "d'Allemagne", "l'Espagne" name Germany and Spain (folding would join the words).
-_ELISION = re.compile(r"(?<![^\W\d_])([dDlL]|[qQ]u)['’](?=[^\W\d_])")
+# French elisions: "d'Allemagne", "l'Espagne" name Germany and Spain, "combien d'unités" says "unités" (folding
+# would join the words).
+_ELISION = re.compile(r"(?<![^\W\d_])([cdjlmnstCDJLMNST]|[qQ]u)['’](?=[^\W\d_])")
 _WORD = re.compile(rf"(?:(?![{_CJK_CHARS}])[^\W_])+")  # a run of letters/digits outside CJK
 _LATIN = re.compile("[a-z]")
 
@@ -46,6 +47,12 @@ def fold(text: str) -> str:
         return text.lower().translate(_DROP)
     text = _MARKS.sub("", unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text).casefold()))
     return unicodedata.normalize("NFC", text.translate(_DROP))
+
+
+def fold_words(text: str) -> str:
+    """fold() with French elisions kept apart ("d'unités" -> "d unites"): how vocabulary terms and the text they
+    are looked for in are both folded, so a word after an elision is still that word."""
+    return fold(_ELISION.sub(r"\1 ", text))
 
 
 def alias_key(text: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from assistant.understand.aliases import fold
+from assistant.understand.aliases import fold_words
 from assistant.understand.scope import named_terms
 
 COPY_TOOL = "write_copy"
@@ -24,16 +24,17 @@ def _terms() -> tuple[dict[str, dict[str, tuple[str, ...]]], frozenset[str]]:
     """(channel -> language -> words, the weak words)."""
     text = resources.files("assistant.understand").joinpath("copy_channel.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
-    weak = frozenset(fold(w) for w in data.pop("weak"))
+    weak = frozenset(fold_words(w) for w in data.pop("weak"))
     terms = {
-        channel: {lang: tuple(fold(t) for t in words) for lang, words in by.items()} for channel, by in data.items()
+        channel: {lang: tuple(fold_words(t) for t in words) for lang, words in by.items()}
+        for channel, by in data.items()
     }
     return terms, weak
 
 
 def stated_channel(question: str, language: str) -> str | None:
     """The one channel the request names in its language or in English; None for none or several."""
-    folded = fold(question)
+    folded = fold_words(question)
     terms, weak = _terms()
     said = {
         channel: named_terms(folded, by_language.get(language, ()) + by_language["en"])

@@ -13,7 +13,7 @@ from importlib import resources
 
 import yaml
 
-from assistant.understand.aliases import fold
+from assistant.understand.aliases import fold_words
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -24,7 +24,7 @@ def _table() -> dict[str, dict[str, list[str]]]:
     text = resources.files("assistant.understand").joinpath("glossary.yaml").read_text(encoding="utf-8")
     return {
         gloss: {
-            language: sorted({t if t.startswith("re:") else fold(t) for t in terms})
+            language: sorted({t if t.startswith("re:") else fold_words(t) for t in terms})
             for language, terms in by_language.items()
         }
         for gloss, by_language in yaml.safe_load(text).items()
@@ -50,7 +50,7 @@ def _patterns() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
 
 def glosses(text: str, language: str) -> list[tuple[str, str]]:
     """(term as found, English gloss) for the request's terms in its language; [] for English."""
-    folded = fold(text)
+    folded = fold_words(text)
     found: list[tuple[str, str]] = []
     for gloss, pattern in _patterns().get(language, []):
         m = pattern.search(folded)
@@ -71,7 +71,7 @@ def _shown(span: str) -> str:
 def glosses_in_any_language(text: str) -> set[str]:
     """The English glosses of every term the text contains, in any of the glossary's languages: a short request
     ("taxa de recompra por segmento") is easily detected as the wrong language, and a term is the same term."""
-    folded = fold(text)
+    folded = fold_words(text)
     return {gloss for patterns in _patterns().values() for gloss, pattern in patterns if pattern.search(folded)}
 
 
@@ -79,7 +79,7 @@ def term_languages(text: str) -> set[str]:
     """The languages of the longest glossary term the text contains ('taxa de recompra' is Portuguese, though
     'recompra' is Spanish too), English loanwords left out ('feedback', 'newsletter', 'segment' are terms in
     German and French too, and say nothing of the language)."""
-    folded = fold(text)
+    folded = fold_words(text)
     longest: dict[str, int] = {}
     for language, patterns in _own_patterns().items():
         for _, pattern in patterns:

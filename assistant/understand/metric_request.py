@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from assistant.understand.aliases import fold
+from assistant.understand.aliases import fold_words
 from assistant.understand.glossary import glosses_in_any_language
 from assistant.understand.language import LANGUAGES
 from assistant.understand.scope import named_terms
@@ -40,6 +40,7 @@ class _Named:
     gloss: str  # glossary.yaml's gloss: the other languages' terms
     terms: tuple[str, ...]  # English, and any other language's listed with the entry
     needs_rate: bool = False  # named only beside a rate word ("share of negative reviews") or a count word
+    with_rate: tuple[str, ...] = ()  # words naming it only beside a rate word ("percentage … recommend")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class _Lexicon:
     by_group: dict[str, frozenset[str] | None]  # metric another tool states for a filter -> the tools (None: any)
     time: dict[str, _Named]  # unit of time -> its words
     groups: dict[str, tuple[str, ...]]  # group -> "by segment", "par segment", "按分群"... in every language
+    counted_groups: dict[str, re.Pattern[str]]  # group -> "3 countries", "3 pays", "3个国家": N of its members
     rate_words: tuple[str, ...]  # all languages
     count_words: tuple[str, ...]  # all languages
     count_of: dict[str, str]  # a rate -> the count its words name without a rate word ("cancellations")
@@ -63,10 +65,18 @@ def _group_terms(by: dict[str, list[str]], nouns: dict[str, list[str]], after: d
     out = []
     for language, words in nouns.items():
         for prep in by.get(language, []):
-            out += [fold(f"{prep}{n}" if _CJK.search(prep) else f"{prep} {n}") for n in words]
+            out += [fold_words(f"{prep}{n}" if _CJK.search(prep) else f"{prep} {n}") for n in words]
         for tail in after.get(language, []):
-            out += [fold(f"{n}{tail}" if _CJK.search(n) else f"{n} {tail}") for n in words]
+            out += [fold_words(f"{n}{tail}" if _CJK.search(n) else f"{n} {tail}") for n in words]
     return tuple(out)
+
+
+def _counted(nouns: dict[str, list[str]]) -> re.Pattern[str]:
+    """A number right before one of the group's nouns, in any language: "the 3 countries with …", "les 5 pays",
+    "前3个国家" rank that many of the group's members."""
+    words = sorted({fold_words(n) for terms in nouns.values() for n in terms}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<![\d.,a-z])\d{{1,3}}\s*(?:个|家)?\s*(?:{alternatives})(?![a-z])")
 
 
 def _tools(value: str | list[str] | bool) -> frozenset[str] | None:
@@ -85,8 +95,9 @@ def _lexicon() -> _Lexicon:
         return {
             name: _Named(
                 e["gloss"],
-                tuple(fold(t) for language in LANGUAGES if language in e for t in e[language]),
+                tuple(fold_words(t) for language in LANGUAGES if language in e for t in e[language]),
                 bool(e.get("needs_rate")),
+                tuple(fold_words(t) for terms in (e.get("with_rate") or {}).values() for t in terms),
             )
             for name, e in data[group].items()
         }
@@ -102,13 +113,14 @@ def _lexicon() -> _Lexicon:
         by_group={name: _tools(e["by_group"]) for name, e in data["metrics"].items() if e.get("by_group")},
         time=entries("breakdowns"),
         groups={name: _group_terms(by, nouns, groups["ranked_after"]) for name, nouns in groups["nouns"].items()},
-        rate_words=tuple(fold(t) for terms in data["rate_words"].values() for t in terms),
-        count_words=tuple(fold(t) for terms in data["count_words"].values() for t in terms),
+        counted_groups={name: _counted(nouns) for name, nouns in groups["nouns"].items()},
+        rate_words=tuple(fold_words(t) for terms in data["rate_words"].values() for t in terms),
+        count_words=tuple(fold_words(t) for terms in data["count_words"].values() for t in terms),
         count_of={name: e["count"] for name, e in data["metrics"].items() if e.get("count")},
         narrows={name: e["narrows"] for name, e in data["metrics"].items() if e.get("narrows")},
-        fillers=_filler_pattern([fold(t) for terms in groups["fillers"].values() for t in terms]),
+        fillers=_filler_pattern([fold_words(t) for terms in groups["fillers"].values() for t in terms]),
         other_glosses=frozenset(data["other_tools"]["glosses"]),
-        other_words=tuple(fold(t) for t in data["other_tools"]["en"]),
+        other_words=tuple(fold_words(t) for t in data["other_tools"]["en"]),
     )
 
 
@@ -164,18 +176,22 @@ class MetricRequest:
 def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     """`future`: the request names a future period (slots.py): a forecast, another tool's question."""
     lexicon = _lexicon()
-    folded = fold(question)
+    folded = fold_words(question)
     said = glosses_in_any_language(question)
 
     rate = _says(folded, lexicon.rate_words)
-    groups = _groups_named(folded, lexicon.groups) or _groups_named(lexicon.fillers.sub(" ", folded), lexicon.groups)
+    groups = (
+        _groups_named(folded, lexicon.groups)
+        or _groups_named(lexicon.fillers.sub(" ", folded), lexicon.groups)
+        or tuple(g for g, counted in lexicon.counted_groups.items() if counted.search(folded))
+    )
     count_said = not rate and _says(folded, lexicon.count_words)
     counted = count_said or (not rate and bool(groups))  # "negative reviews per class"
 
     def named(entries: dict[str, _Named]) -> tuple[str, ...]:
         return tuple(
             n for n, e in entries.items()
-            if (e.gloss in said or _says(folded, e.terms))
+            if (e.gloss in said or _says(folded, e.terms) or (rate and _says(folded, e.with_rate)))
             and (rate or not e.needs_rate or (counted and n in lexicon.count_of))
         )  # fmt: skip
 
@@ -187,7 +203,8 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     breakdowns = named(lexicon.time)
     if "weekday" in breakdowns:  # "par jour de la semaine" says "par jour" too: the weekday is what is meant
         breakdowns = tuple(b for b in breakdowns if b not in ("day", "week"))
-    rest = _without(folded, tuple(t for m in said_metrics for t in lexicon.metrics[m].terms))
+    own_words = tuple(t for m in said_metrics for t in (*lexicon.metrics[m].terms, *lexicon.metrics[m].with_rate))
+    rest = _without(folded, own_words)
     other = future or bool(glosses_in_any_language(rest) & lexicon.other_glosses) or _says(rest, lexicon.other_words)
     stated = [(m, as_said) for m, as_said in zip(metrics, said_metrics, strict=True) if as_said in lexicon.by_group]
     return MetricRequest(

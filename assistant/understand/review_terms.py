@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import yaml
 
-from assistant.understand.aliases import EntityResolver, fold
+from assistant.understand.aliases import EntityResolver, fold_words
 
 Polarity = Literal["negative", "positive"]
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -27,7 +27,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     text = resources.files("assistant.understand").joinpath("review_terms.yaml").read_text(encoding="utf-8")
     out: dict[str, re.Pattern[str]] = {}
     for group, by_language in yaml.safe_load(text).items():
-        terms = sorted({fold(t) for ts in by_language.values() for t in ts}, key=len, reverse=True)
+        terms = sorted({fold_words(t) for ts in by_language.values() for t in ts}, key=len, reverse=True)
         alternatives = [re.escape(t) if _CJK.search(t) else rf"(?<!\w){re.escape(t)}(?!\w)" for t in terms]
         out[group] = re.compile("|".join(alternatives))
     return out
@@ -36,15 +36,15 @@ def _patterns() -> dict[str, re.Pattern[str]]:
 def names_reviews_only(text: str, also: tuple[str, ...] = ()) -> bool:
     """True when every word of `text` names reviews themselves (or is one of `also`, e.g. the request's
     category words): 'plaintes', '评价我们的夹克' with 夹克 given, 'customer feedback'."""
-    rest = _patterns()["whole"].sub(" ", fold(text))
-    for word in sorted((fold(w) for w in also if w.strip()), key=len, reverse=True):
+    rest = _patterns()["whole"].sub(" ", fold_words(text))
+    for word in sorted((fold_words(w) for w in also if w.strip()), key=len, reverse=True):
         rest = rest.replace(word, " ")
     return not _WORD.search(rest)
 
 
 def polarity(text: str) -> Polarity | None:
     """The one polarity a request names ('negative' for "just the complaints"); None for none or both."""
-    folded = fold(text)
+    folded = fold_words(text)
     found = [p for p in ("negative", "positive") if _patterns()[p].search(folded)]
     if len(found) != 1:
         return None
@@ -78,8 +78,8 @@ REQUEST_SHARE = 0.8  # a topic holding this share of the request's words is the 
 
 
 def _is_the_request(topic: str, question: str) -> bool:
-    asked = set(_WORD.findall(fold(question)))
-    said = set(_WORD.findall(fold(topic)))
+    asked = set(_WORD.findall(fold_words(question)))
+    said = set(_WORD.findall(fold_words(topic)))
     return len(asked) >= 3 and len(said & asked) >= REQUEST_SHARE * len(asked)
 
 

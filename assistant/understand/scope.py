@@ -16,7 +16,7 @@ from importlib import resources
 
 import yaml
 
-from assistant.understand.aliases import fold
+from assistant.understand.aliases import fold_words
 from assistant.understand.glossary import glosses_in_any_language
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -34,13 +34,14 @@ def _data() -> dict[str, dict[str, list[str]]]:
 @lru_cache(maxsize=1)
 def _lexicon() -> dict[str, tuple[str, ...]]:
     return {
-        group: tuple(fold(t) for terms in by_language.values() for t in terms) for group, by_language in _data().items()
+        group: tuple(fold_words(t) for terms in by_language.values() for t in terms)
+        for group, by_language in _data().items()
     }
 
 
 @lru_cache(maxsize=1)
 def _english_world() -> tuple[str, ...]:
-    return tuple(fold(t) for t in _data()["world"]["en"])
+    return tuple(fold_words(t) for t in _data()["world"]["en"])
 
 
 def is_english_shop_word(term: str) -> bool:
@@ -55,7 +56,7 @@ def _terms() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def asks_for_copy(text: str) -> bool:
     """Whether the request asks for something written (an email, an SMS, an ad...), in any of its languages."""
-    return bool(named_terms(fold(text), _lexicon()["copy"]))
+    return bool(named_terms(fold_words(text), _lexicon()["copy"]))
 
 
 def named_terms(text: str, terms: tuple[str, ...]) -> list[str]:
@@ -78,7 +79,7 @@ def named_terms(text: str, terms: tuple[str, ...]) -> list[str]:
 
 def outside_topics(text: str) -> list[str]:
     """The outside topics a request names when it names none of the shop's data; [] when it is in scope."""
-    folded = fold(text)
+    folded = fold_words(text)
     outside, domain = _terms()
     if named_terms(folded, domain):
         return []
@@ -100,7 +101,7 @@ def names_shop_world(text: str) -> bool:
     campaigns, forecasts, the shop itself, 'we'/'our'...) in any of its six languages. A term of the shop's
     working vocabulary (glossary.yaml: 'Stornoquote', 'taux de réachat') names it too."""
     lexicon = _lexicon()
-    folded = fold(text)
+    folded = fold_words(text)
     named = any(named_terms(folded, lexicon[group]) for group in ("domain", "world", "world_time"))
     return named or asks_for_copy(text) or bool(glosses_in_any_language(text))
 
@@ -119,7 +120,7 @@ def out_of_scope(text: str, names_data_value: bool, has_subject: bool = False) -
         return True
     if names_data_value or names_shop_world(text):
         return False
-    folded = fold(text)
+    folded = fold_words(text)
     words = _length(folded)
     cjk = len(_CJK.findall(folded))
     if words < _MIN_WORDS and cjk < _MIN_CJK:

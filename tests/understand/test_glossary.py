@@ -35,6 +35,9 @@ from assistant.understand.glossary import glosses
         ("Abwanderungsrisiko in Belgien", "de", "churn risk"),
         ("Monatsumsätze in Spanien", "de", "per month"),  # 'ankommen bei': how it is received
         ("店里有多少客户在上个月下过单", "zh", "bought"),
+        ("Combien d'unités en mars ?", "fr", "units sold"),  # a word after an elision is that word
+        ("Quelle est l'évolution du chiffre d'affaires ?", "fr", "revenue"),  # and a term with one still matches
+        ("2010年卖出多少件？", "zh", "units sold"),
     ],
 )
 def test_terms_are_glossed_in_english(text: str, language: str, gloss: str) -> None:

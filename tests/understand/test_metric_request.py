@@ -30,6 +30,7 @@ def read(question: str) -> MetricRequest:
         ("¿Cuál es la tasa de cancelación en Bélgica?", ("cancellation_rate",), ()),
         ("比利时的订单取消率是多少？", ("cancellation_rate",), ()),
         ("Units sold of the lunch bags in 2011", ("units",), ()),
+        ("Combien d'unités par mois ?", ("units",), ("month",)),  # the word after an elision is still read
         ("Show me monthly revenue for Norway", (), ("month",)),
         ("Umsatz pro Quartal in Norwegen", (), ("quarter",)),
         ("Commandes par jour de la semaine", (), ("weekday",)),
@@ -190,6 +191,13 @@ LAYER_METRICS = [*KNOWN, *SCOPE_METRICS]
         ("Durchschnittsbewertung nach allen Abteilungen", "average_rating", "department"),
         ("Compare the recommend rates of the different age groups", "recommend_rate", "age_band"),
         ("哪个产品大类的差评最多？", "negative_reviews", "division"),  # 产品 inside 产品大类 names no product group
+        # The verb names the recommend rate beside a rate word; alone it is the recommender's ("recommend …").
+        ("Share of reviewers who recommend the product, per class", "recommend_rate", "class"),
+        ("Welcher Anteil der Kundinnen empfiehlt den Artikel, je Altersgruppe?", "recommend_rate", "age_band"),
+        # A number before the group's noun ranks that many of its members.
+        ("The 5 countries with the highest average basket", "average_order_value", "country"),
+        ("客单价前5个国家", "average_order_value", "country"),
+        ("Les 4 segments avec le panier moyen le plus bas", "average_order_value", "segment"),
     ],
 )
 def test_a_scope_metric_broken_down_by_a_group_is_the_metrics_layers(question: str, metric: str, group: str) -> None:
@@ -211,6 +219,7 @@ def test_a_scope_metric_broken_down_by_a_group_is_the_metrics_layers(question: s
         "Which products would you recommend to champions, by segment?",  # recommendations, not a recommend rate
         "What is the average order value of our champions?",  # segment_query states it for the segment
         "What is the average rating of all products?",  # all of them: one figure
+        "Recommend 3 products for customers in our top 5 countries",  # no rate word: the recommender's question
     ],
 )
 def test_a_scope_metric_of_one_scope_or_another_tools_question_is_the_models_choice(question: str) -> None:

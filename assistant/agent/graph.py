@@ -26,17 +26,15 @@ from assistant.agent.facts import step_facts
 from assistant.agent.memory import history_text
 from assistant.agent.narration import narrate
 from assistant.agent.routing import offer_was_stated, results_text, route_system_prompt
+from assistant.agent.settle import settle_arguments
 from assistant.agent.state import AgentDeps, AgentState, StepRecord
 from assistant.agent.understanding import (
     Understanding,
-    audience_not_goods,
     carry_subject,
     check_provenance,
     dropped_note,
     evidence_for,
     message,
-    move_misplaced,
-    offer_or_goods,
     subject_of,
     subject_text,
     tool_for_request,
@@ -44,13 +42,9 @@ from assistant.agent.understanding import (
 from assistant.core.llm_client import StructuredOutputError
 from assistant.core.privacy import mask_data, mask_pii
 from assistant.understand.clarify import unknown_goods_question, unknown_value_question
-from assistant.understand.copy_channel import settle_copy_channel
-from assistant.understand.fill import bounded_tool, fill_from_request
+from assistant.understand.fill import bounded_tool
 from assistant.understand.goods import goods_categories
-from assistant.understand.language import language_argument
-from assistant.understand.metric_request import settle_metric_arguments
 from assistant.understand.provenance import worth_asking
-from assistant.understand.review_terms import settle_review_arguments
 from assistant.understand.scope import asks_for_copy, outside_topics
 
 MAX_STEPS = 4
@@ -67,33 +61,9 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
     def settle(
         tool: str, args: dict[str, Any], seen: Understanding | None, question: str
     ) -> tuple[dict[str, Any], list[str]]:
-        """Code's part of a routing decision: canonical values, follow-up subject, what the request states
-        (bounds made exact or strict, named values, ids; assistant/understand/fill.py).
-        Returns the arguments and what code changed."""
         if understander is None or seen is None:
             return args, []
-        # An empty string is the model filling a slot with nothing: the same as leaving it out.
-        args = {k: v for k, v in args.items() if not (isinstance(v, str) and not v.strip())}
-        args = understander.canonical(args)
-        model = deps.tools[tool].input_model
-        args = move_misplaced(set(model.model_fields), args, understander.resolver)
-        args = carry_subject(set(model.model_fields), args, seen)
-        last = understander.vocabulary.last_order_date
-        args, notes = fill_from_request(tool, model, args, seen.slots, seen.mentions, last, question)
-        args, moved = offer_or_goods(tool, args, understander.resolver)
-        notes += [moved] if moved else []
-        args, addressed = audience_not_goods(tool, args, understander.resolver)
-        notes += [addressed] if addressed else []
-        args, channel = settle_copy_channel(tool, args, question, seen.language)
-        notes += channel
-        args, reviewed = settle_review_arguments(tool, args, understander.resolver, question)
-        notes += reviewed
-        args, measured = settle_metric_arguments(tool, args, seen.metric_request, understander.vocabulary.metrics)
-        notes += measured
-        if "language" in model.model_fields:
-            args, note = language_argument(args, question, seen.language)
-            notes += [note] if note else []
-        return args, notes
+        return settle_arguments(understander, deps.tools[tool], args, seen, question)
 
     def review_filter(seen: Understanding, flags: list[str]) -> dict[str, Any]:
         """ "only the negative ones" after a review answer: code knows the call (search_reviews, that sentiment,

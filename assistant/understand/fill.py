@@ -114,6 +114,7 @@ def fill_from_request(
     if not (FIRST_FROM in out and FIRST_FROM not in args):
         _fill_recency(info, out, slots, text, notes)
     _fill_mentions(tool, info, out, mentions, grouped, bool(slots.periods), notes)
+    _fill_period(info, out, slots, text, notes)
     _fill_ids(info, out, slots, notes)
     _one_target(getattr(fields, TARGET_GROUPS, ()) if isinstance(fields, type) else (), out, slots, notes)
     return out, notes
@@ -524,6 +525,25 @@ def _first_order_period(slots: Slots, text: str, new: bool = False) -> Period | 
         return None
     past = [p for p in slots.periods if not p.future]
     return past[0] if len(past) == 1 and len(slots.periods) == 1 else None
+
+
+# ---------------------------------------------------------------- a period of the data
+
+# A tool's period inputs: (start, end), both inclusive.
+PERIOD_FIELDS = (("date_from", "date_to"), ("since", "until"))
+
+
+def _fill_period(info: Mapping[str, FieldInfo], out: dict[str, Any], slots: Slots, text: str, notes: list[str]) -> None:
+    """The one past period the request states ("in 2011", "last quarter") as the tool's period inputs, when the
+    model set neither bound. Not a future period (a forecast horizon), one whose year was assumed ('in March':
+    the model reads which), nor beside a negation ('not in 2010')."""
+    period = slots.periods[0] if len(slots.periods) == 1 else None
+    if period is None or period.future or period.year_assumed or _NEGATION.search(text):
+        return
+    for start, end in PERIOD_FIELDS:
+        if start in info and end in info and _unset(out.get(start)) and _unset(out.get(end)):
+            out[start], out[end] = period.start, period.end  # as said: the data's last day needs no clipping
+            notes.append(f"{start}/{end} {period.start.isoformat()}..{period.end.isoformat()}: the request's period")
 
 
 # ---------------------------------------------------------------- data values and ids

@@ -57,6 +57,8 @@ class _Lexicon:
     narrows: dict[str, str]  # a metric -> the broader one its count's words also name
     other_glosses: frozenset[str]
     other_words: tuple[str, ...]
+    measures: dict[str, _Named]  # revenue, orders, customers: the metric once code has chosen query_metrics
+    lowest: tuple[str, ...]  # a ranking from the bottom, all languages
 
 
 def _group_terms(by: dict[str, list[str]], nouns: dict[str, list[str]], after: dict[str, list[str]]) -> tuple[str, ...]:
@@ -76,7 +78,7 @@ def _counted(nouns: dict[str, list[str]]) -> re.Pattern[str]:
     "前3个国家" rank that many of the group's members."""
     words = sorted({fold_words(n) for terms in nouns.values() for n in terms}, key=len, reverse=True)
     alternatives = "|".join(re.escape(w) for w in words)
-    return re.compile(rf"(?<![\d.,a-z])\d{{1,3}}\s*(?:个|家)?\s*(?:{alternatives})(?![a-z])")
+    return re.compile(rf"(?<![\d.,a-z])(\d{{1,3}})\s*(?:个|家)?\s*(?:{alternatives})(?![a-z])")
 
 
 def _tools(value: str | list[str] | bool) -> frozenset[str] | None:
@@ -121,6 +123,8 @@ def _lexicon() -> _Lexicon:
         fillers=_filler_pattern([fold_words(t) for terms in groups["fillers"].values() for t in terms]),
         other_glosses=frozenset(data["other_tools"]["glosses"]),
         other_words=tuple(fold_words(t) for t in data["other_tools"]["en"]),
+        measures=entries("measures"),
+        lowest=tuple(fold_words(t) for terms in data["lowest"].values() for t in terms),
     )
 
 
@@ -154,6 +158,9 @@ class MetricRequest:
     by_group: frozenset[str] = frozenset()  # of `metrics`, those another tool states without a breakdown
     filter_tool: str | None = None  # the tool that states every one of `metrics` for a filter, if one does
     counted: bool = False  # a count word was said ("how many negative reviews"): a count, not a share
+    measures: tuple[str, ...] = ()  # revenue, orders, customers named: the metric of a breakdown code routed
+    ranked: int | None = None  # "the 3 countries with …": how many of the group's members
+    lowest: bool = False  # a ranking from the bottom ("the lowest", "la peor", "最低")
 
     @property
     def only_metrics_tool(self) -> bool:
@@ -180,10 +187,11 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     said = glosses_in_any_language(question)
 
     rate = _says(folded, lexicon.rate_words)
+    ranks = {g: int(m.group(1)) for g, counted in lexicon.counted_groups.items() if (m := counted.search(folded))}
     groups = (
         _groups_named(folded, lexicon.groups)
         or _groups_named(lexicon.fillers.sub(" ", folded), lexicon.groups)
-        or tuple(g for g, counted in lexicon.counted_groups.items() if counted.search(folded))
+        or tuple(ranks)
     )
     count_said = not rate and _says(folded, lexicon.count_words)
     counted = count_said or (not rate and bool(groups))  # "negative reviews per class"
@@ -207,10 +215,13 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     rest = _without(folded, own_words)
     other = future or bool(glosses_in_any_language(rest) & lexicon.other_glosses) or _says(rest, lexicon.other_words)
     stated = [(m, as_said) for m, as_said in zip(metrics, said_metrics, strict=True) if as_said in lexicon.by_group]
+    ranked = {ranks[g] for g in groups if g in ranks}
     return MetricRequest(
         metrics=metrics, breakdowns=breakdowns, groups=groups, other_tool=other,
         by_group=frozenset(m for m, _ in stated),  # a count as its rate: "negative reviews" of a scope
         filter_tool=_one_tool_for_all([lexicon.by_group[as_said] for _, as_said in stated]), counted=count_said,
+        measures=() if metrics else named(lexicon.measures), ranked=ranked.pop() if len(ranked) == 1 else None,
+        lowest=_says(folded, lexicon.lowest),
     )  # fmt: skip
 
 
@@ -250,6 +261,8 @@ def settle_metric_arguments(
     out = dict(args)
     notes: list[str] = []
     named = request.metrics[0] if len(request.metrics) == 1 else None
+    if not request.metrics and len(request.measures) == 1:
+        named = request.measures[0]  # "orders per month": the one metric every tool states that it names
     count_of = _lexicon().count_of
     if named in count_of.values() and out.get("metric") in count_of and not request.counted:
         named = None  # no rate word read, yet the model chose the rate: a missing word is no evidence of a count
@@ -278,4 +291,10 @@ def settle_metric_arguments(
         if second is not None and second != group and out.get("group_by") == group:
             del out["then_by"]  # a second breakdown the request does not name
             notes.append(f"then_by {second!r} left out: the request names one breakdown")
+    if request.ranked and out.get("top_n") is None:
+        out["top_n"] = request.ranked
+        notes.append(f"top_n {request.ranked}: the request ranks that many")
+    if request.lowest and out.get("sort") in (None, "auto", "value_desc") and out.get("group_by"):
+        out["sort"] = "value_asc"
+        notes.append("sort 'value_asc': the request ranks from the lowest")
     return out, notes

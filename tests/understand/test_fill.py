@@ -402,3 +402,23 @@ def test_has_not_ordered_since_needs_the_request_to_say_so(fill: Any) -> None:
     assert fill("segment_query", "customers who have not ordered since September 2011", dict(kept))[0] == kept
     inactive = fill("segment_query", "Kunden, die seit September 2011 inaktiv sind", dict(kept), "de")[0]
     assert inactive == kept  # and no recency_days_max: inactive since then is not active since then
+
+
+# ---------------------------------------------------------------- a stated period
+
+
+def test_the_one_past_period_fills_the_tools_period_inputs(fill: Any) -> None:
+    args, notes = fill("query_metrics", "revenue by week in 2010", {"metric": "revenue", "group_by": "week"})
+    assert (args["date_from"], args["date_to"]) == (date(2010, 1, 1), date(2010, 12, 31))
+    assert any("the request's period" in n for n in notes)
+    args, _ = fill("analyze_sentiment", "reviews of our dresses written in 2010", {"category": "Dresses"})
+    assert (args["since"], args["until"]) == (date(2010, 1, 1), date(2010, 12, 31))
+
+
+def test_a_period_the_model_set_or_the_words_do_not_settle_is_left_alone(fill: Any) -> None:
+    given = {"metric": "revenue", "date_from": "2010-06-01"}
+    assert fill("query_metrics", "revenue in 2010", given)[0] == given  # one bound set: the model's reading
+    assert "date_from" not in fill("query_metrics", "revenue next quarter", {"metric": "revenue"})[0]  # a forecast
+    assert "date_from" not in fill("query_metrics", "orders not in 2010", {"metric": "orders"})[0]  # negated
+    assert "date_from" not in fill("query_metrics", "revenue in 2010 and 2011", {"metric": "revenue"})[0]  # two
+    assert "date_from" not in fill("segment_query", "customers in 2010", {})[0]  # no period inputs

@@ -224,3 +224,29 @@ def test_a_scope_metric_broken_down_by_a_group_is_the_metrics_layers(question: s
 )
 def test_a_scope_metric_of_one_scope_or_another_tools_question_is_the_models_choice(question: str) -> None:
     assert read(question).tool is None
+
+
+def test_a_metric_every_tool_states_is_the_metric_of_a_breakdown_code_routed() -> None:
+    for question, metric in (
+        ("How many orders came in each month from Spain?", "orders"),
+        ("chiffre d'affaires par jour de la semaine", "revenue"),
+        ("每个月有多少客户下单？", "customers"),
+    ):
+        seen = read(question)
+        assert seen.tool == "query_metrics"
+        assert settle_metric_arguments("query_metrics", {}, seen, KNOWN)[0]["metric"] == metric
+    two = read("revenue and orders per month")
+    assert "metric" not in settle_metric_arguments("query_metrics", {}, two, KNOWN)[0]  # two named: the model's
+    named = read("cancellation rate per month of our orders")  # a metric of its own: the measures say nothing
+    assert settle_metric_arguments("query_metrics", {}, named, KNOWN)[0]["metric"] == "cancellation_rate"
+
+
+def test_a_ranking_sets_how_many_rows_and_from_which_end() -> None:
+    top = read("The 4 countries with the highest average basket")
+    args, _ = settle_metric_arguments("query_metrics", {"metric": "average_order_value"}, top, LAYER_METRICS)
+    assert (args["top_n"], args.get("sort")) == (4, None)
+    bottom = read("Welche 2 Abteilungen haben die niedrigste Durchschnittsbewertung?")
+    args, _ = settle_metric_arguments("query_metrics", {"metric": "average_rating"}, bottom, LAYER_METRICS)
+    assert (args["group_by"], args["top_n"], args["sort"]) == ("department", 2, "value_asc")
+    at_least = read("Which departments have at least 100 reviews?")  # a comparator, not a ranking
+    assert not at_least.lowest

@@ -176,6 +176,7 @@ class Understander:
     def unknown_places(self, question: str) -> list[str]:
         """Places the request names for its customers that are none of the data's values (nor a period)."""
         unknown = []
+        periods = [p.surface for p in extract_slots(question, self.today).periods]  # "ordered in Nov 2011"
         for match in _PLACE.finditer(question):
             latin = match.group(1) or match.group(2)
             surface = (latin or match.group(3) or match.group(4) or "").strip()
@@ -184,6 +185,8 @@ class Understander:
             if any(self.resolver.resolve(kind, surface) for kind in ("country", "category", "segment")):
                 continue
             if self.resolver.find_mentions(surface) or extract_slots(surface, self.today).periods:
+                continue
+            if any(surface in period for period in periods):
                 continue
             unknown.append(surface)
         return unknown

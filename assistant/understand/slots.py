@@ -120,6 +120,8 @@ _WORD_NUMBERS: dict[str, float] = {
     "vinte": 20, "trinta": 30, "cem": 100, "mil": 1000,
 }  # fmt: skip
 _WORD_NUMBERS = {w: float(v) for w, v in _WORD_NUMBERS.items()}  # "tres": 3 -> 3.0, as the float type promises
+# One language's number word that is a common word of another: Portuguese "dos" is "of the", not Spanish two.
+_NOT_NUMBERS: dict[str, frozenset[str]] = {"pt": frozenset({"dos"})}
 _EN_SCALES = {"hundred": 100.0, "thousand": 1000.0, "million": 1e6}
 _ZH_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -380,7 +382,7 @@ class _Tok:
     used: bool = False  # already a bound or a top N
 
 
-def _number_tokens(masked: str, decimal_comma: bool = False) -> list[_Tok]:
+def _number_tokens(masked: str, decimal_comma: bool = False, language: str | None = None) -> list[_Tok]:
     found: list[_Tok] = []
     for m in _NUM_RE.finditer(masked):
         value = _digits_value(m["num"], decimal_comma)
@@ -404,8 +406,10 @@ def _number_tokens(masked: str, decimal_comma: bool = False) -> list[_Tok]:
             continue
         cur = _CURRENCIES.get(after) if after in ("元", "块") else None
         found.append(_Tok(m.start(), m.end(), _zh_value(m[0]), m[0], currency=cur))
+    not_numbers = _NOT_NUMBERS.get(language or "", frozenset())
     for m in _WORD_RE.finditer(masked):
-        found.append(_Tok(m.start(), m.end(), _WORD_NUMBERS.get(m[0].lower(), 1.0), m[0]))
+        if m[0].lower() not in not_numbers:
+            found.append(_Tok(m.start(), m.end(), _WORD_NUMBERS.get(m[0].lower(), 1.0), m[0]))
     found = _merge_english_compounds(masked, found)
     # Overlaps (百分之七十 also holds 七十): keep the longest, then the first found.
     found.sort(key=lambda t: (t.start, -(t.end - t.start)))
@@ -1065,7 +1069,7 @@ def extract_slots(text: str, today: date, language: str | None = None) -> Slots:
             product_ids.append(m[0].upper())
             product_spans.append((m.start(), m.end()))
     masked = _mask(text, temporal.spans + customer_spans + product_spans)
-    toks = _number_tokens(masked, decimal_comma=language in DECIMAL_COMMA)
+    toks = _number_tokens(masked, decimal_comma=language in DECIMAL_COMMA, language=language)
     ambiguous = list(temporal.ambiguous) + [t.surface for t in toks if t.value is None]
     bounds = _bounds(masked, text, toks)
     top_n = _top_n(masked, toks, ambiguous)

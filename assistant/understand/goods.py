@@ -93,6 +93,31 @@ def unknown_goods(text: str, resolver: EntityResolver) -> list[str]:
     return found
 
 
+def named_goods(text: str, resolver: EntityResolver) -> list[str]:
+    """The goods the request names that are no value of the data ('sales of lunch boxes', 'ventas de fiambreras'):
+    a product filter code does not fill. In English, only words of the catalogue's product names count (other
+    words after a cue are no goods: 'the negative reviews'); in another language any noun phrase after a cue, as
+    the catalogue's English cannot tell. (unknown_goods: English goods the catalogue does not hold; Chinese goods
+    of the catalogue are its categories' aliases, so values of the data.)"""
+    products = _product_words(resolver.vocabulary)
+    terms = _terms()
+    found: list[str] = []
+    for lang, phrase, whole in _phrases(text, terms):
+        if lang == "zh":
+            continue
+        surface = _head_phrase(phrase, lang, terms, whole)
+        if not surface or surface in found or names_shop_world(surface) or resolver.find_mentions(surface):
+            continue
+        words = [fold(t) for t in _TOKEN.findall(surface)]
+        head = words[0] if lang in _ROMANCE else words[-1]
+        if any(w in terms.never for w in words):
+            continue
+        # The catalogue's words are English: goods named in another language cannot be told known from not.
+        if lang != "en" or _known_word(head, products, resolver):
+            found.append(surface)
+    return found
+
+
 def goods_categories(vocabulary: Vocabulary) -> list[str]:
     """The categories to offer in a goods question: the data's own, without the catch-alls ('Other')."""
     quiet = {fold(str(c)) for c in category_table().get("not_in_sentences", [])}

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.understand.aliases import EntityResolver
 from assistant.understand.clarify import MAX_LISTED, unknown_goods_question
-from assistant.understand.goods import goods_categories, unknown_goods
+from assistant.understand.goods import goods_categories, named_goods, unknown_goods
 from assistant.understand.vocabulary import Vocabulary, name_words
 
 # A small gift and clothing shop: its categories and the words of its product names.
@@ -60,6 +60,22 @@ def test_goods_the_catalogue_lacks_are_found_as_written(shop: EntityResolver, te
 )  # fmt: skip
 def test_known_goods_and_everything_else_are_not_unknown_goods(shop: EntityResolver, text: str) -> None:
     assert unknown_goods(text, shop) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [("How did our lantern sales do in spring?", ["lantern"]),  # the catalogue's words: a product filter
+     ("Customers in France with 3 orders who bought ceramic mugs", ["ceramic mugs"]),  # after other words too
+     ("¿Qué tal las ventas de linternas?", ["linternas"]),  # another language: the English catalogue cannot tell
+     ("Recommend some dresses for the champions", []),  # a category: a value of the data
+     ("Sales of products under 10 euros", []), ("Customers who bought twice", []),  # no goods
+     ("Count the negative reviews in each department", []),  # a word after a cue that is no product's
+     ("蜡烛的销量", [])],  # Chinese goods of the catalogue are its categories' aliases
+)  # fmt: skip
+def test_goods_named_by_description_are_what_code_does_not_fill(
+    shop: EntityResolver, text: str, named: list[str]
+) -> None:
+    assert named_goods(text, shop) == named
 
 
 def test_without_product_names_code_cannot_tell_and_says_nothing() -> None:

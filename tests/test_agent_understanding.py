@@ -297,13 +297,51 @@ def test_what_the_request_states_fills_what_the_model_left_out(
     agent, model = make_agent(
         demo_workspace, route("segment_query"), "Done.", tools=segment_tools
     )  # the model chose the tool and left every input empty
-    result = agent.ask("Kunden in Frankreich mit mehr als 2 Bestellungen")
+    # "ohne Gastbestellungen": words code does not read, so the model routes and code completes its call.
+    result = agent.ask("Kunden in Frankreich mit mehr als 2 Bestellungen, ohne Gastbestellungen")
     args = result.steps[0].args
     assert args["countries"] == ["France"] and args["frequency_min"] == 3
     where = "c.country = 'France' AND r.frequency > 2"
     assert result.steps[0].result["customers"] == count_where(demo_workspace, where)
     assert any(f.startswith("code set:") for f in result.flags)
+    assert routing_calls(model) == 1
     model.assert_complete()
+
+
+def routing_calls(model: Any) -> int:
+    """How many calls asked the model for a routing decision."""
+    return sum("You route a marketer's request" in str(c["messages"][0].content) for c in model.calls)
+
+
+def test_a_request_code_reads_whole_is_routed_without_the_model(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    # Every value and number of the request is an input code fills: no routing call, only the narration.
+    agent, model = make_agent(demo_workspace, "Done.", tools=segment_tools)
+    result = agent.ask("Kunden in Frankreich mit mehr als 2 Bestellungen")
+    args = result.steps[0].args
+    assert (result.steps[0].tool, args["countries"], args["frequency_min"]) == ("segment_query", ["France"], 3)
+    where = "c.country = 'France' AND r.frequency > 2"
+    assert result.steps[0].result["customers"] == count_where(demo_workspace, where)
+    assert routing_calls(model) == 0 and any(f.startswith("code routed:") for f in result.flags)
+    model.assert_complete()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Kunden in Frankreich mit mehr als 2 Bestellungen, nicht aus Paris",  # a negation: which values are out
+        "Customers in France with more than 2 orders in cluster 1",  # a number no input took
+        "Customers in France with more than 2 orders who bought enamel mugs",  # goods named by product words
+    ],
+)
+def test_a_request_with_words_code_does_not_read_goes_to_the_model(
+    demo_workspace: Workspace, segment_tools: dict[str, Any], question: str
+) -> None:
+    agent, model = make_agent(demo_workspace, route("segment_query"), "Done.", tools=segment_tools)
+    result = agent.ask(question)
+    assert routing_calls(model) == 1 and result.steps[0].tool == "segment_query"
+    assert not any(f.startswith("code routed:") for f in result.flags)
 
 
 def test_classifying_with_no_given_text_becomes_the_review_analysis(
@@ -505,6 +543,15 @@ def test_a_gloss_of_the_request_is_never_an_offer() -> None:
     assert untraceable("write_copy", {"channel": "email"}, evidence) == []
 
 
+def _ask_code_routed(workspace: Workspace, tools: dict[str, Any], question: str) -> AgentResult:
+    """The answer to a request code routes whole: the scripted model only narrates."""
+    agent, model = make_agent(workspace, "See above.", tools=tools)
+    result = agent.ask(question)
+    assert routing_calls(model) == 0 and any(f.startswith("code routed:") for f in result.flags), result.flags
+    model.assert_complete()
+    return result
+
+
 def _ask_routed(
     workspace: Workspace, tools: dict[str, Any], decision: str, question: str
 ) -> tuple[AgentResult, str | None]:
@@ -520,10 +567,12 @@ def test_a_metric_only_the_metrics_layer_computes_is_routed_there_by_code(
 ) -> None:
     # The model picked the count; the request asks for the rate: code decides both the tool and the metric.
     decision = route("query_metrics", metric="cancelled_orders")
-    result, constrained = _ask_routed(
-        demo_workspace, segment_tools, decision, "What share of orders were cancelled in Germany?"
-    )
+    question = "What share of orders were cancelled in Germany, apart from guest orders?"  # words code cannot read
+    result, constrained = _ask_routed(demo_workspace, segment_tools, decision, question)
     assert constrained == "query_metrics" and [s.tool for s in result.steps] == ["query_metrics"]
+    assert result.steps[0].args["metric"] == "cancellation_rate"
+    # Read whole, the same request is code's call alone.
+    result = _ask_code_routed(demo_workspace, segment_tools, "What share of orders were cancelled in Germany?")
     args = result.steps[0].args
     assert args["metric"] == "cancellation_rate" and args["countries"] == ["Germany"]
     con = demo_workspace.connect()
@@ -540,9 +589,12 @@ def test_a_time_breakdown_is_the_metrics_layers_and_a_forecast_is_not(
     demo_workspace: Workspace, segment_tools: dict[str, Any]
 ) -> None:
     decision = route("query_metrics", metric="orders")
-    result, constrained = _ask_routed(demo_workspace, segment_tools, decision, "Bestellungen pro Monat in Deutschland")
+    question = "Bestellungen pro Monat in Deutschland, ohne Gäste"  # words code cannot read: the model fills
+    result, constrained = _ask_routed(demo_workspace, segment_tools, decision, question)
     assert constrained == "query_metrics"
     assert result.steps[0].args["group_by"] == "month"  # the model left the breakdown out; the request names it
+    args = _ask_code_routed(demo_workspace, segment_tools, "Bestellungen pro Monat in Deutschland").steps[0].args
+    assert args == {"metric": "orders", "group_by": "month", "countries": ["Germany"]}
     decision = route("forecast_sales", horizon=3)
     forecast = "Forecast monthly revenue for the next three months"
     assert _ask_routed(demo_workspace, segment_tools, decision, forecast)[1] is None
@@ -554,9 +606,12 @@ def test_a_review_metric_by_a_group_is_the_metrics_layers_with_the_group_named(
     # analyze_sentiment states a scope's average rating but breaks it down by no group: code routes the breakdown
     # to query_metrics and sets the metric and the group the request names over the model's.
     decision = route("query_metrics", metric="recommend_rate", group_by="category")
-    question = "Durchschnittsbewertung nach Altersgruppe"
+    question = "Durchschnittsbewertung nach Altersgruppe, aber keine Ausreißer"  # not read whole by code
     result, constrained = _ask_routed(demo_workspace, segment_tools, decision, question)
     assert constrained == "query_metrics"
+    args = result.steps[0].args
+    assert (args["metric"], args["group_by"]) == ("average_rating", "age_band")
+    result = _ask_code_routed(demo_workspace, segment_tools, "Durchschnittsbewertung nach Altersgruppe")
     args = result.steps[0].args
     assert (args["metric"], args["group_by"]) == ("average_rating", "age_band")
     con = demo_workspace.connect()
@@ -572,9 +627,11 @@ def test_a_bound_only_one_tool_can_hold_routes_there(demo_workspace: Workspace, 
     # Only segment_query filters customers by their number of orders; the request asks no other tool's question.
     decision = route("segment_query")
     result, constrained = _ask_routed(
-        demo_workspace, segment_tools, decision, "Quantos clientes fizeram entre 2 e 3 pedidos?"
+        demo_workspace, segment_tools, decision, "Quantos clientes fizeram entre 2 e 3 pedidos, sem contar devoluções?"
     )
     assert constrained == "segment_query"
+    assert (result.steps[0].args["frequency_min"], result.steps[0].args["frequency_max"]) == (2, 3)
+    result = _ask_code_routed(demo_workspace, segment_tools, "Quantos clientes fizeram entre 2 e 3 pedidos?")
     args = result.steps[0].args
     assert (args["frequency_min"], args["frequency_max"]) == (2, 3)
     forecast = route("predict_churn")
@@ -589,7 +646,7 @@ def test_a_server_that_ignores_the_schema_is_held_to_the_tool_code_chose(
         demo_workspace, route("segment_query", countries=["Germany"]), route("query_metrics", metric="repeat_rate"),
         "See above.", tools=segment_tools,
     )  # fmt: skip
-    result = agent.ask("What is the repeat purchase rate per segment in Germany?")
+    result = agent.ask("What is the repeat purchase rate per segment in Germany, not counting guest orders?")
     assert [s.tool for s in result.steps] == ["query_metrics"]
     assert "this step is query_metrics" in str(model.calls[1]["messages"][-1].content)
 

@@ -1,0 +1,46 @@
+"""When code's reading covers a whole request (assistant/agent/code_route.py): the words that keep it from that."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.agent.code_route import _excludes, _number_used
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Customers in France that did not order in 2011", "en"),
+        ("Revenue by month excluding the United Kingdom", "en"),
+        ("clientes sin pedidos este año", "es"),
+        ("Umsatz pro Monat außer Deutschland", "de"),
+        ("chiffre d'affaires par mois sauf la France", "fr"),
+        ("clientes que não compraram em 2011", "pt"),
+        ("除了英国以外每个月的销售额", "zh"),
+    ],
+)
+def test_a_negation_or_exclusion_is_the_models_to_read(question: str, language: str) -> None:
+    assert _excludes(question, language)
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Customers with no more than 2 orders", "en"),  # a comparator
+        ("clientes con no más de 2 pedidos", "es"),
+        ("Kunden mit nicht mehr als 2 Bestellungen", "de"),
+        ("Quantos clientes no Brasil fizeram pedidos?", "pt"),  # Portuguese "no" is "in the"
+        ("不同国家的平均评分", "zh"),  # 不同: "different"
+        ("至少4笔订单、不少于500英镑的客户", "zh"),  # 不少于: "at least"
+    ],
+)
+def test_comparators_and_other_languages_words_are_no_negation(question: str, language: str) -> None:
+    assert not _excludes(question, language)
+
+
+def test_a_stated_number_is_used_as_said_as_a_strict_whole_bound_or_as_a_share() -> None:
+    assert _number_used(5, ["Spain", 5])
+    assert _number_used(2, [3])  # "more than 2 orders": at least 3
+    assert _number_used(65, [0.65])  # 65 % as a probability
+    assert not _number_used(3, ["France", 10])  # "cluster 3": no input holds it
+    assert not _number_used(1, [True])  # a flag is no number

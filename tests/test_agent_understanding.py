@@ -198,6 +198,12 @@ def test_sales_from_a_name_may_be_a_channel_not_a_place() -> None:
     assert not list(_PLACE.finditer("高价值的客户"))  # 'high-value customers': no place
 
 
+def test_a_month_of_the_requests_period_is_no_unknown_place() -> None:
+    understander = Understander.from_vocabulary(Vocabulary(countries=("France",), last_order_date=None))
+    assert understander.unknown_places("How many customers placed their first order in Nov 2011?") == []
+    assert understander.unknown_places("How many customers do we have in Narnia?") == ["Narnia"]
+
+
 def test_a_clearly_outside_topic_is_declined_by_code_without_the_model(demo_workspace: Workspace) -> None:
     agent, model = make_agent(demo_workspace)  # nothing scripted: a model call would fail the test
     for question, language in (("Who won the cricket test match yesterday?", "en"), ("明天上海天气怎么样？", "zh")):

@@ -85,6 +85,11 @@ def test_money_and_percentages() -> None:
     assert slots("churn above 70 percent").percentages == [70.0]
 
 
+def test_a_number_word_of_one_language_is_a_common_word_of_another() -> None:
+    assert extract_slots("Que fração dos pedidos é cancelada?", TODAY, "pt").numbers == []  # "of the"
+    assert extract_slots("clientes con dos pedidos", TODAY, "es").numbers == [2.0]
+
+
 def test_an_ambiguous_number_fills_no_slot() -> None:
     found = slots("customers who spent more than 1.200")
     assert found.bounds == [] and found.money == [] and found.numbers == []

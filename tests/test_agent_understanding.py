@@ -134,11 +134,11 @@ def test_a_number_nobody_stated_is_asked_about_once_then_dropped(
 
 
 def test_a_follow_up_keeps_the_previous_subject(demo_workspace: Workspace, segment_tools: dict[str, Any]) -> None:
-    agent, _ = make_agent(
+    agent, model = make_agent(
         demo_workspace,
         route("segment_query", countries=["Germany"]),
         "There are some.",
-        route("segment_query", segments=["champions"]),
+        route("segment_query", segments=["champions"], countries=["Germany"]),
         "Fewer.",
         route("segment_query", countries=["France"]),
         "Others.",
@@ -146,11 +146,31 @@ def test_a_follow_up_keeps_the_previous_subject(demo_workspace: Workspace, segme
     )
     first = agent.ask("How many customers do we have in Germany?", thread_id="t")
     assert first.steps[0].args == {"countries": ["Germany"]}
-    follow = agent.ask("and how many of those are champions?", thread_id="t")
+    # "which" is no word code reads: the model routes, code carries the subject.
+    follow = agent.ask("and which of those are champions, by the way?", thread_id="t")
     assert follow.steps[0].args["countries"] == ["Germany"]
     assert follow.steps[0].args["segments"] == ["champions"]
     fresh = agent.ask("How many customers are in France?", thread_id="t")
     assert fresh.steps[0].args == {"countries": ["France"]}  # a new request does not inherit the filters
+    model.assert_complete()
+
+
+def test_a_short_follow_up_that_changes_one_value_is_the_previous_call_again(
+    demo_workspace: Workspace, segment_tools: dict[str, Any]
+) -> None:
+    agent, model = make_agent(
+        demo_workspace, route("segment_query", countries=["Germany"], frequency_min=3), "Some.", "Fewer.", "More.",
+        tools=segment_tools,
+    )  # fmt: skip
+    agent.ask("Which customers have we got in Germany with 3 or more orders, and what do they buy?", thread_id="t")
+    follow = agent.ask("and only the champions?", thread_id="t")  # code's call: no routing model
+    assert follow.steps[0].args == {"countries": ["Germany"], "frequency_min": 3, "segments": ["champions"]}
+    where = "c.country = 'Germany' AND r.frequency >= 3 AND r.segment = 'champions'"
+    assert follow.steps[0].result["customers"] == count_where(demo_workspace, where)
+    switched = agent.ask("Y en Francia?", thread_id="t")  # the country replaced, the rest kept
+    assert switched.steps[0].args == {"countries": ["France"], "frequency_min": 3, "segments": ["champions"]}
+    assert routing_calls(model) == 1
+    model.assert_complete()
 
 
 def test_out_of_scope_gets_an_honest_reply_in_the_requests_language(demo_workspace: Workspace) -> None:

@@ -44,3 +44,19 @@ def test_a_stated_number_is_used_as_said_as_a_strict_whole_bound_or_as_a_share()
     assert _number_used(65, [0.65])  # 65 % as a probability
     assert not _number_used(3, ["France", 10])  # "cluster 3": no input holds it
     assert not _number_used(1, [True])  # a flag is no number
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Customers in Germany with 3 or more orders, and what do they buy?",
+        "Kunden mit mindestens 3 Bestellungen und wie viel geben sie aus?",
+        "Orders per month in Spain? Then write an email to the best ones",
+        "每个月的订单数，另外写一封邮件",
+    ],
+)
+def test_a_second_question_or_task_is_no_request_code_reads_whole(question: str) -> None:
+    from assistant.agent.code_route import _SECOND_ASK
+
+    assert _SECOND_ASK.search(question)
+    assert not _SECOND_ASK.search("Customers in Germany and France with 3 or more orders?")

@@ -20,7 +20,7 @@ from langgraph.types import Checkpointer
 
 import prompts
 from assistant.agent.carry_over import carry_over
-from assistant.agent.code_route import code_call
+from assistant.agent.code_route import code_call, refine_call
 from assistant.agent.decision import ANSWER, CLARIFY, DECLINE, ArgsError, decision_schema, parse_decision
 from assistant.agent.events import StepFinished, StepStarted, Token, masked_chart, masked_result
 from assistant.agent.facts import step_facts
@@ -117,13 +117,17 @@ def build_graph(deps: AgentDeps, checkpointer: Checkpointer | None = None) -> An
             return {"outcome": "clarify", "clarify": question, "feedback": None}
         if first and seen and seen.review_filter and "search_reviews" in deps.tools:
             return review_filter(seen, list(state.get("flags", [])))
-        if first and seen and understander and next_tool == decided and next_tool is not None:
-            call = code_call(understander, deps.tools[next_tool], seen, state["question"])
-            if call is not None:  # code read the whole request: no routing model (code_route.py)
-                code_args, code_notes = call
+        if first and seen and understander:
+            # Code read the whole request: no routing model (code_route.py).
+            refined = refine_call(understander, deps.tools, seen, state["question"]) if seen.follow_up else None
+            if refined is None and next_tool is not None and next_tool == decided:
+                call = code_call(understander, deps.tools[next_tool], seen, state["question"])
+                refined = (next_tool, *call) if call is not None else None
+            if refined is not None:
+                code_tool, code_args, code_notes = refined
                 flags = [*state.get("flags", []), "code routed: every value, number and period of the request "
                          "is an input code filled", *(f"code set: {n}" for n in code_notes)]  # fmt: skip
-                return {"pending": {"tool": next_tool, "args": code_args}, "plan": [], "next_tool": None,
+                return {"pending": {"tool": code_tool, "args": code_args}, "plan": [], "next_tool": None,
                         "feedback": None, "outcome": "act", "flags": flags}  # fmt: skip
         untraced: list[Any] = []
         filled: list[str] = []

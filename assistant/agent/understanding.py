@@ -52,6 +52,7 @@ SUBJECT_FIELDS: dict[str, str] = {
     "customer_id": "customer",
     "cluster": "cluster",
 }
+SUBJECT_CALL = "call"  # the subject's key for the previous turn's first call's inputs
 # What a review request was about ('zipper'): kept in the subject for a review follow-up ("only the negative
 # ones"), never carried into another tool's free text.
 SUBJECT_TOPICS = ("topic", "query")
@@ -62,10 +63,11 @@ CODE_SET = {"strict_bounds"}  # inputs code fills from the wording
 # Words that mark a follow-up leaning on the previous request ("and those in France?", "只看差评").
 _FOLLOW_UP = re.compile(
     r"^\s*(?:¿\s*)?(?:and|or|but|what about|how about|only|just|same|also|now|then|y|e|et|und|nur|solo|sólo|só|"
-    r"apenas|seulement|juste|también|auch|aussi|também)\b"
+    r"apenas|seulement|juste|también|auch|aussi|também|lo mismo|igual|ahora|jetzt|dasselbe|das gleiche|genauso|"
+    r"ebenso|pareil|maintenant|la même chose|de même|agora|o mesmo|a mesma coisa)\b"
     r"|\b(?:those|these|them|they|their|of them|ones|esos|esas|estos|estas|ellos|ellas|dessen|diese|davon|"
     r"ceux|celles|parmi eux|esses|essas|deles|delas)\b"
-    r"|^\s*(?:那|其中|这些|他们|只看|那么|再)",
+    r"|^\s*(?:那|其中|这些|他们|只看|那么|再|换成|换到|改成|同样|一样)",
     re.IGNORECASE,
 )
 
@@ -237,7 +239,9 @@ def subject_of(steps: list[StepRecord]) -> dict[str, Any]:
     ok = [s for s in steps if s["ok"]]
     if not ok:
         return {}
-    subject: dict[str, Any] = {"tool": ok[0]["tool"]}
+    # The first call's inputs too: a follow-up that changes one value of it ("and just for Norway?") is that call
+    # again with the value changed (code_route.refine_call).
+    subject: dict[str, Any] = {"tool": ok[0]["tool"], SUBJECT_CALL: dict(ok[0]["args"])}
     for step in ok:
         for name, value in step["args"].items():
             if name in (*SUBJECT_FIELDS, *SUBJECT_TOPICS) and value not in (None, [], "") and name not in subject:
@@ -248,7 +252,7 @@ def subject_of(steps: list[StepRecord]) -> dict[str, Any]:
 def subject_text(subject: dict[str, Any]) -> str:
     if not subject:
         return ""
-    values = {k: v for k, v in subject.items() if k != "tool"}
+    values = {k: v for k, v in subject.items() if k not in ("tool", SUBJECT_CALL)}
     return f"{subject.get('tool')} {json.dumps(values, ensure_ascii=False)}"
 
 

@@ -3,9 +3,10 @@
 Code decides the tool of some requests (a metric only query_metrics computes, a bound only segment_query takes:
 metric_request.py, fill.bounded_tool) and the model then only fills the inputs. When everything the request
 states is already an input code filled - each value it names, each number, the period - the model has nothing
-left to add but mistakes, and its call costs seconds before the first content. Anything code does not read (a
-number no input took, a value left over, goods named by description, a negation or exclusion, a file, words that
-read two ways) sends the request to the model as before.
+left to add but mistakes, and its call costs seconds before the first content. The same holds for a short
+follow-up that changes values of the previous call ("and just for Norway?"). Anything code does not read (a number
+no input took, a value left over, goods named by description, a negation or exclusion, a second question, a file,
+words that read two ways) sends the request to the model as before.
 """
 
 from __future__ import annotations

@@ -30,6 +30,11 @@ def test_aspects_match_whole_words_and_aliases() -> None:
     assert canonical_aspect("Color") == "colour"
     assert canonical_aspect("material") == "fabric"
     assert canonical_aspect("zipper") is None
+    # An aspect named in another lexicon's language is that aspect of the English reviews.
+    assert (canonical_aspect("Passform"), canonical_aspect("calidad"), canonical_aspect("tecido")) == (
+        "fit", "quality", "fabric",
+    )  # fmt: skip
+    assert canonical_aspect("billig") is None  # German "billig" is cheap-made (quality) or low-priced (price)
 
 
 def test_review_text_joins_title_and_body() -> None:

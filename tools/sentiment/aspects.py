@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from tools.sentiment.language import ENGLISH, lexicon
+from tools.sentiment.language import ENGLISH, LANGUAGES, lexicon
 
 # Aspect -> words and phrases that name it (lower case; matched as whole words). "cheap" is quality,
 # not price: in reviews "looks cheap" is about how a thing is made.
@@ -75,7 +75,24 @@ def aspects_in(sentence: str, language: str = ENGLISH) -> list[str]:
 
 
 def canonical_aspect(name: str) -> str | None:
-    """The aspect a word names ('color' -> 'colour'), or None if it is not an aspect."""
+    """The aspect a word names ('color' -> 'colour', 'Passform' -> 'fit', 'calidad' -> 'quality'), or None if it
+    is not an aspect. The other languages' lexicons name the aspects too: a German marketer asks about the
+    'Passform' of English reviews."""
     key = name.strip().lower()
     key = ASPECT_ALIASES.get(key, key)
-    return key if key in ASPECT_TERMS else None
+    return key if key in ASPECT_TERMS else _foreign_aspects().get(key)
+
+
+@lru_cache(maxsize=1)
+def _foreign_aspects() -> dict[str, str]:
+    """Each lexicon's aspect word -> its aspect; a word two aspects share ('billig': quality, price) names none."""
+    named: dict[str, set[str]] = {}
+    for code in LANGUAGES:
+        for aspect, terms in lexicon(code).aspects.items():
+            for term in terms:
+                named.setdefault(term.lower(), set()).add(aspect)
+    return {
+        term: next(iter(aspects))
+        for term, aspects in named.items()
+        if len(aspects) == 1 and aspects <= set(ASPECT_TERMS)
+    }

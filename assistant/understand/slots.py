@@ -404,6 +404,8 @@ def _number_tokens(masked: str, decimal_comma: bool = False, language: str | Non
         # A lone 一 or 十 is mostly part of a word (一些, 十分): count it only before a classifier or after 前/近.
         if len(m[0]) == 1 and after not in _ZH_CLASSIFIERS and before not in set("前近去过于少多到至"):
             continue
+        if m[0] == "一" and before in set("哪每同"):
+            continue  # 哪一天 "which day", 每一周 "every week", 同一 "the same": no count
         cur = _CURRENCIES.get(after) if after in ("元", "块") else None
         found.append(_Tok(m.start(), m.end(), _zh_value(m[0]), m[0], currency=cur))
     not_numbers = _NOT_NUMBERS.get(language or "", frozenset())

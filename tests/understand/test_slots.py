@@ -88,6 +88,7 @@ def test_money_and_percentages() -> None:
 def test_a_number_word_of_one_language_is_a_common_word_of_another() -> None:
     assert extract_slots("Que fração dos pedidos é cancelada?", TODAY, "pt").numbers == []  # "of the"
     assert extract_slots("clientes con dos pedidos", TODAY, "es").numbers == [2.0]
+    assert extract_slots("哪一天的订单最多？", TODAY, "zh").numbers == []  # 哪一: "which"
 
 
 def test_an_ambiguous_number_fills_no_slot() -> None:

@@ -60,3 +60,27 @@ def test_a_second_question_or_task_is_no_request_code_reads_whole(question: str)
 
     assert _SECOND_ASK.search(question)
     assert not _SECOND_ASK.search("Customers in Germany and France with 3 or more orders?")
+
+
+def test_goods_named_by_product_words_are_left_to_the_model() -> None:
+    from datetime import date
+
+    from assistant.agent.code_route import goods_left
+    from assistant.agent.understanding import Understander
+    from assistant.understand.vocabulary import Vocabulary, name_words
+
+    vocabulary = Vocabulary(
+        countries=("France", "Germany"), categories=("Bags", "Home decor"), last_order_date=date(2011, 12, 9),
+        product_words=name_words(["JUMBO BAG RED RETROSPOT", "WHITE HANGING HEART T-LIGHT HOLDER", "CAKE STAND"]),
+    )  # fmt: skip
+    understander = Understander.from_vocabulary(vocabulary)
+
+    def left(question: str) -> list[str]:
+        return goods_left(understander, understander.read(question, []), question)
+
+    assert left("How many units of the jumbo bag red retrospot did we sell in 2011?") == ["jumbo", "retrospot"]
+    assert left("Units sold per year of the white hanging heart holders") == ["white", "hanging", "heart", "holders"]
+    assert left("Wie viele Stück vom Kuchenständer haben wir 2011 verkauft?") == ["Kuchenständer"]  # a German noun
+    assert left("How many orders did we get each month from France?") == []  # every word read
+    assert left("Units sold per quarter in 2011, first orders only") == []  # everyday words of product names
+    assert left("Wie viele Bestellungen kamen pro Monat aus Frankreich?") == []

@@ -21,9 +21,11 @@ from assistant.agent.settle import settle_arguments
 from assistant.agent.understanding import SUBJECT_CALL, Understander, Understanding
 from assistant.understand.aliases import fold
 from assistant.understand.fill import PERIOD_FIELDS
-from assistant.understand.goods import named_goods
+from assistant.understand.glossary import without_terms
+from assistant.understand.goods import catalogue_words, named_goods
+from assistant.understand.metric_request import request_terms
 from assistant.understand.provenance import content_size
-from assistant.understand.scope import asks_for_copy
+from assistant.understand.scope import asks_for_copy, blank_terms, shop_terms
 from tools.base import Tool
 
 # "not", "without", "except", "other than" ...: which values a request leaves out is the model's to read. Per
@@ -117,12 +119,34 @@ def refine_call(
 
 def _plain(understander: Understander, seen: Understanding, question: str) -> bool:
     """No words code leaves to the model: a negation or exclusion, a second question or task, a reading two ways,
-    a file, a place or goods the data does not hold, goods named by description."""
+    a file, a place or goods the data does not hold, goods named by description or by product-name words."""
     if _excludes(question, seen.language) or _SECOND_ASK.search(question.strip()):
         return False
     if seen.slots.ambiguous or seen.slots.wants_file:
         return False
-    return not (seen.unknown_places or seen.unknown_goods or named_goods(question, understander.resolver))
+    if seen.unknown_places or seen.unknown_goods or named_goods(question, understander.resolver):
+        return False
+    return not goods_left(understander, seen, question)
+
+
+def goods_left(understander: Understander, seen: Understanding, question: str) -> list[str]:
+    """Words of the catalogue's product names left in the request once every word code reads is taken out (the
+    values, numbers and periods it found, the glossary, the metric words, the shop's words): "units of the
+    jumbo bag" names a product that no input code fills holds."""
+    text = question
+    slots = seen.slots
+    spans = [m.surface for m in seen.mentions] + [b.surface for b in slots.bounds] + [p.surface for p in slots.periods]
+    for span in sorted(spans + [m.surface for m in slots.money] + [d.surface for d in slots.durations], key=len)[::-1]:
+        text = text.replace(span, " ")
+    folded = blank_terms(blank_terms(without_terms(text), request_terms()), shop_terms())
+    left = catalogue_words(folded, understander.vocabulary)
+    if seen.language == "de":  # German goods are nouns, capitalised, and the catalogue's words are English
+        rest = set(re.findall(r"\w+", folded))
+        left += [w for w in _GERMAN_NOUN.findall(text) if fold(w) in rest]
+    return left
+
+
+_GERMAN_NOUN = re.compile(r"(?<=[\w,;:] )[A-ZÄÖÜ][a-zäöüß]{3,}")  # not the first word of the request
 
 
 def _whole(tool: Tool[Any], args: dict[str, Any], seen: Understanding) -> dict[str, Any] | None:

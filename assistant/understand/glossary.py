@@ -75,6 +75,15 @@ def glosses_in_any_language(text: str) -> set[str]:
     return {gloss for patterns in _patterns().values() for gloss, pattern in patterns if pattern.search(folded)}
 
 
+def without_terms(text: str) -> str:
+    """The text folded, every term of the glossary (any language) blanked out."""
+    folded = fold_words(text)
+    for patterns in _patterns().values():
+        for _, pattern in patterns:
+            folded = pattern.sub(" ", folded)
+    return folded
+
+
 def term_languages(text: str) -> set[str]:
     """The languages of the longest glossary term the text contains ('taxa de recompra' is Portuguese, though
     'recompra' is Spanish too), English loanwords left out ('feedback', 'newsletter', 'segment' are terms in

@@ -118,6 +118,22 @@ def named_goods(text: str, resolver: EntityResolver) -> list[str]:
     return found
 
 
+# Words of product names that are everyday words of a request too ("first order", "come back", "only").
+_EVERYDAY_WORDS = (
+    "first only down back come over more most each every time times last next with from have what which show "
+    "list give tell make made total number count much many high highest large small best"
+)
+_EVERYDAY = frozenset(_EVERYDAY_WORDS.split())
+
+
+def catalogue_words(folded: str, vocabulary: Vocabulary) -> list[str]:
+    """Words of a folded text (4 letters or more) that are words of the catalogue's product names, in a plural or
+    spelling of theirs: the text left of a request once every word code reads is taken out names goods."""
+    products = _product_words(vocabulary)
+    words = re.findall(r"[^\W\d_]{4,}", folded)
+    return [w for w in words if w not in _EVERYDAY and _forms(w) & products]
+
+
 def goods_categories(vocabulary: Vocabulary) -> list[str]:
     """The categories to offer in a goods question: the data's own, without the catch-alls ('Other')."""
     quiet = {fold(str(c)) for c in category_table().get("not_in_sentences", [])}

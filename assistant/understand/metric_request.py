@@ -27,7 +27,7 @@ import yaml
 from assistant.understand.aliases import fold_words
 from assistant.understand.glossary import glosses_in_any_language
 from assistant.understand.language import LANGUAGES
-from assistant.understand.scope import named_terms
+from assistant.understand.scope import blank_terms, named_terms
 from tools.metrics.dimensions import TIME_DIMENSIONS as TIME
 
 METRICS_TOOL = "query_metrics"
@@ -133,17 +133,15 @@ def _says(folded: str, terms: tuple[str, ...]) -> bool:
     return bool(named_terms(folded, words)) or any(t in folded for t in terms if not re.search(r"\w", t))
 
 
-def _without(folded: str, terms: tuple[str, ...]) -> str:
-    """`folded` with the words of `terms` blanked out: a metric's own words ("recommend rate", "recomendarían")
-    are no evidence of another tool's question ("recommend products")."""
-    for term in sorted(named_terms(folded, terms), key=len, reverse=True):
-        if _CJK.search(term):
-            folded = folded.replace(term, " ")
-        else:
-            stem = r"\W+".join(re.escape(w) for w in re.findall(r"\w+", term.rstrip("*")))
-            end = r"\w*" if term.endswith("*") else r"\b"
-            folded = re.sub(rf"\b{stem}{end}", " ", folded)
-    return folded
+def request_terms() -> tuple[str, ...]:
+    """Every word this reading knows (metrics, breakdowns, groups, rate, count and ranking words), folded."""
+    lexicon = _lexicon()
+    named = [*lexicon.metrics.values(), *lexicon.measures.values(), *lexicon.time.values()]
+    return (
+        *(t for e in named for t in (*e.terms, *e.with_rate)),
+        *(t for terms in lexicon.groups.values() for t in terms),
+        *lexicon.rate_words, *lexicon.count_words, *lexicon.lowest,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -212,7 +210,7 @@ def read_metric_request(question: str, future: bool = False) -> MetricRequest:
     if "weekday" in breakdowns:  # "par jour de la semaine" says "par jour" too: the weekday is what is meant
         breakdowns = tuple(b for b in breakdowns if b not in ("day", "week"))
     own_words = tuple(t for m in said_metrics for t in (*lexicon.metrics[m].terms, *lexicon.metrics[m].with_rate))
-    rest = _without(folded, own_words)
+    rest = blank_terms(folded, own_words)  # "would recommend" is no request for recommendations
     other = future or bool(glosses_in_any_language(rest) & lexicon.other_glosses) or _says(rest, lexicon.other_words)
     stated = [(m, as_said) for m, as_said in zip(metrics, said_metrics, strict=True) if as_said in lexicon.by_group]
     ranked = {ranks[g] for g in groups if g in ranks}

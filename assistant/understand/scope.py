@@ -77,6 +77,27 @@ def named_terms(text: str, terms: tuple[str, ...]) -> list[str]:
     return found
 
 
+def blank_terms(folded: str, terms: tuple[str, ...]) -> str:
+    """`folded` with the words of `terms` blanked out (as named_terms finds them; 'stem*' with the rest of its
+    word)."""
+    for term in sorted(named_terms(folded, terms), key=len, reverse=True):
+        if _CJK.search(term):
+            folded = folded.replace(term, " ")
+        elif term.startswith("*") and term.endswith("*"):
+            folded = re.sub(rf"\w*{re.escape(term[1:-1])}\w*", " ", folded)
+        else:
+            stem = r"\W+".join(re.escape(w) for w in re.findall(r"\w+", term.rstrip("*")))
+            end = r"\w*" if term.endswith("*") else r"\b"
+            folded = re.sub(rf"\b{stem}{end}", " ", folded)
+    return folded
+
+
+def shop_terms() -> tuple[str, ...]:
+    """The shop's domain and world words in every language (folded): customers, orders, our shop, last month…"""
+    lexicon = _lexicon()
+    return tuple(t for group in ("domain", "world", "world_time") for t in lexicon[group])
+
+
 def outside_topics(text: str) -> list[str]:
     """The outside topics a request names when it names none of the shop's data; [] when it is in scope."""
     folded = fold_words(text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -86,11 +87,18 @@ def unknown_goods(text: str, resolver: EntityResolver) -> list[str]:
     terms = _terms()
     mentioned = {fold(w) for m in resolver.find_mentions(text) for w in _TOKEN.findall(m.surface)}
     found: list[str] = []
-    for lang, phrase, whole in _phrases(text, terms):
-        surface = _head_phrase(phrase, lang, terms, whole) if lang != "zh" else _zh_phrase(phrase, terms)
-        if surface and surface not in found and _unknown(surface, lang, resolver, products, mentioned, terms):
+    for lang, surface in _surfaces(text, terms):
+        if surface not in found and _unknown(surface, lang, resolver, products, mentioned, terms):
             found.append(surface)
     return found
+
+
+def _surfaces(text: str, terms: _Terms) -> Iterator[tuple[str, str]]:
+    """(language, goods noun phrase as written) for each phrase a cue points at, in order of appearance."""
+    for lang, phrase, whole in _phrases(text, terms):
+        surface = _head_phrase(phrase, lang, terms, whole) if lang != "zh" else _zh_phrase(phrase, terms)
+        if surface:
+            yield lang, surface
 
 
 def named_goods(text: str, resolver: EntityResolver) -> list[str]:
@@ -102,11 +110,8 @@ def named_goods(text: str, resolver: EntityResolver) -> list[str]:
     products = _product_words(resolver.vocabulary)
     terms = _terms()
     found: list[str] = []
-    for lang, phrase, whole in _phrases(text, terms):
-        if lang == "zh":
-            continue
-        surface = _head_phrase(phrase, lang, terms, whole)
-        if not surface or surface in found or names_shop_world(surface) or resolver.find_mentions(surface):
+    for lang, surface in _surfaces(text, terms):
+        if lang == "zh" or surface in found or names_shop_world(surface) or resolver.find_mentions(surface):
             continue
         words = [fold(t) for t in _TOKEN.findall(surface)]
         head = words[0] if lang in _ROMANCE else words[-1]

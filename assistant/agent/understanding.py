@@ -167,7 +167,7 @@ class Understander:
             slots=slots,
             follow_up=follow_up,
             subject=subject if follow_up else {},  # a new request does not inherit the last one's filters
-            unknown_places=self.unknown_places(question),
+            unknown_places=self.unknown_places(question, slots),
             terms=glosses(question, language),
             unknown_goods=unknown_goods(question, self.resolver),
             has_history=bool(subject) or any(m.type == "human" for m in messages),
@@ -175,10 +175,12 @@ class Understander:
             metric_request=read_metric_request(question, future=any(p.future for p in slots.periods)),
         )
 
-    def unknown_places(self, question: str) -> list[str]:
-        """Places the request names for its customers that are none of the data's values (nor a period)."""
+    def unknown_places(self, question: str, slots: Slots | None = None) -> list[str]:
+        """Places the request names for its customers that are none of the data's values (nor a period);
+        `slots`: the request's, when already read."""
         unknown = []
-        periods = [p.surface for p in extract_slots(question, self.today).periods]  # "ordered in Nov 2011"
+        slots = extract_slots(question, self.today) if slots is None else slots
+        periods = [p.surface for p in slots.periods]  # "ordered in Nov 2011": the month is no place
         for match in _PLACE.finditer(question):
             latin = match.group(1) or match.group(2)
             surface = (latin or match.group(3) or match.group(4) or "").strip()

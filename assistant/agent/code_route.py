@@ -136,7 +136,8 @@ def goods_left(understander: Understander, seen: Understanding, question: str) -
     text = question
     slots = seen.slots
     spans = [m.surface for m in seen.mentions] + [b.surface for b in slots.bounds] + [p.surface for p in slots.periods]
-    for span in sorted(spans + [m.surface for m in slots.money] + [d.surface for d in slots.durations], key=len)[::-1]:
+    spans += [m.surface for m in slots.money] + [d.surface for d in slots.durations]
+    for span in sorted(spans, key=len, reverse=True):  # longest first: a period inside a bound goes with it
         text = text.replace(span, " ")
     folded = blank_terms(blank_terms(without_terms(text), request_terms()), shop_terms())
     left = catalogue_words(folded, understander.vocabulary)
